@@ -1,0 +1,33 @@
+"""Who may mint a link for whom. Decided before any secret is read or Paddle is called.
+
+- IAM routes: any caller API Gateway authenticated with SigV4 (IAM policy decides who may call); the customer
+  is the one in the path.
+- JWT routes: the customer is the one named by the verified token's claim, and nothing else in the request.
+"""
+
+from __future__ import annotations
+
+import re
+
+from paddle_portal.errors import AuthenticationMissingError, ForbiddenError
+from paddle_portal.http_events import Auth, HttpRequest, IamIdentity, JwtIdentity
+
+_CUSTOMER_ID = re.compile(r"^ctm_[a-z0-9]{26}$")
+
+
+def authorize(request: HttpRequest, claim_name: str) -> str | None:
+    """Check the caller against the route. Returns the customer id a JWT route is bound to (None on IAM routes,
+    whose customer comes from the path)."""
+    identity = request.identity
+    if identity is None:
+        raise AuthenticationMissingError("This route needs an authenticated caller.")
+    if request.route.auth is Auth.IAM:
+        if not isinstance(identity, IamIdentity):
+            raise ForbiddenError("This route is for IAM-signed callers.")
+        return None
+    if not isinstance(identity, JwtIdentity):
+        raise ForbiddenError("This route is for callers with a token.")
+    customer_id = identity.claims.get(claim_name)
+    if not isinstance(customer_id, str) or not _CUSTOMER_ID.fullmatch(customer_id):
+        raise ForbiddenError("The token does not name a Paddle customer.")
+    return customer_id

@@ -1,0 +1,119 @@
+"""The public error tree: what API callers see as a status and code, and direct invokers as `errorType`.
+
+Class names are a stable contract (Step Functions `Catch` and `errorType` match on them): rename nothing.
+Messages are built from fixed texts and validated ids only, never from secrets, portal URLs or raw input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+ErrorType = Literal["request_error", "api_error"]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class PortalError(Exception):
+    """Base of every error this function reports on purpose."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    type: ClassVar[ErrorType] = "api_error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        errors: tuple[FieldError, ...] = (),
+        request_id: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code  # type: ignore[misc]  # instance override of the class default (Paddle's own code)
+        self.errors = errors
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        text = f"{self.code}: {self.detail}"
+        if self.errors:
+            text += (
+                " (" + "; ".join(f"{e.field}: {e.message}" for e in self.errors) + ")"
+            )
+        if self.request_id:
+            text += f" [request_id {self.request_id}]"
+        return text
+
+
+class InvalidRequestError(PortalError):
+    status = 400
+    code = "invalid_field"
+    type = "request_error"
+
+
+class RequestTooLargeError(PortalError):
+    status = 413
+    code = "request_too_large"
+    type = "request_error"
+
+
+class AuthenticationMissingError(PortalError):
+    status = 401
+    code = "authentication_missing"
+    type = "request_error"
+
+
+class ForbiddenError(PortalError):
+    status = 403
+    code = "forbidden"
+    type = "request_error"
+
+
+class RouteNotFoundError(PortalError):
+    status = 404
+    code = "not_found"
+    type = "request_error"
+
+
+class CustomerNotFoundError(PortalError):
+    """Paddle has no such customer, or no such subscription for that customer."""
+
+    status = 404
+    code = "not_found"
+    type = "request_error"
+
+
+class RateLimitedError(PortalError):
+    status = 429
+    code = "too_many_requests"
+    type = "request_error"
+
+
+class UpstreamError(PortalError):
+    status = 502
+    code = "bad_gateway"
+
+
+class UpstreamTimeoutError(PortalError):
+    status = 504
+    code = "gateway_timeout"
+
+
+class ConfigurationError(PortalError):
+    """Our own setup is wrong (secret missing or malformed, key rejected, bad setting). Details go to the logs."""
+
+    status = 500
+    code = "configuration_error"
+
+
+class InternalError(PortalError):
+    status = 500
+    code = "internal_error"

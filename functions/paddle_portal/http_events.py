@@ -1,0 +1,215 @@
+"""Turn the three HTTP event shapes (HTTP API 2.0, REST API 1.0, Function URL) into one `HttpRequest`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from pydantic import ValidationError
+
+from paddle_portal.errors import (
+    InvalidRequestError,
+    RequestTooLargeError,
+    RouteNotFoundError,
+)
+from paddle_portal.models import HttpApiEvent, RestApiEvent
+
+MAX_BODY_BYTES = 16 * 1024
+_MAX_BASE64_CHARS = (MAX_BODY_BYTES + 2) // 3 * 4
+
+
+class Auth(Enum):
+    IAM = "iam"
+    JWT = "jwt"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    auth: Auth
+    creates_json: (
+        bool  # POST answers 201 JSON; GET answers a redirect (or 200 JSON on request)
+    )
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(
+            "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$"
+        )
+
+
+ROUTES = (
+    Route(
+        "POST", "/customers/{customer_id}/portal-sessions", Auth.IAM, creates_json=True
+    ),
+    Route("GET", "/customers/{customer_id}/portal", Auth.IAM, creates_json=False),
+    Route("POST", "/portal-sessions", Auth.JWT, creates_json=True),
+    Route("GET", "/portal", Auth.JWT, creates_json=False),
+)
+_BY_KEY = {(route.method, route.template): route for route in ROUTES}
+
+
+@dataclass(frozen=True)
+class IamIdentity:
+    arn: str
+
+
+@dataclass(frozen=True)
+class JwtIdentity:
+    claims: dict[str, Any]
+
+
+Identity = IamIdentity | JwtIdentity | None
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    route: Route
+    path_params: dict[str, str]
+    query: list[tuple[str, str]]
+    headers: dict[str, str]  # lower-case names
+    raw_body: str | None
+    body_is_base64: bool
+    identity: Identity
+    request_id: str
+    stage: str = field(default="$default")
+
+    def body(self) -> bytes:
+        """The decoded body, at most `MAX_BODY_BYTES` (413 beyond), empty when absent."""
+        if not self.raw_body:
+            return b""
+        if self.body_is_base64:
+            if len(self.raw_body) > _MAX_BASE64_CHARS:
+                raise RequestTooLargeError(
+                    f"The request body is larger than {MAX_BODY_BYTES} bytes."
+                )
+            try:
+                data = base64.b64decode(self.raw_body, validate=True)
+            except (binascii.Error, ValueError):
+                raise InvalidRequestError(
+                    "The request body is not valid base64.", code="invalid_json"
+                ) from None
+        else:
+            data = self.raw_body.encode("utf-8", "surrogatepass")
+        if len(data) > MAX_BODY_BYTES:
+            raise RequestTooLargeError(
+                f"The request body is larger than {MAX_BODY_BYTES} bytes."
+            )
+        return data
+
+    def wants_json(self) -> bool:
+        accept = self.headers.get("accept", "")
+        for part in accept.split(","):
+            media, _, params = part.strip().partition(";")
+            if (
+                media.strip().lower() == "application/json"
+                and "q=0" not in params.replace(" ", "").split(";")
+            ):
+                return True
+        return False
+
+
+def parse_http_event(event: dict[str, Any]) -> HttpRequest:
+    """Validate an API event with the parser models and find its route. Raises `PortalError`s."""
+    try:
+        if "httpMethod" in event:
+            return _from_rest(RestApiEvent.model_validate(event))
+        return _from_v2(HttpApiEvent.model_validate(event))
+    except ValidationError:
+        raise InvalidRequestError(
+            "The event is not a valid API Gateway or Function URL event."
+        ) from None
+
+
+def _from_v2(event: HttpApiEvent) -> HttpRequest:
+    context = event.requestContext
+    method = context.http.method
+    route, params = _match(
+        method, event.routeKey.partition(" ")[2], event.pathParameters, _v2_path(event)
+    )
+    authorizer = context.authorizer
+    identity: Identity = None
+    if authorizer is not None and authorizer.jwt is not None:
+        identity = JwtIdentity(dict(authorizer.jwt.claims))
+    elif authorizer is not None and authorizer.iam is not None:
+        iam = authorizer.iam
+        principal = iam.userArn or iam.callerId or iam.accessKey
+        identity = IamIdentity(principal) if principal else None
+    return HttpRequest(
+        route=route,
+        path_params=params,
+        query=parse_qsl(event.rawQueryString, keep_blank_values=True),
+        headers={name.lower(): value for name, value in event.headers.items()},
+        raw_body=event.body if isinstance(event.body, str) else None,
+        body_is_base64=bool(event.isBase64Encoded),
+        identity=identity,
+        request_id=context.requestId,
+        stage=context.stage,
+    )
+
+
+def _v2_path(event: HttpApiEvent) -> str:
+    path = event.rawPath
+    stage = event.requestContext.stage
+    if stage != "$default" and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1 :]
+    return unquote(path)
+
+
+def _from_rest(event: RestApiEvent) -> HttpRequest:
+    context = event.requestContext
+    route, params = _match(
+        event.httpMethod, event.resource, event.pathParameters, event.path
+    )
+    identity: Identity = None
+    claims = context.authorizer.claims if context.authorizer is not None else None
+    if claims:
+        identity = JwtIdentity(dict(claims))
+    else:
+        principal = (
+            context.identity.userArn
+            or context.identity.caller
+            or context.identity.accessKey
+        )
+        identity = IamIdentity(principal) if principal else None
+    query: list[tuple[str, str]] = []
+    if event.multiValueQueryStringParameters:
+        query = [
+            (k, v)
+            for k, values in event.multiValueQueryStringParameters.items()
+            for v in values
+        ]
+    elif event.queryStringParameters:
+        query = list(event.queryStringParameters.items())
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    return HttpRequest(
+        route=route,
+        path_params=params,
+        query=query,
+        headers=headers,
+        raw_body=event.body if isinstance(event.body, str) else None,
+        body_is_base64=bool(event.isBase64Encoded),
+        identity=identity,
+        request_id=context.requestId,
+        stage=context.stage,
+    )
+
+
+def _match(
+    method: str, template: str, path_params: dict[str, str] | None, path: str
+) -> tuple[Route, dict[str, str]]:
+    """Route by the gateway's own route template when it names one of ours, else by the path (Function URL,
+    catch-all routes)."""
+    route = _BY_KEY.get((method, template))
+    if route is not None:
+        return route, dict(path_params or {})
+    for route in ROUTES:
+        if route.method == method and (found := route.pattern.match(path)):
+            return route, found.groupdict()
+    raise RouteNotFoundError(f"No route for {method} on this path.")

@@ -1,0 +1,127 @@
+"""What the caller asked for, validated: path, body and query of an HTTP request, or a direct payload."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from paddle_portal.errors import FieldError, InvalidRequestError
+from paddle_portal.http_events import HttpRequest
+from paddle_portal.links import Action
+from paddle_portal.models import CreateSessionBody, CustomerPath, PortalQuery
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class SessionAsk:
+    customer_id: str
+    subscription_ids: tuple[str, ...]
+    action: Action = "overview"
+    subscription_id: str | None = None
+
+
+def validate(model: type[M], data: object) -> M:
+    """Validate with a strict model; field errors name the field, never echo the value."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequestError(
+            "Invalid request: see errors for the fields.",
+            errors=tuple(
+                FieldError(_field_name(err["loc"]), _message(err))
+                for err in exc.errors()
+            ),
+        ) from None
+
+
+def read_http_ask(request: HttpRequest, bound_customer_id: str | None) -> SessionAsk:
+    """The ask of an authorized HTTP request. On JWT routes `bound_customer_id` (from the token) is the only
+    customer; path, body and query cannot name another one."""
+    customer_id = (
+        bound_customer_id or validate(CustomerPath, request.path_params).customer_id
+    )
+    if request.route.creates_json:
+        _no_query(request)
+        body = validate(CreateSessionBody, _json_object(request.body()))
+        return SessionAsk(customer_id, tuple(body.subscription_ids))
+    query = validate(PortalQuery, _single_values(request.query))
+    if query.action != "overview" and query.subscription_id is None:
+        raise InvalidRequestError(
+            "Invalid request: see errors for the fields.",
+            errors=(
+                FieldError(
+                    "subscription_id", f"is required when action is {query.action}"
+                ),
+            ),
+        )
+    subs = (query.subscription_id,) if query.subscription_id else ()
+    return SessionAsk(customer_id, subs, query.action, query.subscription_id)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InvalidRequestError(
+            "The request body is not valid UTF-8 JSON.", code="invalid_json"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise InvalidRequestError(
+            "The request body must be a JSON object.", code="invalid_json"
+        )
+    return parsed
+
+
+def _no_query(request: HttpRequest) -> None:
+    if request.query:
+        names = sorted({name for name, _ in request.query})
+        raise InvalidRequestError(
+            "Invalid request: see errors for the fields.",
+            errors=tuple(
+                FieldError(name[:100], "is not a parameter of this route")
+                for name in names
+            ),
+        )
+
+
+def _single_values(query: list[tuple[str, str]]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in query:
+        if name in values:
+            repeated.add(name)
+        values[name] = value
+    if repeated:
+        raise InvalidRequestError(
+            "Invalid request: see errors for the fields.",
+            errors=tuple(
+                FieldError(name[:100], "is given more than once")
+                for name in sorted(repeated)
+            ),
+        )
+    return values
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    name = ""
+    for part in loc:
+        name += (
+            f"[{part}]"
+            if isinstance(part, int)
+            else (f".{part}" if name else str(part))
+        )
+    return name[:100] or "body"
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "is not a known field"
+    if err["type"] == "literal_error":
+        return str(err["msg"]).replace("Input should be", "must be")
+    return str(err["msg"]).removeprefix("Value error, ")

@@ -1,0 +1,119 @@
+"""Paddle's portal session as we accept it: every link checked before any leaves this function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from paddle_portal.errors import UpstreamError
+
+Action = Literal[
+    "overview", "cancel_subscription", "update_subscription_payment_method"
+]
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore"
+    )  # Paddle may add fields; we read only what we need
+
+
+class _SubscriptionUrls(_Lenient):
+    id: str
+    cancel_subscription: str
+    update_subscription_payment_method: str
+
+
+class _GeneralUrls(_Lenient):
+    overview: str
+
+
+class _Urls(_Lenient):
+    general: _GeneralUrls
+    subscriptions: list[_SubscriptionUrls] = []
+
+
+class _SessionData(_Lenient):
+    id: str
+    urls: _Urls
+
+
+def is_allowed_link(url: str, allowed_hosts: tuple[str, ...]) -> bool:
+    """Only `https://<allowed host>/...` with no credentials, no port and no control characters or spaces."""
+    if not url.isprintable() or any(c.isspace() for c in url) or "\\" in url:
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and parts.username is None
+        and parts.password is None
+        and port is None
+        and parts.hostname is not None
+        and parts.netloc.lower() == parts.hostname
+        and parts.hostname in allowed_hosts
+    )
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    data: dict[str, Any]  # exactly as Paddle returned it
+    request_id: str | None
+    session_id: str
+    overview_url: str
+    subscription_urls: dict[str, _SubscriptionUrls]
+
+    @classmethod
+    def from_paddle(
+        cls,
+        data: dict[str, Any],
+        request_id: str | None,
+        allowed_hosts: tuple[str, ...],
+    ) -> PortalSession:
+        try:
+            parsed = _SessionData.model_validate(data)
+        except ValidationError:
+            raise UpstreamError(
+                "Paddle's answer lacks the portal session fields.",
+                request_id=request_id,
+            ) from None
+        links = [parsed.urls.general.overview]
+        for sub in parsed.urls.subscriptions:
+            links += [sub.cancel_subscription, sub.update_subscription_payment_method]
+        if not all(is_allowed_link(link, allowed_hosts) for link in links):
+            raise UpstreamError(
+                "Paddle answered with a portal link on a host that is not allowed.",
+                request_id=request_id,
+            )
+        return cls(
+            data=data,
+            request_id=request_id,
+            session_id=parsed.id,
+            overview_url=parsed.urls.general.overview,
+            subscription_urls={sub.id: sub for sub in parsed.urls.subscriptions},
+        )
+
+    def link(self, action: Action, subscription_id: str | None) -> str:
+        """The overview, or the deep link for the subscription and action asked for."""
+        if action == "overview":
+            return self.overview_url
+        urls = self.subscription_urls.get(subscription_id or "")
+        if urls is None:
+            raise UpstreamError(
+                "Paddle's answer has no link for the requested subscription.",
+                request_id=self.request_id,
+            )
+        return (
+            urls.cancel_subscription
+            if action == "cancel_subscription"
+            else urls.update_subscription_payment_method
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {"data": self.data, "meta": {"request_id": self.request_id}}

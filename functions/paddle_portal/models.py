@@ -1,0 +1,94 @@
+"""Parser models: the events we accept and the inputs inside them. Each caller type has its own strict model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayEventIdentity,
+    APIGatewayEventRequestContext,
+    APIGatewayProxyEventModel,
+    APIGatewayProxyEventV2Model,
+)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_SUBSCRIPTION_IDS = 25
+
+# ASCII-only classes: `\d` would also accept other scripts' digits.
+CustomerId = Annotated[str, StringConstraints(pattern=r"^ctm_[a-z0-9]{26}$")]
+SubscriptionId = Annotated[str, StringConstraints(pattern=r"^sub_[a-z0-9]{26}$")]
+
+
+def _unique(ids: list[str]) -> list[str]:
+    if len(set(ids)) != len(ids):
+        raise ValueError("subscription ids must be unique")
+    return ids
+
+
+SubscriptionIds = Annotated[
+    list[SubscriptionId],
+    Field(max_length=MAX_SUBSCRIPTION_IDS),
+    AfterValidator(_unique),
+]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CreateSessionBody(StrictModel):
+    """POST body of the HTTP routes (Paddle's `customer-portal-session-create`)."""
+
+    subscription_ids: SubscriptionIds = []
+
+
+class PortalQuery(StrictModel):
+    """Query of the GET routes."""
+
+    action: Literal[
+        "overview", "cancel_subscription", "update_subscription_payment_method"
+    ] = "overview"
+    subscription_id: SubscriptionId | None = None
+
+
+class CustomerPath(StrictModel):
+    customer_id: CustomerId
+
+
+class DirectInvocation(StrictModel):
+    """Payload of a direct `lambda:InvokeFunction` by another function (IAM-trusted)."""
+
+    customer_id: CustomerId
+    subscription_ids: SubscriptionIds = []
+    correlation_id: (
+        Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
+        ]
+        | None
+    ) = None
+
+
+# --- HTTP events. Powertools' models keep the authorizer context (its envelopes would drop it). ---
+
+
+class HttpApiEvent(APIGatewayProxyEventV2Model):
+    """API Gateway HTTP API (payload 2.0) and Lambda Function URL events."""
+
+    headers: dict[str, str] = {}  # type: ignore[assignment]  # absent when a client sends none
+
+
+class RestIdentity(APIGatewayEventIdentity):
+    sourceIp: str | None = None  # type: ignore[assignment]  # the console's test button sends none
+
+
+class RestRequestContext(APIGatewayEventRequestContext):
+    identity: RestIdentity = RestIdentity()  # type: ignore[assignment]
+
+
+class RestApiEvent(APIGatewayProxyEventModel):
+    """API Gateway REST API proxy (payload 1.0) events."""
+
+    headers: dict[str, str] | None = None  # type: ignore[assignment]  # REST sends null for no headers
+    multiValueHeaders: dict[str, list[str]] | None = None  # type: ignore[assignment]
+    requestContext: RestRequestContext  # type: ignore[assignment]

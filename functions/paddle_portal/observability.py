@@ -1,0 +1,33 @@
+"""Powertools Logger, Tracer and Metrics for the whole function (SPEC §6).
+
+Never log or trace the event, a portal URL or the API key: log ids, counts, status and latency only.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+logger = Logger()
+# Patch only botocore (the Secrets Manager call); we do not use `requests`, and urllib3 calls are traced by hand.
+tracer = Tracer(patch_modules=["botocore"])
+metrics = Metrics()
+
+
+def record_session_created(latency_ms: float) -> None:
+    metrics.add_metric(name="SessionsCreated", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="PaddleLatency", unit=MetricUnit.Milliseconds, value=latency_ms
+    )
+
+
+def record_paddle_error(code: str) -> None:
+    metrics.add_metric(name="PaddleErrors", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="PaddleErrorsByCode",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace,
+    ) as metric:
+        metric.add_dimension(name="service", value=metrics.service or "paddle-portal")
+        metric.add_dimension(name="code", value=code)

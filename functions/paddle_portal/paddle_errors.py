@@ -1,0 +1,121 @@
+"""Errors of the Paddle API client: one small tree, and one function that maps a response to its class."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PaddleFieldError:
+    field: str
+    message: str
+
+
+class PaddleError(Exception):
+    """Base of everything the client raises."""
+
+
+class PaddleConnectionError(PaddleError):
+    """No usable answer: connection refused or reset, TLS failure, stale keep-alive connection."""
+
+
+class PaddleTimeoutError(PaddleError):
+    """The request's deadline ran out before Paddle answered."""
+
+
+class PaddleResponseError(PaddleError):
+    """Paddle answered success with a body we cannot use (not JSON, missing fields, too large)."""
+
+
+class PaddleAPIError(PaddleError):
+    """Paddle answered with an error status. Carries Paddle's envelope, never the request's credentials."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        errors: tuple[PaddleFieldError, ...] = (),
+        request_id: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(f"Paddle answered {status} {code}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+        self.request_id = request_id
+        self.retry_after = retry_after
+
+
+class PaddleBadRequestError(PaddleAPIError):
+    """400 and other 4xx about the data we sent."""
+
+
+class PaddleAuthenticationError(PaddleAPIError):
+    """401/403: our API key is invalid, expired, revoked or lacks the permission."""
+
+
+class PaddleNotFoundError(PaddleAPIError):
+    """404: unknown customer or subscription."""
+
+
+class PaddleRateLimitError(PaddleAPIError):
+    """429 after retries."""
+
+
+class PaddleServerError(PaddleAPIError):
+    """5xx after retries."""
+
+
+def _error_class(status: int) -> type[PaddleAPIError]:
+    if status in (401, 403):
+        return PaddleAuthenticationError
+    if status == 404:
+        return PaddleNotFoundError
+    if status == 429:
+        return PaddleRateLimitError
+    if status >= 500 or status < 400:
+        return PaddleServerError  # 5xx, or a 1xx/3xx that a JSON API should never send: upstream trouble
+    return PaddleBadRequestError
+
+
+def _text(value: object, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def error_from_response(
+    status: int,
+    body: bytes,
+    *,
+    request_id: str | None = None,
+    retry_after: int | None = None,
+) -> PaddleAPIError:
+    """Build the typed error for a non-2xx answer. Non-JSON bodies (an edge's HTML page) get a generic code."""
+    envelope: dict[str, Any] = {}
+    try:
+        parsed = json.loads(body)
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+            envelope = parsed
+    except ValueError:
+        pass
+    error = envelope.get("error", {})
+    meta = envelope.get("meta")
+    if isinstance(meta, dict) and isinstance(meta.get("request_id"), str):
+        request_id = meta["request_id"][:100]
+    field_errors = tuple(
+        PaddleFieldError(_text(item.get("field"), 200), _text(item.get("message"), 500))
+        for item in error.get("errors") or ()
+        if isinstance(item, dict)
+    )
+    return _error_class(status)(
+        status,
+        _text(error.get("code"), 100) or f"http_{status}",
+        _text(error.get("detail"), 1000),
+        errors=field_errors,
+        request_id=request_id,
+        retry_after=retry_after,
+    )

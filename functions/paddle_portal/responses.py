@@ -1,0 +1,73 @@
+"""Every HTTP answer this function gives: JSON, redirect, or an error in Paddle's envelope.
+
+The shape works for HTTP API 2.0, REST API 1.0 and Function URL alike.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from paddle_portal.errors import ConfigurationError, InternalError, PortalError
+
+# Portal sessions are temporary credentials: nothing we answer may be cached (Paddle's guidance).
+_COMMON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+# What a caller may read about our own failures; the cause is in the logs only.
+_PRIVATE_DETAILS = {
+    ConfigurationError.code: "The service is not configured correctly. The operator can find the cause in its logs.",
+    InternalError.code: "An unexpected error occurred. The operator can find the cause in its logs.",
+}
+
+
+def json_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {
+            "Content-Type": "application/json",
+            **_COMMON_HEADERS,
+            **(headers or {}),
+        },
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def redirect(location: str) -> dict[str, Any]:
+    """302 to a portal link; the caller must have checked it with `links.is_allowed_link`."""
+    return {
+        "statusCode": 302,
+        # no-referrer: the link's token must not travel on to whatever the portal page loads next
+        "headers": {
+            "Location": location,
+            "Referrer-Policy": "no-referrer",
+            **_COMMON_HEADERS,
+        },
+        "body": "",
+        "isBase64Encoded": False,
+    }
+
+
+def error_body(error: PortalError, request_id: str | None) -> dict[str, Any]:
+    detail = (
+        _PRIVATE_DETAILS.get(error.code, error.detail)
+        if error.status >= 500
+        else error.detail
+    )
+    body: dict[str, Any] = {"type": error.type, "code": error.code, "detail": detail}
+    if error.errors:
+        body["errors"] = [
+            {"field": e.field, "message": e.message} for e in error.errors
+        ]
+    return {"error": body, "meta": {"request_id": error.request_id or request_id}}
+
+
+def error_response(error: PortalError, request_id: str | None) -> dict[str, Any]:
+    headers = (
+        {"Retry-After": str(error.retry_after)}
+        if error.retry_after is not None
+        else None
+    )
+    return json_response(error.status, error_body(error, request_id), headers)

@@ -1,0 +1,87 @@
+"""The function's settings: one typed model, read from the environment once per execution environment."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from paddle_portal.errors import ConfigurationError
+
+DEFAULT_PORTAL_HOSTS = (
+    "customer-portal.paddle.com",
+    "sandbox-customer-portal.paddle.com",
+)
+
+# Environment variable name for each field: error messages name the variable, not the attribute.
+ENV_NAMES = {
+    "secret_id": "PADDLE_API_KEY_SECRET_ID",
+    "paddle_environment": "PADDLE_ENVIRONMENT",
+    "api_base_url": "PADDLE_API_BASE_URL",
+    "secret_max_age_seconds": "SECRET_MAX_AGE_SECONDS",
+    "customer_id_claim": "CUSTOMER_ID_CLAIM",
+    "portal_allowed_hosts": "PORTAL_ALLOWED_HOSTS",
+    "request_budget_seconds": "PADDLE_REQUEST_BUDGET_SECONDS",
+}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    secret_id: Annotated[str, Field(min_length=1)]
+    paddle_environment: Literal["auto", "sandbox", "production"] = "auto"
+    api_base_url: str | None = None
+    secret_max_age_seconds: Annotated[int, Field(ge=0, le=86_400)] = 300
+    customer_id_claim: Annotated[str, Field(min_length=1)] = "custom:paddle_customer_id"
+    portal_allowed_hosts: tuple[str, ...] = DEFAULT_PORTAL_HOSTS
+    # API Gateway gives up after 29 s; the template's function timeout (15 s) bounds this further.
+    request_budget_seconds: Annotated[float, Field(gt=0, le=28)] = 10.0
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")) or any(
+            c.isspace() for c in value
+        ):
+            raise ValueError(
+                "must be an http(s) URL such as https://sandbox-api.paddle.com"
+            )
+        return value.rstrip("/")
+
+    @field_validator("portal_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(
+                host.strip().lower() for host in value.split(",") if host.strip()
+            )
+        if not value:
+            raise ValueError("must name at least one host")
+        return value
+
+
+def settings_from_env(environ: dict[str, str] | os._Environ[str]) -> Settings:
+    """Build settings from environment variables; empty variables count as unset."""
+    raw = {
+        field: environ[name]
+        for field, name in ENV_NAMES.items()
+        if environ.get(name, "").strip()
+    }
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_NAMES.get(str(err['loc'][0]), str(err['loc'][0])) if err['loc'] else 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"Invalid settings: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this execution environment (tests call `get_settings.cache_clear()`)."""
+    return settings_from_env(os.environ)
