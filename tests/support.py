@@ -1,0 +1,145 @@
+"""Test helpers shared by the tiers: fake-but-realistic ids and keys, a Paddle stand-in, a Lambda context."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+CUSTOMER_ID = "ctm_01gysfvfy7vqhpzkq8rjmrq7an"
+OTHER_CUSTOMER_ID = "ctm_01hv6y1jedq4p1n0yqn5ba3ky4"
+SUBSCRIPTION_ID = "sub_01h04vsc0qhwtsbsxh3422wjs4"
+OTHER_SUBSCRIPTION_ID = "sub_01h8bx8fmywym11t6swgzba704"
+SECRET_ID = "paddle-portal/api-key"  # noqa: S105 - a name, not a secret
+# Obviously fake keys, shaped like Paddle's (69 characters, sandbox and live prefixes).
+API_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_AAA"
+ROTATED_API_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_BBB"
+LIVE_API_KEY = "pdl_live_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_CCC"
+LEGACY_API_KEY = "FAKE0legacy0key0without0prefix0000000000000000000"
+PORTAL_TOKEN = "pga_eyJhbGciOiJIUzI1NiJ9.FAKE-portal-token.signature"  # noqa: S105 - fake
+PORTAL_HOST = "https://customer-portal.paddle.com"
+
+
+def portal_session(customer_id: str = CUSTOMER_ID, subscription_ids: list[str] | tuple[str, ...] = (),
+                   host: str = PORTAL_HOST) -> dict[str, Any]:
+    """A 201 body exactly as Paddle documents it (schema `customer-portal-session`)."""
+    base = f"{host}/cpl_01j7zbyqs3vah3aafp4jf62qaw"
+    return {
+        "data": {
+            "id": "cpls_01h4ge9r64c22exjsx0fy8b48b",
+            "customer_id": customer_id,
+            "urls": {
+                "general": {"overview": f"{base}?action=overview&token={PORTAL_TOKEN}"},
+                "subscriptions": [
+                    {
+                        "id": sub,
+                        "cancel_subscription": f"{base}?action=cancel_subscription&subscription_id={sub}&token={PORTAL_TOKEN}",
+                        "update_subscription_payment_method": (
+                            f"{base}?action=update_subscription_payment_method&subscription_id={sub}&token={PORTAL_TOKEN}"
+                        ),
+                    }
+                    for sub in subscription_ids
+                ],
+            },
+            "created_at": "2024-10-25T06:53:58Z",
+        },
+        "meta": {"request_id": str(uuid.uuid4())},
+    }
+
+
+def paddle_error(code: str, detail: str = "", errors: list[dict[str, str]] | None = None,
+                 type_: str = "request_error") -> dict[str, Any]:
+    """An error body exactly as Paddle documents it (schema `error`)."""
+    error: dict[str, Any] = {
+        "type": type_,
+        "code": code,
+        "detail": detail or f"{code} detail",
+        "documentation_url": f"https://developer.paddle.com/v1/errors/shared/{code}",
+    }
+    if errors:
+        error["errors"] = errors
+    return {"error": error, "meta": {"request_id": str(uuid.uuid4())}}
+
+
+class PaddleStub:
+    """Scripted answers from a pytest-httpserver on 127.0.0.1 (real sockets, real urllib3)."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def path(self, customer_id: str = CUSTOMER_ID) -> str:
+        return f"/customers/{customer_id}/portal-sessions"
+
+    def creates_session(self, customer_id: str = CUSTOMER_ID, subscription_ids: tuple[str, ...] = (),
+                        **kwargs: Any) -> dict[str, Any]:
+        body = portal_session(customer_id, subscription_ids, **kwargs)
+        self.server.expect_request(self.path(customer_id), method="POST").respond_with_json(
+            body, status=201, headers={"Request-Id": body["meta"]["request_id"]}
+        )
+        return body
+
+    def answers(self, status: int, body: Any, customer_id: str = CUSTOMER_ID,
+                headers: dict[str, str] | None = None, once: bool = False) -> None:
+        expect = self.server.expect_oneshot_request if once else self.server.expect_request
+        handler = expect(self.path(customer_id), method="POST")
+        if isinstance(body, (dict, list)):
+            handler.respond_with_json(body, status=status, headers=headers)
+        else:
+            handler.respond_with_data(body, status=status, headers=headers)
+
+    @property
+    def requests(self) -> list[Any]:
+        return [request for request, _ in self.server.log]
+
+    def sent_json(self, index: int = -1) -> Any:
+        return json.loads(self.requests[index].get_data() or b"null")
+
+
+class SecretsManagerCalls:
+    """Counts real Secrets Manager API calls made through botocore (a spy: behaviour is unchanged)."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        self.client = boto3.client("secretsmanager", region_name="us-east-1")
+        self.operations: list[str] = []
+
+    def reset(self) -> None:
+        self.operations.clear()
+
+    @property
+    def get_secret_value(self) -> int:
+        return self.operations.count("GetSecretValue")
+
+    @classmethod
+    @contextmanager
+    def spy(cls) -> Iterator[SecretsManagerCalls]:
+        from unittest import mock
+
+        from botocore.client import BaseClient
+
+        calls = cls()
+        real = BaseClient._make_api_call
+
+        def counting(client: BaseClient, operation: str, params: Any) -> Any:
+            if client.meta.service_model.service_name == "secretsmanager":
+                calls.operations.append(operation)
+            return real(client, operation, params)
+
+        with mock.patch.object(BaseClient, "_make_api_call", counting):
+            yield calls
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "paddle-portal"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:paddle-portal"
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    remaining_ms: int = 15_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
