@@ -117,3 +117,11 @@ class ConfigurationError(PortalError):
 class InternalError(PortalError):
     status = 500
     code = "internal_error"
+
+
+class LinkInvalidError(PortalError):
+    """A signed portal link that is altered, expired, or signed with a key we no longer hold."""
+
+    status = 403
+    code = "invalid_link"
+    type = "request_error"

@@ -1,0 +1,161 @@
+"""Email-safe portal links: a signed, expiring link that mints a fresh Paddle session when it is followed.
+
+The link names what it does (customer, action, subscription) and until when, and carries an HMAC-SHA256 over a
+canonical, versioned encoding of exactly those fields plus the signing key's id. It never carries a Paddle token
+or our API key; following it creates a new Paddle session at click time.
+
+Wire form (query of `GET /links/portal`): v=1&c=<ctm_>&a=<action>&s=<sub_ or empty>&e=<unix expiry>&k=<key id>&sig=<b64url>
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import get_args
+from urllib.parse import urlencode
+
+from paddle_portal.errors import ConfigurationError, LinkInvalidError
+from paddle_portal.links import Action
+
+VERSION = "1"
+DEFAULT_LIFETIME_SECONDS = 24 * 3600
+MAX_LIFETIME_SECONDS = 30 * 24 * 3600
+MIN_LIFETIME_SECONDS = 60
+# Links are checked against our own clock only (we minted them), so no skew allowance is needed between
+# machines; a few seconds absorb clock steps between Lambda hosts.
+CLOCK_SKEW_SECONDS = 5
+MIN_KEY_BYTES = 32
+
+_FIELDS = ("v", "c", "a", "s", "e", "k", "sig")
+_PATTERNS = {
+    "v": re.compile(r"^1$"),
+    "c": re.compile(r"^ctm_[a-z0-9]{26}$"),
+    "a": re.compile("^(" + "|".join(get_args(Action)) + ")$"),
+    "s": re.compile(r"^(sub_[a-z0-9]{26})?$"),
+    "e": re.compile(r"^[1-9][0-9]{0,11}$"),
+    "k": re.compile(r"^[A-Za-z0-9_-]{1,32}$"),
+    "sig": re.compile(r"^[A-Za-z0-9_-]{43}$"),  # 32 bytes, base64url without padding
+}
+_KEY_ID = _PATTERNS["k"]
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    customer_id: str
+    action: Action
+    subscription_id: str | None
+    expires_at: int  # unix seconds
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """Every key that may verify a link, and the one that signs new links."""
+
+    keys: Mapping[str, bytes]
+    active: str
+
+    @classmethod
+    def parse(cls, value: object) -> SigningKeys:
+        """Secret value: {"active": "<kid>", "keys": {"<kid>": "<base64url of >= 32 random bytes>", ...}}."""
+        try:
+            document = json.loads(value) if isinstance(value, str) else None
+        except ValueError:
+            document = None
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), dict):
+            raise ConfigurationError('The link signing secret must be JSON {"active": ..., "keys": {...}}')
+        keys: dict[str, bytes] = {}
+        for kid, encoded in document["keys"].items():
+            if not _KEY_ID.fullmatch(str(kid)) or not isinstance(encoded, str):
+                raise ConfigurationError("The link signing secret has a malformed key id or key")
+            raw = _b64decode(encoded)
+            if raw is None or len(raw) < MIN_KEY_BYTES:
+                raise ConfigurationError(f"Link signing key {kid} must be base64url of at least {MIN_KEY_BYTES} bytes")
+            keys[kid] = raw
+        active = document.get("active")
+        if not isinstance(active, str) or active not in keys:
+            raise ConfigurationError("The link signing secret's active key id is not among its keys")
+        return cls(keys, active)
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes | None:
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _canonical(claims: LinkClaims, key_id: str) -> bytes:
+    """Versioned, unambiguous: fixed field order, newline-separated, every field pattern-checked (no newlines)."""
+    parts = (
+        f"paddle-portal-link/v{VERSION}",
+        claims.customer_id,
+        claims.action,
+        claims.subscription_id or "",
+        str(claims.expires_at),
+        key_id,
+    )
+    return "\n".join(parts).encode("ascii")
+
+
+def _signature(key: bytes, claims: LinkClaims, key_id: str) -> str:
+    return _b64encode(hmac.new(key, _canonical(claims, key_id), hashlib.sha256).digest())
+
+
+def sign(claims: LinkClaims, keys: SigningKeys) -> str:
+    """The query string of a link for `claims`, signed with the active key."""
+    signature = _signature(keys.keys[keys.active], claims, keys.active)
+    return urlencode(
+        {
+            "v": VERSION,
+            "c": claims.customer_id,
+            "a": claims.action,
+            "s": claims.subscription_id or "",
+            "e": str(claims.expires_at),
+            "k": keys.active,
+            "sig": signature,
+        }
+    )
+
+
+def lifetime(requested: int | None) -> int:
+    return DEFAULT_LIFETIME_SECONDS if requested is None else requested
+
+
+def verify(
+    query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], float] = time.time
+) -> LinkClaims:
+    """The claims of a genuine, unexpired link. Anything else raises `LinkInvalidError` (one answer for every
+    failure, so a prober learns nothing about which part was wrong)."""
+    fields: dict[str, str] = {}
+    for name, value in query:
+        if name not in _FIELDS or name in fields or not _PATTERNS[name].fullmatch(value):
+            raise LinkInvalidError("This link is not valid.")
+        fields[name] = value
+    if set(fields) != set(_FIELDS):
+        raise LinkInvalidError("This link is not valid.")
+    if fields["a"] != "overview" and not fields["s"]:
+        raise LinkInvalidError("This link is not valid.")
+    key = keys.keys.get(fields["k"])
+    if key is None:
+        raise LinkInvalidError("This link is not valid.")
+    claims = LinkClaims(fields["c"], fields["a"], fields["s"] or None, int(fields["e"]))  # type: ignore[arg-type]
+    if not hmac.compare_digest(_signature(key, claims, fields["k"]), fields["sig"]):
+        raise LinkInvalidError("This link is not valid.")
+    if claims.expires_at <= clock() - CLOCK_SKEW_SECONDS:
+        raise LinkInvalidError("This link has expired.", code="link_expired")
+    if claims.expires_at > clock() + MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
+        raise LinkInvalidError("This link is not valid.")
+    return claims
