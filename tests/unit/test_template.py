@@ -1,0 +1,286 @@
+"""template.yaml: least privilege, every setting the code reads, routes and their auth, timeouts, layer build.
+
+Reads the template as CloudFormation sees it (short-form tags become {"Ref": ...} / {"Fn::If": ...}), without
+deploying or transforming it; `sam validate --lint` (make validate) checks the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from paddle_portal.settings import ENV_NAMES
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+# Every variable the design contract says the function reads.
+CONTRACT_ENV_VARS = (
+    "PADDLE_API_KEY_SECRET_ID",
+    "PADDLE_ENVIRONMENT",
+    "PADDLE_API_BASE_URL",
+    "SECRET_MAX_AGE_SECONDS",
+    "CUSTOMER_ID_CLAIM",
+    "PORTAL_ALLOWED_HOSTS",
+    "PADDLE_REQUEST_BUDGET_SECONDS",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+)
+API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
+IAM_ROUTES = {("POST", "/customers/{customer_id}/portal-sessions"), ("GET", "/customers/{customer_id}/portal")}
+JWT_ROUTES = {("POST", "/portal-sessions"), ("GET", "/portal")}
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """SafeLoader that turns `!Ref x` into {"Ref": "x"} and `!Sub`/`!If`/`!GetAtt`/... into {"Fn::...": ...}."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:
+        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{tag_suffix}", node.start_mark)
+    return {name: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+def resources_of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res["Type"] == type_}
+
+
+def branches(value: Any) -> Iterator[tuple[str | None, Any]]:
+    """(condition, value) for a plain value, or for each branch of an Fn::If (AWS::NoValue dropped)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, if_true, if_false = value["Fn::If"]
+        for branch in (if_true, if_false):
+            if branch != {"Ref": "AWS::NoValue"}:
+                yield condition, branch
+    else:
+        yield None, value
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded = yaml.load(TEMPLATE.read_text(), Loader=CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def function(template: dict[str, Any]) -> dict[str, Any]:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+    assert len(functions) == 1, f"expected exactly one function, found {sorted(functions)}"
+    (props,) = (res["Properties"] for res in functions.values())
+    return props
+
+
+@pytest.fixture(scope="module")
+def function_name(template: dict[str, Any]) -> str:
+    (name,) = resources_of_type(template, "AWS::Serverless::Function")
+    return name
+
+
+@pytest.fixture(scope="module")
+def effective(template: dict[str, Any], function: dict[str, Any]) -> dict[str, Any]:
+    """Function properties with Globals.Function applied (function wins; environment variables merge)."""
+    globals_ = template.get("Globals", {}).get("Function", {})
+    merged = {**globals_, **function}
+    variables = {
+        **globals_.get("Environment", {}).get("Variables", {}),
+        **function.get("Environment", {}).get("Variables", {}),
+    }
+    merged["Environment"] = {"Variables": variables}
+    return merged
+
+
+@pytest.fixture(scope="module")
+def env(effective: dict[str, Any]) -> dict[str, Any]:
+    variables: dict[str, Any] = effective["Environment"]["Variables"]
+    return variables
+
+
+@pytest.fixture(scope="module")
+def statements(function: dict[str, Any]) -> list[tuple[str | None, dict[str, Any]]]:
+    """Every IAM statement of the function's inline policies, with the condition that guards it (if any)."""
+    found = []
+    for policy in function.get("Policies", []):
+        for condition, document in branches(policy):
+            # Only inline documents: a SAM policy template or a managed policy name could grant anything.
+            assert isinstance(document, dict), f"non-inline policy {policy!r}"
+            assert "Statement" in document, f"non-inline policy {policy!r}"
+            found.extend((condition, statement) for statement in document["Statement"])
+    return found
+
+
+def test_runtime_and_architecture_match_the_lambda_target(effective: dict[str, Any]) -> None:
+    assert effective["Runtime"] == "python3.13"
+    assert effective["Architectures"] == ["arm64"]
+
+
+def test_handler_is_the_package_entry_point(function: dict[str, Any]) -> None:
+    assert function["CodeUri"].rstrip("/") == "functions"
+    assert function["Handler"] == "paddle_portal.app.lambda_handler"
+    module_name, _, attribute = function["Handler"].rpartition(".")
+    assert callable(getattr(importlib.import_module(module_name), attribute))
+
+
+@pytest.mark.parametrize("name", sorted(set(CONTRACT_ENV_VARS) | set(ENV_NAMES.values())))
+def test_every_setting_the_code_reads_is_set(env: dict[str, Any], name: str) -> None:
+    assert name in env, f"{name} is read by the function but not set in template.yaml"
+
+
+def test_powertools_identity_matches_the_metrics_alarm(env: dict[str, Any], template: dict[str, Any]) -> None:
+    assert env["POWERTOOLS_SERVICE_NAME"] == "paddle-portal"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "PaddlePortal"
+    (alarm,) = (
+        res["Properties"]
+        for res in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if res["Properties"].get("MetricName") == "PaddleErrors"
+    )
+    assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+
+
+def test_secret_id_points_at_the_one_secret(env: dict[str, Any], template: dict[str, Any]) -> None:
+    (secret_name,) = resources_of_type(template, "AWS::SecretsManager::Secret")
+    assert env["PADDLE_API_KEY_SECRET_ID"] == {
+        "Fn::If": ["CreateSecret", {"Ref": secret_name}, {"Ref": "PaddleApiKeySecretArn"}]
+    }
+    assert template["Resources"][secret_name]["Condition"] == "CreateSecret"
+    assert template["Conditions"]["CreateSecret"] == {"Fn::Equals": [{"Ref": "PaddleApiKeySecretArn"}, ""]}
+
+
+def test_api_key_is_never_in_an_environment_variable(env: dict[str, Any]) -> None:
+    for name, value in env.items():
+        assert "API_KEY" not in name or name == "PADDLE_API_KEY_SECRET_ID", name
+        text = repr(value)
+        assert "{{resolve:secretsmanager" not in text, f"{name} resolves the secret into the environment"
+        assert "pdl_" not in text, f"{name} looks like it holds a Paddle key"
+
+
+def test_timeouts_nest_budget_function_api_gateway(effective: dict[str, Any], env: dict[str, Any]) -> None:
+    budget = float(env["PADDLE_REQUEST_BUDGET_SECONDS"])
+    timeout = effective["Timeout"]
+    assert budget < timeout < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
+
+
+def test_secret_read_is_least_privilege(
+    statements: list[tuple[str | None, dict[str, Any]]], env: dict[str, Any]
+) -> None:
+    assert statements, "the function has no inline policy statements"
+    for _, statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert not any("*" in action for action in as_list(statement["Action"])), statement
+        assert "*" not in as_list(statement["Resource"]), statement
+        assert "NotAction" not in statement
+        assert "NotResource" not in statement
+    secret_statements = [
+        statement
+        for _, statement in statements
+        if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
+    ]
+    assert len(secret_statements) == 1
+    (secret_statement,) = secret_statements
+    assert as_list(secret_statement["Action"]) == ["secretsmanager:GetSecretValue"]
+    assert secret_statement["Resource"] == env["PADDLE_API_KEY_SECRET_ID"]
+
+
+def test_kms_decrypt_only_when_a_key_is_given(
+    statements: list[tuple[str | None, dict[str, Any]]], template: dict[str, Any]
+) -> None:
+    kms = [
+        (condition, statement)
+        for condition, statement in statements
+        if any(action.startswith("kms:") for action in as_list(statement["Action"]))
+    ]
+    assert len(kms) == 1
+    ((condition, statement),) = kms
+    assert condition == "HasKmsKey"
+    assert template["Conditions"]["HasKmsKey"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SecretKmsKeyArn"}, ""]}]}
+    assert as_list(statement["Action"]) == ["kms:Decrypt"]
+    assert statement["Resource"] == {"Ref": "SecretKmsKeyArn"}
+
+
+def test_iam_routes_are_function_events_with_aws_iam(function: dict[str, Any], template: dict[str, Any]) -> None:
+    (api_name,) = resources_of_type(template, "AWS::Serverless::HttpApi")
+    routes = set()
+    for event in function["Events"].values():
+        props = event["Properties"]
+        assert event["Type"] == "HttpApi"
+        assert props["ApiId"] == {"Ref": api_name}
+        # No event route without IAM: nothing on this API is anonymous.
+        assert props["Auth"]["Authorizer"] == "AWS_IAM", props
+        routes.add((props["Method"].upper(), props["Path"]))
+    assert routes == IAM_ROUTES
+    assert template["Resources"][api_name]["Properties"]["Auth"]["EnableIamAuthorizer"] is True
+
+
+def test_jwt_routes_exist_only_with_an_issuer(template: dict[str, Any], function_name: str) -> None:
+    (api,) = resources_of_type(template, "AWS::Serverless::HttpApi").values()
+    body = api["Properties"]["DefinitionBody"]
+    assert template["Conditions"]["HasJwtIssuer"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "JwtIssuer"}, ""]}]}
+
+    routes = set()
+    for path, item in body["paths"].items():
+        ((condition, operations),) = branches(item)
+        assert condition == "HasJwtIssuer", f"{path} is not conditional on HasJwtIssuer"
+        for method, operation in operations.items():
+            assert operation["security"] == [{"JwtAuthorizer": []}], (method, path)
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            assert f"${{{function_name}.Arn}}" in uri
+            routes.add((method.upper(), path))
+    assert routes == JWT_ROUTES
+
+    ((condition, scheme),) = branches(body["components"]["securitySchemes"]["JwtAuthorizer"])
+    assert condition == "HasJwtIssuer"
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "jwt"
+    assert authorizer["jwtConfiguration"] == {"issuer": {"Ref": "JwtIssuer"}, "audience": {"Ref": "JwtAudience"}}
+
+    # API Gateway may only invoke the function for the JWT routes when they exist.
+    permissions = {
+        res["Properties"]["SourceArn"]["Fn::Sub"].rsplit("/*/", 1)[1]: res
+        for res in resources_of_type(template, "AWS::Lambda::Permission").values()
+    }
+    assert set(permissions) == {f"{method}{path}" for method, path in JWT_ROUTES}
+    for permission in permissions.values():
+        assert permission["Condition"] == "HasJwtIssuer"
+        assert permission["Properties"]["FunctionName"] == {"Ref": function_name}
+
+
+def test_layer_is_built_for_arm64_python313(template: dict[str, Any], function: dict[str, Any]) -> None:
+    (layer_name, layer), *others = resources_of_type(template, "AWS::Serverless::LayerVersion").items()
+    assert not others
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/dependencies"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert {"Ref": layer_name} in function["Layers"]
+
+
+def test_every_log_group_has_a_retention(template: dict[str, Any], function: dict[str, Any]) -> None:
+    log_groups = resources_of_type(template, "AWS::Logs::LogGroup")
+    assert log_groups
+    for name, group in log_groups.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+    assert function["LoggingConfig"]["LogGroup"]["Ref"] in log_groups
