@@ -1,0 +1,57 @@
+# The README's commands. Everything runs from the project's virtualenv (.venv), created on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+# Inside .venv so that deleting the venv also forgets that it was installed.
+STAMP := $(VENV)/requirements.stamp
+REQUIREMENTS := requirements-dev.txt layers/dependencies/requirements.txt
+# The Lambda runtime's Python (3.13) from pyenv when it has it, else the system python3 (must be >= 3.11).
+PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3)
+# sam build (BuildMethod python3.13) looks for python3.13 on PATH; the venv provides it.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help venv run test lint typecheck validate build deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## Create .venv and install requirements-dev.txt (again only when a requirements file changes)
+
+$(STAMP): $(REQUIREMENTS)
+	@if [ ! -x $(BIN)/python ]; then \
+	  [ -n "$(PYTHON)" ] || { echo "No python3 found" >&2; exit 1; }; \
+	  $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	    || { echo "$(PYTHON) is older than Python 3.11" >&2; exit 1; }; \
+	  echo "Creating $(VENV) with $$($(PYTHON) -V)"; \
+	  $(PYTHON) -m venv $(VENV); \
+	fi
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: venv ## Local HTTP API on 127.0.0.1 with a fake Paddle and Secrets Manager (real sandbox with PADDLE_API_KEY)
+	$(BIN)/python -m local.server
+
+test: venv ## The whole test suite (no AWS account, no Docker, no internet)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv ## mypy on the function package
+	$(BIN)/mypy functions
+
+validate: venv ## sam validate with cfn-lint
+	$(BIN)/sam validate --lint
+
+build: venv ## sam build: function + dependencies layer (arm64 wheels) into .aws-sam/
+	$(BIN)/sam build
+
+deploy: build ## Build, then deploy interactively (asks for stack name, region, parameters)
+	$(BIN)/sam deploy --guided
+
+clean: ## Remove build output and tool caches (keeps .venv)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
