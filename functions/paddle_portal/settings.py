@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -13,6 +15,11 @@ from paddle_portal.errors import ConfigurationError
 DEFAULT_PORTAL_HOSTS = (
     "customer-portal.paddle.com",
     "sandbox-customer-portal.paddle.com",
+)
+
+# A DNS host name (lower case): a URL, port or path here would silently refuse every portal link.
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
 
 # Environment variable name for each field: error messages name the variable, not the attribute.
@@ -44,8 +51,11 @@ class Settings(BaseModel):
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not value.startswith(("https://", "http://")) or any(
-            c.isspace() for c in value
+        parts = urlsplit(value)  # its own ValueError (a malformed IPv6 host) is reported the same way
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or any(c.isspace() for c in value)
         ):
             raise ValueError(
                 "must be an http(s) URL such as https://sandbox-api.paddle.com"
@@ -61,6 +71,15 @@ class Settings(BaseModel):
             )
         if not value:
             raise ValueError("must name at least one host")
+        return value
+
+    @field_validator("portal_allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(_HOST_NAME.fullmatch(host) for host in value):
+            raise ValueError(
+                "must be host names such as customer-portal.paddle.com (no scheme, port or path)"
+            )
         return value
 
 

@@ -1,0 +1,119 @@
+"""Settings come from the environment once; each bad value fails loudly, naming its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from paddle_portal.errors import ConfigurationError
+from paddle_portal.settings import DEFAULT_PORTAL_HOSTS, ENV_NAMES, Settings, get_settings, settings_from_env
+from tests.support import SECRET_ID
+
+REQUIRED = {"PADDLE_API_KEY_SECRET_ID": SECRET_ID}
+
+
+def test_defaults() -> None:
+    settings = settings_from_env(REQUIRED)
+
+    assert settings == Settings(
+        secret_id=SECRET_ID,
+        paddle_environment="auto",
+        api_base_url=None,
+        secret_max_age_seconds=300,
+        customer_id_claim="custom:paddle_customer_id",
+        portal_allowed_hosts=("customer-portal.paddle.com", "sandbox-customer-portal.paddle.com"),
+        request_budget_seconds=10.0,
+    )
+    assert settings.portal_allowed_hosts == DEFAULT_PORTAL_HOSTS
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "attribute", "expected"),
+    [
+        pytest.param("PADDLE_ENVIRONMENT", "sandbox", "paddle_environment", "sandbox", id="environment-sandbox"),
+        pytest.param("PADDLE_ENVIRONMENT", "production", "paddle_environment", "production", id="environment-prod"),
+        pytest.param("PADDLE_API_BASE_URL", "http://127.0.0.1:8080/", "api_base_url", "http://127.0.0.1:8080",
+                     id="base-url-trailing-slash-dropped"),
+        pytest.param("PADDLE_API_BASE_URL", "https://sandbox-api.paddle.com", "api_base_url",
+                     "https://sandbox-api.paddle.com", id="base-url"),
+        pytest.param("SECRET_MAX_AGE_SECONDS", "0", "secret_max_age_seconds", 0, id="max-age-zero"),
+        pytest.param("SECRET_MAX_AGE_SECONDS", "3600", "secret_max_age_seconds", 3600, id="max-age"),
+        pytest.param("CUSTOMER_ID_CLAIM", "paddle_customer_id", "customer_id_claim", "paddle_customer_id",
+                     id="claim"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", " Portal.Example.com , customer-portal.paddle.com,",
+                     "portal_allowed_hosts", ("portal.example.com", "customer-portal.paddle.com"),
+                     id="hosts-trimmed-lowered"),
+        pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "2.5", "request_budget_seconds", 2.5, id="budget"),
+        pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "28", "request_budget_seconds", 28.0, id="budget-max"),
+        pytest.param("PADDLE_ENVIRONMENT", "", "paddle_environment", "auto", id="empty-counts-as-unset"),
+        pytest.param("PADDLE_API_BASE_URL", "  ", "api_base_url", None, id="blank-counts-as-unset"),
+    ],
+)
+def test_each_variable_is_read(variable: str, value: str, attribute: str, expected: object) -> None:
+    settings = settings_from_env({**REQUIRED, variable: value})
+
+    assert getattr(settings, attribute) == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        pytest.param("PADDLE_API_KEY_SECRET_ID", "", id="secret-id-missing"),
+        pytest.param("PADDLE_ENVIRONMENT", "live", id="environment-live"),
+        pytest.param("PADDLE_ENVIRONMENT", "Sandbox", id="environment-wrong-case"),
+        pytest.param("PADDLE_API_BASE_URL", "api.paddle.com", id="base-url-no-scheme"),
+        pytest.param("PADDLE_API_BASE_URL", "ftp://api.paddle.com", id="base-url-ftp"),
+        pytest.param("PADDLE_API_BASE_URL", "https://api.paddle .com", id="base-url-space"),
+        pytest.param("PADDLE_API_BASE_URL", "https://", id="base-url-no-host"),
+        pytest.param("SECRET_MAX_AGE_SECONDS", "abc", id="max-age-not-a-number"),
+        pytest.param("SECRET_MAX_AGE_SECONDS", "1.5", id="max-age-fraction"),
+        pytest.param("SECRET_MAX_AGE_SECONDS", "-1", id="max-age-negative"),
+        pytest.param("SECRET_MAX_AGE_SECONDS", "86401", id="max-age-over-a-day"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", ",,", id="hosts-none"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", "https://customer-portal.paddle.com", id="hosts-url-not-host"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", "customer-portal.paddle.com:443", id="hosts-with-port"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", "customer-portal.paddle.com/path", id="hosts-with-path"),
+        pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "0", id="budget-zero"),
+        pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "-3", id="budget-negative"),
+        pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "29", id="budget-past-api-gateway"),
+        pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "nan", id="budget-nan"),
+        pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "ten", id="budget-not-a-number"),
+    ],
+)
+def test_bad_value_fails_naming_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        settings_from_env({**REQUIRED, variable: value})
+
+    message = str(raised.value)
+    assert variable in message
+    others = set(ENV_NAMES.values()) - {variable}
+    assert not any(other in message for other in others)
+
+
+def test_several_bad_values_are_all_named() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        settings_from_env({"PADDLE_ENVIRONMENT": "live", "SECRET_MAX_AGE_SECONDS": "x"})
+
+    message = str(raised.value)
+    for variable in ("PADDLE_API_KEY_SECRET_ID", "PADDLE_ENVIRONMENT", "SECRET_MAX_AGE_SECONDS"):
+        assert variable in message
+
+
+def test_settings_are_read_once_per_execution_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given settings read once
+    monkeypatch.setenv("PADDLE_ENVIRONMENT", "sandbox")
+    first = get_settings()
+
+    # When the environment changes afterwards
+    monkeypatch.setenv("PADDLE_ENVIRONMENT", "production")
+
+    # Then the cached settings stay, until the cache is cleared
+    assert get_settings() is first
+    get_settings.cache_clear()
+    assert get_settings().paddle_environment == "production"
+
+
+def test_settings_are_immutable() -> None:
+    settings = settings_from_env(REQUIRED)
+
+    with pytest.raises(ValueError, match="frozen"):
+        settings.secret_id = "other"  # type: ignore[misc]
