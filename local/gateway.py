@@ -1,0 +1,286 @@
+"""API Gateway HTTP API (payload format 2.0), played locally: HTTP request -> event dict -> handler -> HTTP answer.
+
+Pure functions, no sockets: `local.server` does the I/O. The events are shaped like the real ones so the real handler
+runs unchanged, with two deliberate differences, both so the handler's own checks are exercised:
+
+- Authorizers are NOT enforced and NOT verified. A SigV4 `Authorization` header becomes `authorizer.iam` with the
+  access key it names (the signature is never checked); a bearer JWT's payload becomes `authorizer.jwt.claims`
+  (the signature, issuer, audience and expiry are never checked). Without them the request still reaches the
+  handler with no authorizer, where real API Gateway would answer 403/401 itself. LOCAL USE ONLY.
+- Every non-empty body arrives base64-encoded with `isBase64Encoded: true` (what API Gateway does for binary
+  media types), the harder of the two cases for the handler.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote
+
+ACCOUNT_ID = "123456789012"
+API_ID = "local"
+LOCAL_USER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/local-sigv4-caller"
+LOCAL_USER_ID = "AIDALOCALSIGV4CALLER"
+TIMEOUT_SECONDS = 15.0  # the template's function timeout
+
+log = logging.getLogger(__name__)
+
+Auth = Literal["AWS_IAM", "JWT"]
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # template, e.g. /customers/{customer_id}/portal
+    auth: Auth
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def match(self, method: str, raw_path: str) -> dict[str, str] | None:
+        """Path parameters when `method raw_path` hits this route, else None (a parameter is one non-empty segment)."""
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        found = re.fullmatch(pattern, raw_path)
+        if method != self.method or found is None:
+            return None
+        return {name: unquote(value) for name, value in found.groupdict().items()}
+
+
+ROUTES = (
+    Route("POST", "/customers/{customer_id}/portal-sessions", "AWS_IAM"),
+    Route("GET", "/customers/{customer_id}/portal", "AWS_IAM"),
+    Route("POST", "/portal-sessions", "JWT"),
+    Route("GET", "/portal", "JWT"),
+)
+
+
+def match_route(method: str, raw_path: str, routes: tuple[Route, ...] = ROUTES) -> tuple[Route, dict[str, str]] | None:
+    for route in routes:
+        params = route.match(method, raw_path)
+        if params is not None:
+            return route, params
+    return None
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    target: str  # path and query as received, e.g. /portal?action=overview
+    headers: list[tuple[str, str]]  # as received, duplicates kept
+    body: bytes = b""
+    source_ip: str = "127.0.0.1"
+    protocol: str = "HTTP/1.1"
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def build_event(
+    request: HttpRequest,
+    route: Route,
+    path_parameters: dict[str, str],
+    *,
+    request_id: str = "",
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The API Gateway v2 event for `request` on `route`."""
+    now = time.time() if now is None else now
+    raw_path, _, raw_query = request.target.partition("?")
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in request.headers:
+        name = name.lower()
+        if name == "cookie":  # payload 2.0 moves cookies out of the headers
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+        else:
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+    headers.setdefault("x-forwarded-for", request.source_ip)
+    headers.setdefault("x-forwarded-proto", "http")
+    headers["x-amzn-trace-id"] = f"Root=1-{int(now):08x}-{secrets.token_hex(12)}"
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    request_id = request_id or base64.b64encode(secrets.token_bytes(12)).decode()
+    host = headers.get("host", "127.0.0.1")
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": API_ID,
+            "domainName": host,
+            "domainPrefix": host.split(".", 1)[0],
+            "http": {
+                "method": request.method,
+                "path": raw_path,
+                "protocol": request.protocol,
+                "sourceIp": request.source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": route.key,
+            "stage": "$default",
+            "time": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    authorizer = authorizer_for(route.auth, headers.get("authorization"))
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
+    if request.body:
+        event["body"] = base64.b64encode(request.body).decode()
+        event["isBase64Encoded"] = True
+    return event
+
+
+def authorizer_for(auth: Auth, authorization: str | None) -> dict[str, Any] | None:
+    """What API Gateway would put in `requestContext.authorizer`, from the header alone (NOT verified)."""
+    if not authorization:
+        return None
+    if auth == "AWS_IAM":
+        access_key = sigv4_access_key(authorization)
+        if access_key is None:
+            return None
+        return {
+            "iam": {
+                "accessKey": access_key,
+                "accountId": ACCOUNT_ID,
+                "callerId": LOCAL_USER_ID,
+                "cognitoIdentity": None,
+                "principalOrgId": None,
+                "userArn": LOCAL_USER_ARN,
+                "userId": LOCAL_USER_ID,
+            }
+        }
+    claims = unverified_jwt_claims(authorization)
+    if claims is None:
+        return None
+    return {"jwt": {"claims": {name: _claim_string(value) for name, value in claims.items()}, "scopes": None}}
+
+
+def sigv4_access_key(authorization: str) -> str | None:
+    found = re.match(r"AWS4-HMAC-SHA256\s+Credential=([A-Z0-9]{16,128})/", authorization.strip())
+    return found.group(1) if found else None
+
+
+def unverified_jwt_claims(authorization: str) -> dict[str, Any] | None:
+    """The payload of `Bearer <jwt>` (API Gateway also takes the bare token), without any verification."""
+    token = authorization.strip()
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+    parts = token.split(".")
+    if len(parts) not in (2, 3):
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _claim_string(value: Any) -> str:
+    """API Gateway hands every JWT claim to the integration as a string; arrays look like `[a b]`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(_claim_string(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def unsigned_jwt(claims: Mapping[str, Any]) -> str:
+    """`header.payload.` with alg none, for the local samples (only this server accepts such a thing)."""
+
+    def part(data: Mapping[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(dict(data), separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Python runtime's context object that handlers and Powertools use."""
+
+    function_name: str = "paddle-portal-local"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: str = "256"  # a string in the real runtime too (read from the environment)
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/paddle-portal-local"
+    log_stream_name: str = "local"
+    timeout_seconds: float = TIMEOUT_SECONDS
+    _deadline: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def to_http_response(result: Any) -> HttpResponse:
+    """Turn the handler's return value into the HTTP answer, as API Gateway does for payload format 2.0."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # 2.0 also accepts any JSON value without statusCode and answers 200 with it.
+        return HttpResponse(200, [("Content-Type", "application/json")], json.dumps(result).encode())
+    status = int(result["statusCode"])
+    headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
+    headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
+    body = result.get("body") or ""
+    if result.get("isBase64Encoded"):
+        data = base64.b64decode(body)
+    else:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    return HttpResponse(status, headers, data)
+
+
+def invoke(handler: Handler, request: HttpRequest, *, context: Any = None) -> HttpResponse:
+    """One request through the route table and the handler, as API Gateway would run it."""
+    found = match_route(request.method, request.target.partition("?")[0])
+    request_id = base64.b64encode(secrets.token_bytes(12)).decode()  # API Gateway style, e.g. "JKJaXmPLvHcESHA="
+    if found is None:
+        response = _message(404, "Not Found")
+    else:
+        event = build_event(request, *found, request_id=request_id)
+        try:
+            response = to_http_response(handler(event, context if context is not None else LambdaContext()))
+        except Exception:
+            # A crashed handler or a malformed answer: API Gateway answers a bare 500; the traceback goes to the log.
+            log.exception("handler failed on %s", event["routeKey"])
+            response = _message(500, "Internal Server Error")
+    response.headers.append(("Apigw-Requestid", request_id))
+    return response
+
+
+def _message(status: int, message: str) -> HttpResponse:
+    return HttpResponse(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())

@@ -1,0 +1,206 @@
+"""A Paddle Billing API fake on a real loopback socket, for the local run and the tests.
+
+Serves `POST /customers/{customer_id}/portal-sessions` the way Paddle does: bearer-key check (403), id check (404),
+body check (400 with field errors), configurable unknown customers/subscriptions (404), and spec-shaped 201 answers
+(checked against Paddle's OpenAPI document in tests/local). Every request is recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Self
+
+from local.loopback import LoopbackServer
+
+CUSTOMER_ID = re.compile(r"^ctm_[a-z\d]{26}$")
+SUBSCRIPTION_ID = re.compile(r"^sub_[a-z\d]{26}$")
+ROUTE = re.compile(r"^/customers/([^/]+)/portal-sessions$")
+MAX_SUBSCRIPTIONS = 25
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def paddle_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(26))
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+
+class PaddleFake:
+    """`with PaddleFake(api_key) as paddle: ... paddle.url ... paddle.requests`"""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sandbox: bool = False,
+        unknown_customers: Iterable[str] = (),
+        unknown_subscriptions: Iterable[str] = (),
+    ) -> None:
+        self.api_key = api_key
+        self.portal_host = "sandbox-customer-portal.paddle.com" if sandbox else "customer-portal.paddle.com"
+        self.portal_id = paddle_id("cpl_")  # one portal per seller account
+        self.unknown_customers = set(unknown_customers)
+        self.unknown_subscriptions = set(unknown_subscriptions)
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._server = LoopbackServer((host, port), _handler_class(self)).start("paddle-fake")
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests)."""
+        return self._server.connections
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        """Paddle's answer to one request, checked in Paddle's order: key, route, body, entities."""
+        auth = headers.get("authorization")
+        if auth is None:
+            return _error(403, "authentication_missing", "Authentication header missing")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _error(403, "authentication_malformed", "Authentication header included, but incorrectly formatted")
+        if not secrets.compare_digest(token.strip().encode(), self.api_key.encode()):
+            return _error(403, "invalid_token", "Authentication token is invalid")
+        route = ROUTE.match(path.split("?", 1)[0])
+        if method != "POST" or route is None or not CUSTOMER_ID.match(route.group(1)):
+            return _error(404, "not_found", "Entity not found")
+        customer_id = route.group(1)
+        try:
+            payload = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return _error(400, "invalid_json", "Invalid JSON in your request.")
+        if not isinstance(payload, dict):
+            return _error(400, "bad_request", "Invalid request.")
+        field_errors = _field_errors(payload)
+        if field_errors:
+            return _error(400, "invalid_field", "Request does not pass validation.", field_errors)
+        subscription_ids: list[str] = payload.get("subscription_ids") or []
+        if customer_id in self.unknown_customers:
+            return _error(404, "not_found", f"Entity {customer_id} not found")
+        for sub in subscription_ids:
+            if sub in self.unknown_subscriptions:
+                return _error(404, "not_found", f"Entity {sub} not found")
+        return 201, {"data": self._session(customer_id, subscription_ids), "meta": {"request_id": str(uuid.uuid4())}}
+
+    def _session(self, customer_id: str, subscription_ids: list[str]) -> dict[str, Any]:
+        base = f"https://{self.portal_host}/{self.portal_id}"
+
+        def link(action: str, subscription_id: str | None = None) -> str:
+            sub = f"&subscription_id={subscription_id}" if subscription_id else ""
+            return f"{base}?action={action}{sub}&token=pga_{secrets.token_urlsafe(48)}"
+
+        now = datetime.now(UTC)
+        return {
+            "id": paddle_id("cpls_"),
+            "customer_id": customer_id,
+            "urls": {
+                "general": {"overview": link("overview")},
+                "subscriptions": [
+                    {
+                        "id": sub,
+                        "cancel_subscription": link("cancel_subscription", sub),
+                        "update_subscription_payment_method": link("update_subscription_payment_method", sub),
+                    }
+                    for sub in subscription_ids
+                ],
+            },
+            "created_at": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+        }
+
+
+def _field_errors(payload: dict[str, Any]) -> list[dict[str, str]]:
+    errors = [
+        {"field": "(root)", "message": f"Additional property {key} is not allowed"}
+        for key in payload
+        if key != "subscription_ids"
+    ]
+    ids = payload.get("subscription_ids", [])
+    if not isinstance(ids, list):
+        return [*errors, {"field": "subscription_ids", "message": "Invalid type. Expected: array"}]
+    if len(ids) > MAX_SUBSCRIPTIONS:
+        errors.append({"field": "subscription_ids", "message": f"Array must have at most {MAX_SUBSCRIPTIONS} items"})
+    if len({json.dumps(i) for i in ids}) != len(ids):
+        errors.append({"field": "subscription_ids", "message": "Array items must be unique"})
+    errors += [
+        {"field": f"subscription_ids.{n}", "message": "Does not match pattern '^sub_[a-z\\d]{26}$'"}
+        for n, sub in enumerate(ids)
+        if not isinstance(sub, str) or not SUBSCRIPTION_ID.match(sub)
+    ]
+    return errors
+
+
+def _error(
+    status: int, code: str, detail: str, errors: list[dict[str, str]] | None = None
+) -> tuple[int, dict[str, Any]]:
+    error: dict[str, Any] = {
+        "type": "request_error",
+        "code": code,
+        "detail": detail,
+        "documentation_url": f"https://developer.paddle.com/v1/errors/shared/{code}",
+    }
+    if errors:
+        error["errors"] = errors
+    return status, {"error": error, "meta": {"request_id": str(uuid.uuid4())}}
+
+
+def _handler_class(fake: PaddleFake) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as Paddle's edge does
+
+        def _serve(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            fake._record(RecordedRequest(self.command, self.path, headers, body))
+            status, payload = fake.answer(self.command, self.path, headers, body)
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Request-Id", payload["meta"]["request_id"])  # required header in Paddle's spec
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet: the tests read `requests` instead
+
+    return Handler

@@ -1,0 +1,280 @@
+"""`python -m local.server [--port 3000] [--host 127.0.0.1]`: the API on your machine, running the real handler.
+
+A local stand-in for API Gateway HTTP API (see `local.gateway`) in front of `paddle_portal.app.lambda_handler`, with an
+embedded default for every outside service:
+
+- Secrets Manager: moto, in-process; secret `paddle-portal/local` holds {"api_key": <key>}. Fake AWS credentials are
+  forced, so nothing reaches a real AWS account.
+- Paddle: `local.paddle_fake.PaddleFake` on a loopback port, unless `PADDLE_API_KEY` is set: then the secret holds that
+  key and the handler talks to the real Paddle API it selects (the sandbox for a `pdl_sdbx_` key). The key is
+  removed from the environment before the handler is imported and is never printed.
+
+LOCAL ONLY, NOT SECURE: SigV4 signatures and JWTs are NOT verified. Any `AWS4-HMAC-SHA256 Credential=...` header is
+taken as an IAM caller and any bearer JWT's claims are believed. Never expose this server beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from local.gateway import Handler, HttpRequest, HttpResponse, invoke, unsigned_jwt
+from local.loopback import LoopbackServer
+from local.paddle_fake import PaddleFake
+
+HANDLER = "paddle_portal.app.lambda_handler"
+SECRET_NAME = "paddle-portal/local"  # noqa: S105 - a name, not a secret
+REGION = "us-east-1"
+FAKE_API_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_AAA"  # obviously fake
+SAMPLE_CUSTOMER_ID = "ctm_01gysfvfy7vqhpzkq8rjmrq7an"
+SAMPLE_SUBSCRIPTION_ID = "sub_01h04vsc0qhwtsbsxh3422wjs4"
+UNKNOWN_CUSTOMER_ID = "ctm_" + "0" * 26  # the fake answers 404 for these, to try the error path
+UNKNOWN_SUBSCRIPTION_ID = "sub_" + "0" * 26
+# AWS's documented example credentials: curl signs with them, the local gateway only reads the access key id.
+SAMPLE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SAMPLE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS documentation example
+MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API payload quota
+
+ENV_DEFAULTS = {  # the template's values; set your own to override
+    "POWERTOOLS_SERVICE_NAME": "paddle-portal",
+    "POWERTOOLS_METRICS_NAMESPACE": "PaddlePortal",
+    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+    "POWERTOOLS_DEV": "true",  # readable logs and metrics on the console
+    "PORTAL_ALLOWED_HOSTS": "customer-portal.paddle.com,sandbox-customer-portal.paddle.com",
+}
+
+
+class GatewayServer(LoopbackServer):
+    """HTTP server that hands each request to `gateway.invoke`; `close()` also stops what `serve` started."""
+
+    def __init__(self, address: tuple[str, int], handler: Handler) -> None:
+        self.handler = handler
+        self.paddle_fake: PaddleFake | None = None
+        self.paddle_description = "whatever the handler is configured for"
+        self.cleanups: list[Callable[[], None]] = []
+        self._invoke_lock = threading.Lock()  # one execution environment runs one invocation at a time
+        super().__init__(address, _RequestHandler)
+
+    def call(self, request: HttpRequest) -> HttpResponse:
+        with self._invoke_lock:
+            return invoke(self.handler, request)
+
+    def close(self) -> None:
+        self.stop()
+        while self.cleanups:
+            self.cleanups.pop()()
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway
+    server: GatewayServer
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        if body is None:
+            response = HttpResponse(
+                413, [("Content-Type", "application/json")], b'{"message":"Request Entity Too Large"}'
+            )
+            self.close_connection = True
+        else:
+            request = HttpRequest(
+                self.command, self.path, list(self.headers.items()), body, self.client_address[0], self.request_version
+            )
+            response = self.server.call(request)
+        self.send_response(response.status)
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+                if sum(map(len, chunks)) > MAX_BODY_BYTES:
+                    return None
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                pass
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return None if length > MAX_BODY_BYTES else self.rfile.read(length)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+
+@dataclass
+class OutsideServices:
+    paddle_fake: PaddleFake | None
+    paddle_description: str
+    stop: Callable[[], None]
+
+
+def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices:
+    """Moto's Secrets Manager (seeded with the key) and, without `PADDLE_API_KEY`, the Paddle fake; sets the env."""
+    import boto3  # heavy imports only once the run starts
+    import moto
+
+    real_key = environ.pop("PADDLE_API_KEY", "").strip()
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
+        environ.pop(name, None)
+    environ.update(  # fake credentials: nothing may reach a real AWS account
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - fake
+        AWS_SESSION_TOKEN="testing",  # noqa: S106 - fake
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_EC2_METADATA_DISABLED="true",
+        PADDLE_API_KEY_SECRET_ID=SECRET_NAME,
+    )
+    for name, value in ENV_DEFAULTS.items():
+        environ.setdefault(name, value)
+    mock = moto.mock_aws()
+    mock.start()
+    fake = None
+    try:
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps({"api_key": real_key or FAKE_API_KEY}))
+        if not real_key:
+            fake = PaddleFake(
+                FAKE_API_KEY,
+                sandbox=True,
+                unknown_customers={UNKNOWN_CUSTOMER_ID},
+                unknown_subscriptions={UNKNOWN_SUBSCRIPTION_ID},
+            )
+            environ["PADDLE_API_BASE_URL"] = fake.url
+    except BaseException:
+        mock.stop()
+        raise
+
+    def stop() -> None:
+        if fake is not None:
+            fake.stop()
+        mock.stop()
+
+    if fake is not None:
+        description = (
+            f"local fake at {fake.url} (every well-formed id exists except {UNKNOWN_CUSTOMER_ID} "
+            f"and {UNKNOWN_SUBSCRIPTION_ID}: 404)"
+        )
+    else:
+        kind = {"pdl_sdbx_": "a sandbox key", "pdl_live_": "a LIVE key: real customers"}.get(
+            real_key[:9], "a legacy key"
+        )
+        description = f"the REAL Paddle API, with the key from PADDLE_API_KEY ({kind}; never printed)"
+    return OutsideServices(fake, description, stop)
+
+
+def load_handler(dotted: str = HANDLER) -> Handler:
+    module, _, name = dotted.rpartition(".")
+    handler: Handler = getattr(importlib.import_module(module), name)
+    return handler
+
+
+def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None) -> GatewayServer:
+    """Start the outside services, then the gateway in a daemon thread; returns the bound, serving server."""
+    services = start_outside_services(os.environ)
+    try:
+        server = GatewayServer((host, port), handler or load_handler())  # import after the environment is set
+    except BaseException:
+        services.stop()
+        raise
+    server.paddle_fake = services.paddle_fake
+    server.paddle_description = services.paddle_description
+    server.cleanups.append(services.stop)
+    return server.start("local-gateway")
+
+
+def banner(server: GatewayServer, environ: MutableMapping[str, str]) -> str:
+    url = server.url
+    iam = f"--aws-sigv4 'aws:amz:{REGION}:execute-api' --user '{SAMPLE_ACCESS_KEY}:{SAMPLE_SECRET_KEY}'"
+    now = int(time.time())
+    claims = {
+        "sub": "local-user",
+        "iss": f"{url}/local-issuer",
+        "aud": "paddle-portal-local",
+        "iat": now,
+        "exp": now + 3600,
+        environ.get("CUSTOMER_ID_CLAIM") or "custom:paddle_customer_id": SAMPLE_CUSTOMER_ID,
+    }
+    bearer = shlex.quote(f"Authorization: Bearer {unsigned_jwt(claims)}")
+    body = shlex.quote(json.dumps({"subscription_ids": [SAMPLE_SUBSCRIPTION_ID]}))
+    query = f"action=cancel_subscription&subscription_id={SAMPLE_SUBSCRIPTION_ID}"
+    redirect = shlex.quote(f"{url}/customers/{SAMPLE_CUSTOMER_ID}/portal?{query}")
+    return f"""
+paddle-portal local API on {url}  (Ctrl-C stops)
+  handler : {HANDLER}, called with API Gateway HTTP API payload 2.0 events
+  secrets : moto Secrets Manager (in-process), secret {SECRET_NAME}
+  paddle  : {server.paddle_description}
+
+  !! LOCAL ONLY, NOT SECURE: SigV4 signatures and JWTs are NOT VERIFIED. Any SigV4-looking Authorization header
+  !! counts as an IAM caller and any JWT's claims are believed. Requests without them reach the handler with no
+  !! authorizer (real API Gateway would refuse them itself). Do not expose this server beyond 127.0.0.1.
+
+# IAM route, JSON (201)
+curl -sS {iam} -H 'Content-Type: application/json' -d {body} {url}/customers/{SAMPLE_CUSTOMER_ID}/portal-sessions
+
+# IAM route, browser redirect (302; see Location)
+curl -i {iam} {redirect}
+
+# JWT route, customer from the token's claim (201)
+curl -sS -X POST -H {bearer} {url}/portal-sessions
+
+# JWT route, JSON instead of the redirect (200)
+curl -sS -H 'Accept: application/json' -H {bearer} {url}/portal
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.server", description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C and `kill` stop cleanly, however we were started
+        signal.signal(signum, signal.default_int_handler)
+    try:
+        server = serve(args.port, args.host)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("paddle_portal"):
+            raise
+        hint = "run from the repository root with PYTHONPATH=functions"
+        print(f"cannot import {HANDLER} ({exc}); {hint}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the port is taken, most likely
+        print(f"cannot listen on {args.host}:{args.port} ({exc}); try --port", file=sys.stderr)
+        return 1
+    print(banner(server, os.environ), flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"!! WARNING: listening on {args.host}: anyone who can reach it gets portal links.", file=sys.stderr)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        print("stopped", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""`make run` end to end, in-process: local.server on port 0 with the real handler, moto and the Paddle fake."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from local.gateway import unsigned_jwt
+from local.server import FAKE_API_KEY, SECRET_NAME, UNKNOWN_CUSTOMER_ID, GatewayServer, banner, serve
+from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID
+
+SANDBOX_PORTAL = "https://sandbox-customer-portal.paddle.com/cpl_"
+
+
+@pytest.fixture
+def restore_environ() -> Iterator[None]:
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def api(restore_environ: None) -> Iterator[GatewayServer]:
+    server = serve(port=0)
+    yield server
+    server.close()
+
+
+def sigv4(method: str, url: str, body: bytes = b"") -> dict[str, str]:
+    """Really signed, as a backend would sign; the local gateway reads only the access key id from it."""
+    request = AWSRequest(method=method, url=url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials("AKIAIOSFODNN7EXAMPLE", "not-a-secret"), "execute-api", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def bearer(**claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {unsigned_jwt(claims)}"}
+
+
+def test_iam_post_creates_a_session_through_moto_and_the_fake(api: GatewayServer) -> None:
+    url = f"{api.url}/customers/{CUSTOMER_ID}/portal-sessions"
+    body = json.dumps({"subscription_ids": [SUBSCRIPTION_ID]}).encode()
+
+    response = urllib3.request("POST", url, body=body, headers=sigv4("POST", url, body))
+
+    assert response.status == 201
+    assert response.headers["Cache-Control"] == "no-store"
+    session = response.json()
+    assert re.fullmatch(r"cpls_[a-z\d]{26}", session["data"]["id"])
+    assert session["data"]["customer_id"] == CUSTOMER_ID
+    assert [s["id"] for s in session["data"]["urls"]["subscriptions"]] == [SUBSCRIPTION_ID]
+    assert uuid.UUID(session["meta"]["request_id"])
+    assert api.paddle_fake is not None
+    (sent,) = api.paddle_fake.requests
+    assert sent.path == f"/customers/{CUSTOMER_ID}/portal-sessions"
+    assert sent.headers["authorization"] == f"Bearer {FAKE_API_KEY}"  # the key came out of moto's secret
+    assert json.loads(sent.body) == {"subscription_ids": [SUBSCRIPTION_ID]}
+
+
+def test_iam_get_redirects_to_the_deep_link(api: GatewayServer) -> None:
+    url = f"{api.url}/customers/{CUSTOMER_ID}/portal?action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}"
+
+    response = urllib3.request("GET", url, headers=sigv4("GET", url), redirect=False)
+
+    assert response.status == 302
+    location = response.headers["Location"]
+    assert location.startswith(SANDBOX_PORTAL)
+    assert f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}&token=pga_" in location
+
+
+def test_jwt_routes_take_the_customer_from_the_claim(api: GatewayServer) -> None:
+    claims = bearer(**{"custom:paddle_customer_id": OTHER_CUSTOMER_ID, "sub": "user-1"})
+
+    created = urllib3.request("POST", f"{api.url}/portal-sessions", headers=claims)
+    as_json = urllib3.request("GET", f"{api.url}/portal", headers={**claims, "Accept": "application/json"})
+
+    assert created.status == 201
+    assert as_json.status == 200
+    assert as_json.json()["data"]["urls"]["general"]["overview"].startswith(SANDBOX_PORTAL)
+    assert api.paddle_fake is not None
+    assert [r.path for r in api.paddle_fake.requests] == [f"/customers/{OTHER_CUSTOMER_ID}/portal-sessions"] * 2
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "code"),
+    [
+        pytest.param(f"/customers/{CUSTOMER_ID}/portal-sessions", {}, 401, "authentication_missing", id="iam-unsigned"),
+        pytest.param("/portal-sessions", {}, 401, "authentication_missing", id="jwt-absent"),
+        pytest.param("/portal-sessions", bearer(sub="user-1"), 403, "forbidden", id="jwt-without-claim"),
+    ],
+)
+def test_requests_without_the_right_identity_are_refused_before_paddle(
+    api: GatewayServer, path: str, headers: dict[str, str], status: int, code: str
+) -> None:
+    response = urllib3.request("POST", f"{api.url}{path}", headers=headers)
+
+    assert (response.status, response.json()["error"]["code"]) == (status, code)
+    assert api.paddle_fake is not None
+    assert api.paddle_fake.requests == []
+
+
+def test_unknown_customer_and_unknown_route(api: GatewayServer) -> None:
+    url = f"{api.url}/customers/{UNKNOWN_CUSTOMER_ID}/portal-sessions"
+
+    unknown_customer = urllib3.request("POST", url, headers=sigv4("POST", url))
+    unknown_route = urllib3.request("GET", f"{api.url}/customers")
+
+    assert (unknown_customer.status, unknown_customer.json()["error"]["code"]) == (404, "not_found")
+    assert (unknown_route.status, unknown_route.json()) == (404, {"message": "Not Found"})
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_printed_curl_samples_work(api: GatewayServer) -> None:
+    commands = [line for line in banner(api, os.environ).splitlines() if line.startswith("curl ")]
+
+    statuses = [
+        subprocess.run(  # noqa: S603 - our own banner's commands, no shell
+            [*shlex.split(command), "-o", os.devnull, "-w", "%{http_code}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout
+        for command in commands
+    ]
+
+    assert statuses == ["201", "302", "201", "200"]
+
+
+def test_with_paddle_api_key_the_secret_holds_it_and_no_fake_runs(
+    restore_environ: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_KEY"  # fake; nothing is called
+    monkeypatch.setenv("PADDLE_API_KEY", key)
+    seen: list[str | None] = []
+
+    server = serve(port=0, handler=lambda event, context: seen.append(os.environ.get("PADDLE_API_KEY")))
+    try:
+        secret = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(SecretId=SECRET_NAME)
+        text = banner(server, os.environ)
+        urllib3.request("GET", f"{server.url}/portal")
+    finally:
+        server.close()
+
+    assert json.loads(secret["SecretString"]) == {"api_key": key}
+    assert server.paddle_fake is None
+    assert "PADDLE_API_BASE_URL" not in os.environ  # the handler picks the real (sandbox) API itself
+    assert seen == [None]  # the key reached the handler only through the secret
+    assert key not in text
+    assert "REAL Paddle API" in text
+    assert "sandbox key" in text
