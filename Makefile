@@ -9,6 +9,8 @@ STAMP := $(VENV)/requirements.stamp
 REQUIREMENTS := requirements-dev.txt layers/dependencies/requirements.txt
 # The Lambda runtime's Python (3.13) from pyenv when it has it, else the system python3 (must be >= 3.11).
 PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3)
+# Node tooling for the contract tests (Prism), installed from package-lock.json when the project has one.
+NODE_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed.stamp)
 # sam build (BuildMethod python3.13) looks for python3.13 on PATH; the venv provides it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -17,7 +19,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-venv: $(STAMP) ## Create .venv and install requirements-dev.txt (again only when a requirements file changes)
+venv: $(STAMP) $(NODE_STAMP) ## Create .venv, install requirements-dev.txt (and npm ci); again only when they change
 
 $(STAMP): $(REQUIREMENTS)
 	@if [ ! -x $(BIN)/python ]; then \
@@ -28,6 +30,10 @@ $(STAMP): $(REQUIREMENTS)
 	  $(PYTHON) -m venv $(VENV); \
 	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 run: venv ## Local HTTP API on 127.0.0.1 with a fake Paddle and Secrets Manager (real sandbox with PADDLE_API_KEY)
