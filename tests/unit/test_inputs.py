@@ -1,0 +1,192 @@
+"""`inputs`: what an authorized HTTP request asks for; JWT routes are bound to the token's customer only."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from paddle_portal.errors import FieldError, InvalidRequestError, RequestTooLargeError
+from paddle_portal.http_events import MAX_BODY_BYTES, ROUTES, HttpRequest, IamIdentity, JwtIdentity, Route
+from paddle_portal.inputs import SessionAsk, read_http_ask, validate
+from paddle_portal.models import CreateSessionBody
+from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
+
+IAM_POST, IAM_GET, JWT_POST, JWT_GET = ROUTES
+
+
+def request(route: Route, *, path: dict[str, str] | None = None, query: list[tuple[str, str]] | None = None,
+            body: str | None = None, base64_body: bool = False) -> HttpRequest:
+    jwt = route in (JWT_POST, JWT_GET)
+    return HttpRequest(
+        route=route,
+        path_params=path if path is not None else ({} if jwt else {"customer_id": CUSTOMER_ID}),
+        query=query or [],
+        headers={},
+        raw_body=body,
+        body_is_base64=base64_body,
+        identity=JwtIdentity({}) if jwt else IamIdentity("arn:aws:iam::123456789012:role/x"),
+        request_id="req-1",
+    )
+
+
+def field_errors(raised: pytest.ExceptionInfo[InvalidRequestError]) -> dict[str, str]:
+    return {error.field: error.message for error in raised.value.errors}
+
+
+@pytest.mark.parametrize(
+    ("body", "base64_body", "ids"),
+    [
+        pytest.param(None, False, (), id="absent"),
+        pytest.param("", False, (), id="empty"),
+        pytest.param("  \n", False, (), id="whitespace"),
+        pytest.param("{}", False, (), id="empty-object"),
+        pytest.param(json.dumps({"subscription_ids": [SUBSCRIPTION_ID]}), False, (SUBSCRIPTION_ID,), id="one-id"),
+        pytest.param(base64.b64encode(json.dumps({"subscription_ids": [SUBSCRIPTION_ID]}).encode()).decode(), True,
+                     (SUBSCRIPTION_ID,), id="base64"),
+        pytest.param("{}" + " " * (MAX_BODY_BYTES - 2), False, (), id="exactly-16-KiB"),
+    ],
+)
+def test_post_body_accepted(body: str | None, base64_body: bool, ids: tuple[str, ...]) -> None:
+    ask = read_http_ask(request(IAM_POST, body=body, base64_body=base64_body), None)
+
+    assert ask == SessionAsk(CUSTOMER_ID, ids)
+
+
+@pytest.mark.parametrize(
+    ("body", "base64_body"),
+    [
+        pytest.param("not json", False, id="not-json"),
+        pytest.param("[]", False, id="json-array"),
+        pytest.param('"text"', False, id="json-string"),
+        pytest.param("null", False, id="json-null"),
+        pytest.param("1", False, id="json-number"),
+        pytest.param("{", False, id="truncated"),
+        pytest.param("[" * 5000 + "]" * 5000, False, id="deeply-nested"),
+        pytest.param(base64.b64encode(b"\xff\xfe{}").decode(), True, id="not-utf8"),
+        pytest.param("%%%not base64%%%", True, id="not-base64"),
+    ],
+)
+def test_post_body_that_is_not_a_json_object(body: str, base64_body: bool) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        read_http_ask(request(IAM_POST, body=body, base64_body=base64_body), None)
+
+    assert raised.value.code == "invalid_json"
+
+
+@pytest.mark.parametrize(
+    ("body", "base64_body"),
+    [
+        pytest.param("{}" + " " * (MAX_BODY_BYTES - 1), False, id="one-byte-over"),
+        pytest.param("x" * (MAX_BODY_BYTES * 4), False, id="plain-64-KiB"),
+        pytest.param(base64.b64encode(b" " * (MAX_BODY_BYTES + 1)).decode(), True, id="base64-one-byte-over"),
+        pytest.param("A" * (MAX_BODY_BYTES * 2), True, id="base64-text-too-long"),
+        pytest.param("é" * (MAX_BODY_BYTES // 2 + 1), False, id="multibyte-counts-bytes"),
+    ],
+)
+def test_post_body_over_16_KiB(body: str, base64_body: bool) -> None:
+    with pytest.raises(RequestTooLargeError):
+        read_http_ask(request(IAM_POST, body=body, base64_body=base64_body), None)
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        pytest.param({"subscription_ids": ["sub_bad"], "extra": 1}, {"subscription_ids[0]", "extra"},
+                     id="bad-id-and-unknown-field"),
+        pytest.param({"subscription_ids": [f"sub_{i:026d}" for i in range(26)]}, {"subscription_ids"}, id="26-ids"),
+        pytest.param({"subscription_ids": [SUBSCRIPTION_ID, SUBSCRIPTION_ID]}, {"subscription_ids"},
+                     id="duplicates"),
+        pytest.param({"customer_id": OTHER_CUSTOMER_ID}, {"customer_id"}, id="customer_id-in-body"),
+        pytest.param({"subscription_ids": [SUBSCRIPTION_ID, 7]}, {"subscription_ids[1]"}, id="number-in-list"),
+    ],
+)
+def test_post_body_field_errors(body: dict[str, Any], fields: set[str]) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        read_http_ask(request(IAM_POST, body=json.dumps(body)), None)
+
+    assert raised.value.code == "invalid_field"
+    assert set(field_errors(raised)) == fields
+
+
+def test_post_refuses_query_parameters() -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        read_http_ask(request(IAM_POST, query=[("subscription_id", SUBSCRIPTION_ID)]), None)
+
+    assert set(field_errors(raised)) == {"subscription_id"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        pytest.param([], SessionAsk(CUSTOMER_ID, ()), id="overview-by-default"),
+        pytest.param([("action", "overview")], SessionAsk(CUSTOMER_ID, ()), id="overview"),
+        pytest.param([("action", "cancel_subscription"), ("subscription_id", SUBSCRIPTION_ID)],
+                     SessionAsk(CUSTOMER_ID, (SUBSCRIPTION_ID,), "cancel_subscription", SUBSCRIPTION_ID),
+                     id="cancel"),
+        pytest.param([("subscription_id", OTHER_SUBSCRIPTION_ID), ("action", "update_subscription_payment_method")],
+                     SessionAsk(CUSTOMER_ID, (OTHER_SUBSCRIPTION_ID,), "update_subscription_payment_method",
+                                OTHER_SUBSCRIPTION_ID), id="update-payment-method"),
+        pytest.param([("subscription_id", SUBSCRIPTION_ID)],
+                     SessionAsk(CUSTOMER_ID, (SUBSCRIPTION_ID,), "overview", SUBSCRIPTION_ID),
+                     id="overview-with-subscription"),
+    ],
+)
+def test_get_query(query: list[tuple[str, str]], expected: SessionAsk) -> None:
+    assert read_http_ask(request(IAM_GET, query=query), None) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        pytest.param([("action", "cancel_subscription")], {"subscription_id"}, id="cancel-without-subscription"),
+        pytest.param([("action", "update_subscription_payment_method")], {"subscription_id"},
+                     id="update-without-subscription"),
+        pytest.param([("action", "delete")], {"action"}, id="bad-action"),
+        pytest.param([("subscription_id", "sub_bad")], {"subscription_id"}, id="bad-subscription-id"),
+        pytest.param([("action", "overview"), ("action", "overview")], {"action"}, id="duplicate-action"),
+        pytest.param([("subscription_id", SUBSCRIPTION_ID), ("subscription_id", OTHER_SUBSCRIPTION_ID)],
+                     {"subscription_id"}, id="duplicate-subscription"),
+        pytest.param([("customer_id", OTHER_CUSTOMER_ID)], {"customer_id"}, id="customer_id-in-query"),
+    ],
+)
+def test_get_query_field_errors(query: list[tuple[str, str]], fields: set[str]) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        read_http_ask(request(IAM_GET, query=query), None)
+
+    assert raised.value.code == "invalid_field"
+    assert set(field_errors(raised)) == fields
+
+
+@pytest.mark.parametrize("route", [IAM_POST, IAM_GET], ids=["post", "get"])
+def test_iam_routes_validate_the_path_customer(route: Route) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        read_http_ask(request(route, path={"customer_id": "cus_123"}), None)
+
+    assert set(field_errors(raised)) == {"customer_id"}
+
+
+@pytest.mark.parametrize("route", [JWT_POST, JWT_GET], ids=["post", "get"])
+def test_jwt_routes_use_the_bound_customer_even_with_a_path_customer(route: Route) -> None:
+    ask = read_http_ask(request(route, path={"customer_id": OTHER_CUSTOMER_ID}), CUSTOMER_ID)
+
+    assert ask.customer_id == CUSTOMER_ID
+
+
+def test_field_errors_never_echo_the_value() -> None:
+    hostile = "<script>alert(1)</script>"
+
+    with pytest.raises(InvalidRequestError) as raised:
+        validate(CreateSessionBody, {"subscription_ids": [hostile]})
+
+    assert raised.value.errors[0].field == "subscription_ids[0]"
+    assert hostile not in str(raised.value)
+
+
+def test_unknown_field_message() -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        validate(CreateSessionBody, {"extra": 1})
+
+    assert raised.value.errors == (FieldError("extra", "is not a known field"),)

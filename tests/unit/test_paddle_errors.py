@@ -1,0 +1,136 @@
+"""`paddle_errors.error_from_response`: one function maps Paddle's answer to its class, on status and code only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from paddle_portal.paddle_errors import (
+    PaddleAPIError,
+    PaddleAuthenticationError,
+    PaddleBadRequestError,
+    PaddleFieldError,
+    PaddleNotFoundError,
+    PaddleRateLimitError,
+    PaddleServerError,
+    error_from_response,
+)
+from tests.support import paddle_error
+
+
+def encoded(body: object) -> bytes:
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        pytest.param(400, PaddleBadRequestError, id="400"),
+        pytest.param(401, PaddleAuthenticationError, id="401"),
+        pytest.param(403, PaddleAuthenticationError, id="403"),
+        pytest.param(404, PaddleNotFoundError, id="404"),
+        pytest.param(405, PaddleBadRequestError, id="405"),
+        pytest.param(409, PaddleBadRequestError, id="409"),
+        pytest.param(422, PaddleBadRequestError, id="422"),
+        pytest.param(429, PaddleRateLimitError, id="429"),
+        pytest.param(500, PaddleServerError, id="500"),
+        pytest.param(502, PaddleServerError, id="502"),
+        pytest.param(503, PaddleServerError, id="503"),
+        pytest.param(504, PaddleServerError, id="504"),
+        pytest.param(302, PaddleServerError, id="302-is-upstream-trouble"),
+    ],
+)
+def test_class_by_status(status: int, cls: type[PaddleAPIError]) -> None:
+    error = error_from_response(status, encoded(paddle_error("some_code")))
+
+    assert type(error) is cls
+    assert error.status == status
+
+
+def test_paddle_envelope_is_read() -> None:
+    # Given Paddle's documented error body with field errors
+    body = paddle_error("bad_request", "Invalid request.", errors=[
+        {"field": "subscription_ids", "message": "must contain at most 25 items"},
+    ])
+
+    # When it is mapped
+    error = error_from_response(400, encoded(body), request_id="from-header", retry_after=None)
+
+    # Then code, detail, field errors and the body's request id are kept
+    assert error.code == "bad_request"
+    assert error.detail == "Invalid request."
+    assert error.errors == (PaddleFieldError("subscription_ids", "must contain at most 25 items"),)
+    assert error.request_id == body["meta"]["request_id"]
+
+
+def test_header_request_id_is_kept_when_the_body_has_none() -> None:
+    body = paddle_error("not_found")
+    del body["meta"]
+
+    assert error_from_response(404, encoded(body), request_id="from-header").request_id == "from-header"
+
+
+def test_retry_after_is_carried() -> None:
+    assert error_from_response(429, encoded(paddle_error("too_many_requests")), retry_after=12).retry_after == 12
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"<html><body><h1>502 Bad Gateway</h1></body></html>", id="html"),
+        pytest.param(b"", id="empty"),
+        pytest.param(b"\xff\xfe", id="not-utf8"),
+        pytest.param(b"[1, 2]", id="json-array"),
+        pytest.param(b'{"error": "oops"}', id="error-not-an-object"),
+        pytest.param(b'{"message": "Internal server error"}', id="aws-style"),
+        pytest.param(b"null", id="json-null"),
+    ],
+)
+def test_bodies_that_are_not_paddles_envelope_get_a_generic_code(body: bytes) -> None:
+    error = error_from_response(502, body, request_id="hdr")
+
+    assert type(error) is PaddleServerError
+    assert error.code == "http_502"
+    assert error.detail == ""
+    assert error.errors == ()
+    assert error.request_id == "hdr"
+
+
+def test_malformed_parts_of_the_envelope_are_dropped_not_trusted() -> None:
+    body = {
+        "error": {
+            "type": "request_error",
+            "code": 123,
+            "detail": ["not", "text"],
+            "errors": [{"field": "a", "message": "b"}, "junk", {"field": 5, "message": None}],
+        },
+        "meta": {"request_id": 42},
+    }
+
+    error = error_from_response(400, encoded(body), request_id="hdr")
+
+    assert error.code == "http_400"
+    assert error.detail == ""
+    assert error.errors == (PaddleFieldError("a", "b"), PaddleFieldError("", ""))
+    assert error.request_id == "hdr"
+
+
+def test_long_texts_are_bounded() -> None:
+    body = paddle_error("x" * 500, "d" * 5000, errors=[{"field": "f" * 1000, "message": "m" * 1000}])
+    body["meta"]["request_id"] = "r" * 1000
+
+    error = error_from_response(400, encoded(body))
+
+    assert len(error.code) == 100
+    assert len(error.detail) == 1000
+    assert len(error.errors[0].field) == 200
+    assert len(error.errors[0].message) == 500
+    assert error.request_id is not None
+    assert len(error.request_id) == 100
+
+
+def test_message_names_status_and_code_only() -> None:
+    error = error_from_response(403, encoded(paddle_error("invalid_token", "token pdl_sdbx_apikey_x is revoked")))
+
+    assert str(error) == "Paddle answered 403 invalid_token"
