@@ -37,7 +37,7 @@ node_modules/.installed.stamp: package.json package-lock.json
 	@touch $@
 
 run: venv ## Local HTTP API on 127.0.0.1 with a fake Paddle and Secrets Manager (real sandbox with PADDLE_API_KEY)
-	$(BIN)/python -m local.server
+	PYTHONPATH=functions $(BIN)/python -m local.server
 
 test: venv ## The whole test suite (no AWS account, no Docker, no internet)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
