@@ -1,0 +1,208 @@
+"""Prism (Stoplight's OpenAPI mock server) on Paddle's document, and a recording tap in front of it.
+
+Prism runs in mock mode with `--errors`: a request that violates Paddle's document gets an error status (401 for the
+security scheme, 422 for the body, ...) and an `sl-violations` header listing what is wrong, instead of the 201.
+The tap is a loopback HTTP proxy between our code and Prism that records each exchange (what we sent, Prism's status
+and its parsed violations), so a test can assert on both sides of the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any
+
+import urllib3
+
+REPO = Path(__file__).resolve().parents[2]
+PRISM_BIN = REPO / "node_modules" / ".bin" / "prism"
+STARTUP_SECONDS = 60.0
+NOT_INSTALLED = (
+    "Prism is not installed: run `npm ci` in the repository root (`make venv` does it; it needs Node.js >= 18.20 "
+    "and reaches the npm registry once). The contract tests need it and are not skipped without it."
+)
+
+
+class PrismError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Prism:
+    """`prism mock --errors <document>` on a free loopback port, started and stopped by this object."""
+
+    def __init__(self, document: Path, log: IO[bytes]) -> None:
+        if not PRISM_BIN.exists():
+            raise PrismError(NOT_INSTALLED)
+        if shutil.which("node") is None:
+            raise PrismError("Node.js is not on PATH; Prism needs it (Node.js >= 18.20).")
+        self.document = document
+        self.log = log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Prism:
+        command = [str(PRISM_BIN), "mock", "-p", str(self.port), "-h", "127.0.0.1", "--errors", str(self.document)]
+        env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}
+        self._process = subprocess.Popen(  # noqa: S603 - our own pinned tool, fixed arguments
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # its own process group: stop() ends Prism and anything it forked
+        )
+        self._wait_until_ready()
+        return self
+
+    def _wait_until_ready(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + STARTUP_SECONDS
+        http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=1.0, read=5.0))
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise PrismError(f"Prism exited with status {self._process.returncode} before it was ready")
+            try:
+                # Any answer (even a 404 for this path) means it is listening and has loaded the document.
+                http.request("GET", f"{self.url}/__ready__")
+                return
+            except urllib3.exceptions.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise PrismError(f"Prism did not answer on {self.url} within {STARTUP_SECONDS:.0f} s")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names, as sent by our code
+    body: bytes
+    status: int  # Prism's answer
+    violations: list[dict[str, Any]]  # Prism's `sl-violations`, parsed; empty when the request conforms
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path} -> {self.status} {json.dumps(self.violations)}"
+
+
+@dataclass
+class PrismTap:
+    """A recording proxy in front of Prism. Point PADDLE_API_BASE_URL (or a client's base_url) at `url`."""
+
+    upstream: str
+    exchanges: list[Exchange] = field(default_factory=list)
+    expecting_violations: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+
+    def start(self) -> PrismTap:
+        self._server = _TapServer(self)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="prism-tap", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.socket.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.exchanges.clear()
+            self.expecting_violations = False
+
+    def record(self, exchange: Exchange) -> None:
+        with self._lock:
+            self.exchanges.append(exchange)
+
+    def violating(self) -> list[Exchange]:
+        with self._lock:
+            return [e for e in self.exchanges if e.violations or e.status >= 400]
+
+    @contextmanager
+    def expect_violations(self) -> Iterator[None]:
+        """For the tests that send a bad request on purpose: the fixture's final check does not object."""
+        self.expecting_violations = True
+        yield
+
+
+class _TapServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, tap: PrismTap) -> None:
+        self.tap = tap
+        self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2.0, read=20.0))
+        super().__init__(("127.0.0.1", 0), _TapHandler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # else small requests stall ~40 ms
+        return sock, address
+
+
+class _TapHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _TapServer
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        upstream_headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        answer = self.server.http.request(
+            self.command, self.server.tap.upstream + self.path, body=body or None, headers=upstream_headers
+        )
+        raw = answer.headers.get("sl-violations")
+        violations = json.loads(raw) if raw else []
+        self.server.tap.record(Exchange(self.command, self.path, headers, body, answer.status, violations))
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            if name.lower() not in ("content-length", "connection", "keep-alive", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.data)))
+        self.end_headers()
+        self.wfile.write(answer.data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the exchanges are the log

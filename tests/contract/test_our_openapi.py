@@ -1,0 +1,480 @@
+"""Our own OpenAPI document (`openapi/paddle-portal.openapi.yaml`) says what the service does.
+
+- It is a valid OpenAPI 3.1 document whose schemas are valid JSON Schema 2020-12 and whose `$ref`s all resolve.
+- Its operations are exactly the routes of `template.yaml` and of the function's route table, with the same auth.
+- Its parameters and bodies carry the same rules as the function's models.
+- What the real handler answers, for every status it can produce, is declared there and matches the schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, get_args
+
+import pytest
+from jsonschema import Draft202012Validator
+from schemathesis.specs.openapi.definitions import OPENAPI_31
+
+from paddle_portal.app import lambda_handler
+from paddle_portal.http_events import ROUTES
+from paddle_portal.links import Action
+from paddle_portal.models import MAX_SUBSCRIPTION_IDS, CreateSessionBody, CustomerPath, PortalQuery
+from tests.contract.documents import (
+    our_document,
+    our_validator,
+    paddle_document,
+    paddle_validator,
+    problems,
+    template,
+)
+from tests.contract.events import http_event
+from tests.support import (
+    CUSTOMER_ID,
+    SUBSCRIPTION_ID,
+    LambdaContext,
+    PaddleStub,
+    SecretsManagerCalls,
+    paddle_error,
+)
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SCHEME_AUTH = {"sigv4": "iam", "jwt": "jwt"}  # our document's security schemes -> the function's Auth values
+
+Route = tuple[str, str, str]  # (METHOD, path template, "iam" | "jwt")
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    }
+
+
+def resolve(node: dict[str, Any], document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Follow a local `$ref` (responses, parameters, headers, request bodies)."""
+    document = document or our_document()
+    while "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+# --- the document itself
+
+
+def test_document_is_valid_openapi_3_1() -> None:
+    checker = Draft202012Validator(OPENAPI_31)
+
+    assert our_document()["openapi"].startswith("3.1.")
+    assert problems(checker, our_document()) == []
+
+
+def test_trimmed_paddle_document_is_valid_openapi_3_1() -> None:
+    assert problems(Draft202012Validator(OPENAPI_31), paddle_document()) == []
+
+
+def test_every_schema_is_valid_json_schema_2020_12() -> None:
+    for schema in our_document()["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)  # raises SchemaError, naming the problem
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return ([node["$ref"]] if "$ref" in node else []) + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
+def test_every_reference_resolves_and_every_component_is_used() -> None:
+    refs = set(_refs(our_document()))
+    for ref in refs:
+        resolve({"$ref": ref})  # raises KeyError for a dangling reference
+
+    components = {
+        f"#/components/{section}/{name}"
+        for section, items in our_document()["components"].items()
+        if section != "securitySchemes"
+        for name in items
+    }
+    assert components - refs == set(), "components nothing refers to"
+
+
+# --- routes: document == template.yaml == the function's route table
+
+
+def document_routes() -> set[Route]:
+    routes = set()
+    for (method, path), operation in operations(our_document()).items():
+        [requirement] = operation["security"]
+        [scheme] = requirement
+        routes.add((method, path, SCHEME_AUTH[scheme]))
+    return routes
+
+
+def _branches(value: Any) -> list[Any]:
+    """Both outcomes of an `Fn::If` (recursively), without `!Ref AWS::NoValue`; a plain value is its own branch."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        _, when_true, when_false = value["Fn::If"]
+        return _branches(when_true) + _branches(when_false)
+    if value == {"Ref": "AWS::NoValue"}:
+        return []
+    return [value]
+
+
+def template_routes() -> set[Route]:
+    """Routes from SAM `HttpApi` function events and from the HTTP API's OpenAPI `DefinitionBody` (conditional
+    routes count: they exist whenever their condition holds)."""
+    routes: set[Route] = set()
+    for resource in template()["Resources"].values():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::Serverless::Function":
+            for event in (properties.get("Events") or {}).values():
+                if event.get("Type") == "HttpApi":
+                    spec = event["Properties"]
+                    authorizer = (spec.get("Auth") or {}).get("Authorizer")
+                    routes.add((spec["Method"].upper(), spec["Path"], "iam" if authorizer == "AWS_IAM" else authorizer))
+        if resource.get("Type") == "AWS::Serverless::HttpApi":
+            body = properties.get("DefinitionBody") or {}
+            schemes = {
+                name: branch
+                for name, value in ((body.get("components") or {}).get("securitySchemes") or {}).items()
+                for branch in _branches(value)
+            }
+            for path, item in (body.get("paths") or {}).items():
+                for branch in _branches(item):
+                    for method, operation in branch.items():
+                        if method not in HTTP_METHODS:
+                            continue
+                        kinds = set()
+                        for requirement in operation.get("security") or [{}]:
+                            for name in requirement or {"(none)": []}:
+                                authorizer = (schemes.get(name) or {}).get("x-amazon-apigateway-authorizer") or {}
+                                kinds.add("iam" if name == "AWS_IAM" else authorizer.get("type", name))
+                        [kind] = kinds
+                        routes.add((method.upper(), path, kind))
+    return routes
+
+
+def function_routes() -> set[Route]:
+    return {(route.method, route.template, route.auth.value) for route in ROUTES}
+
+
+def test_template_routes_are_found() -> None:
+    """The parser below must see something: four routes, two of each kind."""
+    assert len(template_routes()) == 4
+    assert sorted(kind for _, _, kind in template_routes()) == ["iam", "iam", "jwt", "jwt"]
+
+
+def test_document_routes_are_the_templates_routes() -> None:
+    assert document_routes() == template_routes()
+
+
+def test_document_routes_are_the_functions_routes() -> None:
+    assert document_routes() == function_routes()
+
+
+def test_path_parameters_are_the_templates_placeholders() -> None:
+    for (_method, path), operation in operations(our_document()).items():
+        declared = {resolve(p)["name"] for p in operation.get("parameters", []) if resolve(p)["in"] == "path"}
+        assert declared == set(re.findall(r"\{(\w+)\}", path)), path
+
+
+# --- parameters and bodies: the same rules as the function's models
+
+
+def _model_pattern(model: Any, field: str) -> str:
+    schema = model.model_json_schema()
+    node = schema["properties"][field]
+    for option in node.get("anyOf", [node]):
+        if "pattern" in option:
+            return str(option["pattern"])
+    raise AssertionError(f"no pattern for {field}")
+
+
+def test_id_patterns_are_the_models() -> None:
+    schemas = our_document()["components"]["schemas"]
+
+    assert schemas["CustomerId"]["pattern"] == _model_pattern(CustomerPath, "customer_id")
+    assert schemas["SubscriptionId"]["pattern"] == _model_pattern(PortalQuery, "subscription_id")
+
+
+def test_query_parameters_are_the_models() -> None:
+    parameters = our_document()["components"]["parameters"]
+
+    assert parameters["Action"]["schema"]["enum"] == list(get_args(Action))
+    assert parameters["Action"]["schema"]["default"] == PortalQuery.model_fields["action"].default
+    assert set(PortalQuery.model_fields) == {parameters["Action"]["name"], parameters["SubscriptionIdQuery"]["name"]}
+
+
+def test_request_body_is_the_model_and_paddles() -> None:
+    body = our_document()["components"]["schemas"]["CreatePortalSessionRequest"]
+    ids = body["properties"]["subscription_ids"]
+
+    assert set(body["properties"]) == set(CreateSessionBody.model_fields)
+    assert body["additionalProperties"] is False
+    assert (ids["maxItems"], ids["uniqueItems"]) == (MAX_SUBSCRIPTION_IDS, True)
+    paddles = paddle_document()["components"]["schemas"]["customer-portal-session-create"]
+    assert ids["maxItems"] == paddles["properties"]["subscription_ids"]["maxItems"]
+
+
+def test_post_routes_take_the_body_and_get_routes_the_query() -> None:
+    for (method, path), operation in operations(our_document()).items():
+        query = {resolve(p)["name"] for p in operation.get("parameters", []) if resolve(p)["in"] == "query"}
+        if method == "POST":
+            assert "requestBody" in operation, path
+            assert query == set(), path
+            assert resolve(operation["requestBody"])["required"] is False, "an absent body is valid"
+        else:
+            assert "requestBody" not in operation, path
+            assert query == {"action", "subscription_id"}, path
+
+
+def _strip_annotations(node: Any) -> Any:
+    """A schema without what does not constrain (descriptions, titles, examples, extensions, readOnly)."""
+    if isinstance(node, dict):
+        return {
+            key: _strip_annotations(value)
+            for key, value in node.items()
+            if key not in ("description", "title", "examples", "readOnly") and not key.startswith("x-")
+        }
+    if isinstance(node, list):
+        return [_strip_annotations(item) for item in node]
+    return node
+
+
+def _inline(node: Any, document: dict[str, Any]) -> Any:
+    """Replace `$ref`s by their targets. A `$ref` with siblings (Paddle adds descriptions) merges them."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            return _inline({**resolve({"$ref": node["$ref"]}, document), **siblings}, document)
+        return {key: _inline(value, document) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, document) for item in node]
+    return node
+
+
+def test_portal_session_schema_is_paddles() -> None:
+    """`data` is Paddle's session exactly as Paddle returned it: our schema for it must be Paddle's."""
+    ours = _strip_annotations(_inline(our_document()["components"]["schemas"]["PortalSession"], our_document()))
+    paddles = _strip_annotations(
+        _inline(paddle_document()["components"]["schemas"]["customer-portal-session"], paddle_document())
+    )
+
+    assert ours == paddles
+
+
+# --- what the handler answers is what the document declares
+
+
+def check_response(method: str, path: str, response: dict[str, Any]) -> list[str]:
+    """Problems of a handler response against the document: status declared, required headers present and valid,
+    body valid against the declared schema (or absent when none is declared)."""
+    operation = operations(our_document())[(method, path)]
+    declared = operation["responses"].get(str(response["statusCode"]))
+    if declared is None:
+        return [f"status {response['statusCode']} is not declared for {method} {path}"]
+    found: list[str] = []
+    headers = {name.lower(): value for name, value in (response.get("headers") or {}).items()}
+    for name, header in (resolve(declared).get("headers") or {}).items():
+        header = resolve(header)
+        value = headers.get(name.lower())
+        if value is None:
+            if header.get("required"):
+                found.append(f"required header {name} is missing")
+            continue
+        typed = int(value) if header["schema"].get("type") == "integer" else value
+        found += [f"header {name}: {p}" for p in problems(Draft202012Validator(header["schema"]), typed)]
+    content = resolve(declared).get("content")
+    if content is None:
+        if response.get("body"):
+            found.append("a body was sent where none is declared")
+        return found
+    if not headers.get("content-type", "").startswith("application/json"):
+        found.append(f"content type {headers.get('content-type')!r} is not application/json")
+    # Responses are `$ref`s to components/responses (a JSON pointer cannot pass through a `$ref`).
+    checker = our_validator(declared["$ref"].removeprefix("#") + "/content/application~1json/schema")
+    return found + problems(checker, json.loads(response["body"]))
+
+
+@pytest.fixture
+def handler(aws: SecretsManagerCalls, paddle: PaddleStub) -> Any:
+    def call(event: Any, remaining_ms: int = 15_000) -> Any:
+        return lambda_handler(event, LambdaContext(remaining_ms=remaining_ms))
+
+    return call
+
+
+IAM_POST = ("POST", "/customers/{customer_id}/portal-sessions", "http_api/post_portal_sessions_iam.json")
+IAM_GET = ("GET", "/customers/{customer_id}/portal", "http_api/get_portal_iam.json")
+JWT_POST = ("POST", "/portal-sessions", "http_api/post_portal_sessions_jwt.json")
+JWT_GET = ("GET", "/portal", "http_api/get_portal_jwt.json")
+ONE_ID = json.dumps({"subscription_ids": [SUBSCRIPTION_ID]})
+
+
+def _paddle_answers(status: int, body: Any, headers: dict[str, str] | None = None) -> Any:
+    return lambda paddle: paddle.answers(status, body, headers=headers)
+
+
+SCENARIOS = [
+    # (id, route, event overrides, what Paddle does, expected status, expected code)
+    ("created-iam", IAM_POST, {"body": ONE_ID}, "session", 201, None),
+    ("created-jwt", JWT_POST, {"body": "{}"}, "session", 201, None),
+    ("created-no-body", IAM_POST, {"body": None}, "session", 201, None),
+    ("redirect-iam", IAM_GET, {"accept": "text/html", "query": ""}, "session", 302, None),
+    (
+        "redirect-jwt-deep-link",
+        JWT_GET,
+        {"accept": "text/html", "query": f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}"},
+        "session-one",
+        302,
+        None,
+    ),
+    ("json-iam", IAM_GET, {"accept": "application/json", "query": ""}, "session", 200, None),
+    ("json-jwt", JWT_GET, {"accept": "application/json", "query": "action=overview"}, "session", 200, None),
+    ("not-json", IAM_POST, {"body": "{not json"}, None, 400, "invalid_json"),
+    ("not-an-object", JWT_POST, {"body": "[]"}, None, 400, "invalid_json"),
+    (
+        "too-many-ids",
+        IAM_POST,
+        {"body": json.dumps({"subscription_ids": [f"sub_a{n:025d}" for n in range(26)]})},
+        None,
+        400,
+        "invalid_field",
+    ),
+    ("unknown-field", JWT_POST, {"body": json.dumps({"customer_id": CUSTOMER_ID})}, None, 400, "invalid_field"),
+    ("bad-action", IAM_GET, {"query": "action=delete_everything"}, None, 400, "invalid_field"),
+    ("action-without-subscription", JWT_GET, {"query": "action=cancel_subscription"}, None, 400, "invalid_field"),
+    (
+        "no-identity",
+        (*IAM_POST[:2], "http_api/post_portal_sessions_no_identity.json"),
+        {"body": "{}"},
+        None,
+        401,
+        "authentication_missing",
+    ),
+    ("jwt-without-claim", (*JWT_GET[:2], "http_api/get_portal_jwt_missing_claim.json"), {}, None, 403, "forbidden"),
+    (
+        "body-too-large",
+        IAM_POST,
+        {"body": json.dumps({"subscription_ids": ["x" * 17_000]})},
+        None,
+        413,
+        "request_too_large",
+    ),
+    (
+        "paddle-field-error",
+        IAM_POST,
+        {"body": ONE_ID},
+        _paddle_answers(400, paddle_error("invalid_field", errors=[{"field": "subscription_ids", "message": "no"}])),
+        400,
+        "invalid_field",
+    ),
+    ("paddle-not-found", IAM_POST, {"body": ONE_ID}, _paddle_answers(404, paddle_error("not_found")), 404, "not_found"),
+    (
+        "paddle-rate-limited",
+        JWT_POST,
+        {"body": "{}"},
+        _paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "30"}),
+        429,
+        "too_many_requests",
+    ),
+    (
+        "key-rejected",
+        IAM_POST,
+        {"body": "{}"},
+        _paddle_answers(403, paddle_error("invalid_token")),
+        500,
+        "configuration_error",
+    ),
+    ("link-on-foreign-host", IAM_GET, {"accept": "text/html", "query": ""}, "session-foreign-host", 502, "bad_gateway"),
+    ("deadline", IAM_POST, {"body": "{}", "remaining_ms": 1_000}, None, 504, "gateway_timeout"),
+]
+
+
+def _prepare(paddle: PaddleStub, paddle_does: Any) -> None:
+    if paddle_does == "session":
+        paddle.creates_session()
+    elif paddle_does == "session-one":
+        paddle.creates_session(subscription_ids=(SUBSCRIPTION_ID,))
+    elif paddle_does == "session-foreign-host":
+        paddle.creates_session(host="https://portal.example.com")
+    elif callable(paddle_does):
+        paddle_does(paddle)
+
+
+@pytest.mark.parametrize(
+    ("route", "overrides", "paddle_does", "status", "code"),
+    [pytest.param(*scenario[1:], id=scenario[0]) for scenario in SCENARIOS],
+)
+def test_handler_answers_as_the_document_declares(
+    handler: Any,
+    paddle: PaddleStub,
+    route: tuple[str, str, str],
+    overrides: dict[str, Any],
+    paddle_does: Any,
+    status: int,
+    code: str | None,
+) -> None:
+    # Given Paddle's behaviour and an event for the route
+    method, path, event_file = route
+    _prepare(paddle, paddle_does)
+    options = dict(overrides)
+    remaining_ms = options.pop("remaining_ms", 15_000)
+    body = options.pop("body", None) if "body" in options else None
+    event = http_event(event_file, body, **options)
+
+    # When the real handler runs
+    response = handler(event, remaining_ms)
+
+    # Then it answered what the scenario is about, in the shape the document declares for that status
+    assert response["statusCode"] == status, response.get("body")
+    if code is not None:
+        assert json.loads(response["body"])["error"]["code"] == code
+    assert check_response(method, path, response) == []
+
+
+def test_every_declared_function_status_is_exercised() -> None:
+    """Every status the document lets the function answer appears in the scenarios above (503 is API Gateway's)."""
+    declared = {int(status) for operation in operations(our_document()).values() for status in operation["responses"]}
+    assert declared - {scenario[4] for scenario in SCENARIOS} == {503}
+
+
+def test_check_response_catches_a_drift() -> None:
+    """The checker above must fail on a wrong answer, or the scenarios prove nothing."""
+    path = "/customers/{customer_id}/portal-sessions"
+    wrong_status = {"statusCode": 418, "headers": {}, "body": ""}
+    no_cache_control = {
+        "statusCode": 502,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(
+            {"error": {"type": "api_error", "code": "bad_gateway", "detail": "x"}, "meta": {"request_id": "r"}}
+        ),
+    }
+    wrong_code = {
+        "statusCode": 404,
+        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+        "body": json.dumps(
+            {"error": {"type": "request_error", "code": "gone", "detail": "x"}, "meta": {"request_id": "r"}}
+        ),
+    }
+
+    assert check_response("POST", path, wrong_status) == [f"status 418 is not declared for POST {path}"]
+    assert check_response("POST", path, no_cache_control) == ["required header Cache-Control is missing"]
+    assert check_response("POST", path, wrong_code) != []
+
+
+def test_paddle_error_envelope_fields_pass_through_our_error_schema() -> None:
+    """Our envelope is Paddle's minus `documentation_url`: a Paddle field error fits ours unchanged."""
+    body = paddle_error("invalid_field", errors=[{"field": "subscription_ids[0]", "message": "bad"}])
+    assert problems(paddle_validator("/components/schemas/error"), body) == []
+
+    del body["error"]["documentation_url"]
+
+    assert problems(our_validator("/components/schemas/Error"), body) == []
