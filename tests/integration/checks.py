@@ -1,0 +1,71 @@
+"""Assertions on the function's HTTP answers that every test would otherwise repeat."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from tests.support import API_KEY, PORTAL_TOKEN
+
+ALLOWED_PORTAL_HOSTS = {"customer-portal.paddle.com", "sandbox-customer-portal.paddle.com"}
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])
+
+
+def assert_error(response: dict[str, Any], status: int, code: str, *, fields: bool | None = None) -> dict[str, Any]:
+    """An error in Paddle's envelope, uncacheable, with nothing secret in it. Returns the `error` object.
+
+    `fields`: True when `errors[]` must be present, False when it must be absent, None to not care."""
+    assert response["statusCode"] == status, response["body"]
+    headers = response["headers"]
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Content-Type"] == "application/json"
+    assert ("Retry-After" in headers) is (status == 429)
+    assert "Location" not in headers
+    envelope = body_of(response)
+    assert set(envelope) == {"error", "meta"}
+    error = envelope["error"]
+    assert error["type"] == ("request_error" if status < 500 else "api_error")
+    assert error["code"] == code
+    assert isinstance(error["detail"], str)
+    assert error["detail"]
+    assert set(error) <= {"type", "code", "detail", "errors"}
+    if fields is not None:
+        assert ("errors" in error) is fields
+    for item in error.get("errors", ()):
+        assert set(item) == {"field", "message"}
+        assert isinstance(item["field"], str)
+        assert isinstance(item["message"], str)
+    assert isinstance(envelope["meta"]["request_id"], str)
+    assert envelope["meta"]["request_id"]
+    assert_no_secrets(response["body"])
+    return error
+
+
+def assert_no_secrets(text: str) -> None:
+    """Neither the API key nor a portal link or its token."""
+    assert API_KEY not in text
+    assert PORTAL_TOKEN not in text
+    assert "customer-portal.paddle.com" not in text
+    assert "pdl_" not in text
+
+
+def assert_session(response: dict[str, Any], status: int, sent: dict[str, Any]) -> None:
+    """JSON success: Paddle's session exactly as Paddle returned it, with Paddle's request id."""
+    assert response["statusCode"] == status, response["body"]
+    assert response["headers"]["Cache-Control"] == "no-store"
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert body_of(response) == {"data": sent["data"], "meta": {"request_id": sent["meta"]["request_id"]}}
+
+
+def assert_redirect(response: dict[str, Any], location: str) -> None:
+    assert response["statusCode"] == 302, response["body"]
+    assert response["headers"]["Location"] == location
+    assert response["headers"]["Cache-Control"] == "no-store"
+    parts = urlsplit(location)
+    assert parts.scheme == "https"
+    assert parts.hostname in ALLOWED_PORTAL_HOSTS
+    assert response["body"] == ""

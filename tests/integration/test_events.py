@@ -1,0 +1,155 @@
+"""Every file in `events/` gives the outcome events/README.md promises, through the real handler.
+
+A new event file without an expectation here fails `test_event_outcome` for that file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import EVENTS, load_event
+from tests.integration.checks import assert_error, assert_redirect, assert_session
+from tests.integration.conftest import CapturedLogs
+from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID, PaddleStub
+
+SUB_1, SUB_2 = SUBSCRIPTION_ID, OTHER_SUBSCRIPTION_ID
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What events/README.md promises for one file."""
+
+    status: int | None = None  # HTTP status; None for a direct invocation (returns or raises)
+    code: str | None = None  # error code of an HTTP error
+    raises: str | None = None  # exception class name of a direct invocation
+    paddle: tuple[str, ...] | None = None  # Paddle called for customer A with these subscription ids; None: not called
+    location: tuple[str, str | None] | None = None  # 302 target: (link kind, subscription id)
+    fields: frozenset[str] = frozenset()  # fields named in errors[]
+
+
+EXPECTED: dict[str, Outcome] = {
+    "http_api/post_portal_sessions_iam.json": Outcome(201, paddle=(SUB_1,)),
+    "http_api/post_portal_sessions_iam_no_body.json": Outcome(201, paddle=()),
+    "http_api/get_portal_iam.json": Outcome(302, paddle=(), location=("overview", None)),
+    "http_api/get_portal_iam_deep_link.json": Outcome(200, paddle=(SUB_1,)),
+    "http_api/post_portal_sessions_jwt.json": Outcome(201, paddle=(SUB_1, SUB_2)),
+    "http_api/get_portal_jwt.json": Outcome(200, paddle=(SUB_2,)),
+    "http_api/get_portal_jwt_missing_claim.json": Outcome(403, "forbidden"),
+    "http_api/get_portal_jwt_other_customer_query.json": Outcome(400, "invalid_field",
+                                                                 fields=frozenset({"customer_id"})),
+    "http_api/post_portal_sessions_no_identity.json": Outcome(401, "authentication_missing"),
+    "http_api/post_portal_sessions_invalid_body.json": Outcome(400, "invalid_field",
+                                                               fields=frozenset({"subscription_ids[0]", "extra"})),
+    "http_api/post_portal_sessions_not_json.json": Outcome(400, "invalid_json"),
+    "rest_api/post_portal_sessions_iam.json": Outcome(201, paddle=(SUB_1,)),
+    "rest_api/get_portal_iam.json": Outcome(302, paddle=(SUB_1,), location=("cancel_subscription", SUB_1)),
+    "rest_api/get_portal_cognito.json": Outcome(200, paddle=()),
+    "rest_api/post_portal_sessions_no_identity.json": Outcome(401, "authentication_missing"),
+    "function_url/post_portal_sessions_iam.json": Outcome(201, paddle=(SUB_1,)),
+    "function_url/get_portal_no_auth.json": Outcome(401, "authentication_missing"),
+    "direct/create_session.json": Outcome(paddle=(SUB_1, SUB_2)),
+    "direct/create_session_minimal.json": Outcome(paddle=()),
+    "direct/invalid_unknown_field.json": Outcome(raises="InvalidRequestError"),
+    "direct/invalid_customer_id.json": Outcome(raises="InvalidRequestError"),
+    "unknown/s3_event.json": Outcome(raises="InvalidRequestError"),
+}
+
+EVENT_FILES = sorted(str(path.relative_to(EVENTS)) for path in EVENTS.rglob("*.json"))
+
+
+def test_every_expectation_has_its_event_file() -> None:
+    assert set(EXPECTED) <= set(EVENT_FILES)
+
+
+@pytest.mark.parametrize("name", EVENT_FILES)
+def test_event_outcome(name: str, invoke: Any, paddle: PaddleStub, aws: Any) -> None:
+    assert name in EXPECTED, f"events/{name} has no expected outcome in {__name__}.EXPECTED (see events/README.md)"
+    expected = EXPECTED[name]
+    event = load_event(name)
+    # Given Paddle answers a session for customer A holding links for the subscriptions asked for
+    sent = paddle.creates_session(CUSTOMER_ID, expected.paddle) if expected.paddle is not None else None
+
+    # When the real handler gets the event
+    if expected.raises:
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - the class name is the contract, checked below
+            invoke(event)
+        assert type(raised.value).__name__ == expected.raises
+        result = None
+    else:
+        result = invoke(event)
+
+    # Then the answer is the promised one
+    if expected.status is None and expected.raises is None:
+        assert sent is not None
+        assert result == {"data": sent["data"], "meta": {"request_id": sent["meta"]["request_id"]}}
+    elif expected.status in (200, 201):
+        assert sent is not None
+        assert_session(result, expected.status, sent)
+    elif expected.status == 302:
+        assert expected.location is not None
+        assert sent is not None
+        assert_redirect(result, link_of(sent, *expected.location))
+    elif expected.status is not None:
+        assert expected.code is not None
+        error = assert_error(result, expected.status, expected.code, fields=bool(expected.fields))
+        assert {item["field"] for item in error.get("errors", ())} == expected.fields
+        assert result is not None
+        assert body_request_id(result) == event["requestContext"]["requestId"]
+
+    # And Paddle was called for customer A with exactly those ids, or not at all (nor Secrets Manager)
+    if expected.paddle is None:
+        assert paddle.requests == []
+        assert aws.get_secret_value == 0
+    else:
+        [request] = paddle.requests
+        assert request.path == f"/customers/{CUSTOMER_ID}/portal-sessions"
+        assert paddle.sent_json() == ({"subscription_ids": list(expected.paddle)} if expected.paddle else {})
+        assert aws.get_secret_value == 1
+    assert all(OTHER_CUSTOMER_ID not in request.path for request in paddle.requests)
+
+
+def link_of(sent: dict[str, Any], kind: str, subscription_id: str | None) -> str:
+    urls = sent["data"]["urls"]
+    if kind == "overview":
+        link: str = urls["general"]["overview"]
+        return link
+    [sub] = [sub for sub in urls["subscriptions"] if sub["id"] == subscription_id]
+    link = sub[kind]
+    assert urlsplit(link).query.count(subscription_id or "-") == 1
+    return link
+
+
+def body_request_id(response: dict[str, Any]) -> str:
+    import json
+
+    request_id: str = json.loads(response["body"])["meta"]["request_id"]
+    return request_id
+
+
+def test_direct_invocation_logs_correlate_on_the_payloads_correlation_id(
+    invoke: Any, paddle: PaddleStub, logs: CapturedLogs
+) -> None:
+    # Given
+    paddle.creates_session(CUSTOMER_ID, (SUB_1, SUB_2))
+
+    # When
+    invoke(load_event("direct/create_session.json"))
+
+    # Then every line the invocation logged carries the caller's correlation id
+    assert logs.records
+    assert {record.get("correlation_id") for record in logs.records} == {"order-4711"}
+
+
+def test_http_logs_correlate_on_the_api_gateway_request_id(
+    invoke: Any, paddle: PaddleStub, logs: CapturedLogs
+) -> None:
+    paddle.creates_session(CUSTOMER_ID, (SUB_1,))
+    event = load_event("http_api/post_portal_sessions_iam.json")
+
+    invoke(event)
+
+    assert logs.records
+    assert {record.get("correlation_id") for record in logs.records} == {event["requestContext"]["requestId"]}
