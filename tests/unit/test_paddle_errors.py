@@ -134,3 +134,16 @@ def test_message_names_status_and_code_only() -> None:
     error = error_from_response(403, encoded(paddle_error("invalid_token", "token pdl_sdbx_apikey_x is revoked")))
 
     assert str(error) == "Paddle answered 403 invalid_token"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
+def test_4xx_without_paddles_envelope_is_upstream_trouble(status: int) -> None:
+    # An edge's or WAF's page says nothing about our key or the caller's data: no configuration error, no 404.
+    error = error_from_response(status, b"<html><body>Request blocked</body></html>")
+
+    assert type(error) is PaddleServerError
+    assert error.code == f"http_{status}"
+
+
+def test_429_without_paddles_envelope_is_still_a_rate_limit() -> None:
+    assert type(error_from_response(429, b"<html>Too Many Requests</html>")) is PaddleRateLimitError
