@@ -1,0 +1,334 @@
+"""Cold start and warm path of the function, beside a no-op floor and a typical Powertools baseline.
+
+    python -m bench                      # what `make bench` runs: floor, baseline, this project
+    python -m bench --candidates         # also each candidate change measured on a scratch copy of functions/
+    python -m bench --cold 5 --warm 200  # quicker, noisier
+
+See bench/README.md for what each figure means and how the artifact is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import artifacts
+from bench.artifacts import Artifact, FunctionBuild, LayerBuild
+from bench.servers import SECRET_ARN, Servers
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+CACHE = REPO / ".aws-sam" / "bench"
+EVENT = REPO / "events" / "http_api" / "post_portal_sessions_iam.json"
+CHILD_TIMEOUT_SECONDS = 180
+# python -v says "code object from /path/module.py" for a module compiled from source, and names the .pyc otherwise.
+COMPILED_FROM_SOURCE = re.compile(r"^# code object from '?([^']+\.py)'?$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    source: Path  # the CodeUri folder
+    handler: str
+    function_build: FunctionBuild
+    layer_build: LayerBuild | None
+    patches: tuple[Path, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+
+@dataclass
+class Measured:
+    variant: Variant
+    artifact: Artifact
+    cold: list[dict[str, float]] = field(default_factory=list)
+    warm: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    compiled: list[str] = field(default_factory=list)
+
+
+def core_variants() -> list[Variant]:
+    methods = artifacts.build_methods(REPO / "template.yaml")
+    layer = LayerBuild(methods.get("DependenciesLayer", "python3.13"))
+    function = FunctionBuild(methods.get("PortalFunction", "python3.13"))
+    sam_default = LayerBuild("python3.13")
+    return [
+        Variant("floor: no-op handler", BENCH / "floor", "noop.lambda_handler", FunctionBuild("python3.13"), None),
+        Variant(
+            "baseline: typical Powertools",
+            BENCH / "baseline",
+            "app.lambda_handler",
+            FunctionBuild("python3.13"),
+            sam_default,
+        ),
+        Variant(
+            "this project",
+            REPO / "functions",
+            "paddle_portal.app.lambda_handler",
+            function,
+            layer,
+            note=f"layer {layer.method}, function {function.method}",
+        ),
+    ]
+
+
+def candidate_variants() -> list[Variant]:
+    """Each candidate change alone, then together, on scratch copies (defined in bench/candidates/)."""
+    from bench.candidates import CANDIDATES
+
+    project = REPO / "functions"
+    handler = "paddle_portal.app.lambda_handler"
+    return [
+        Variant(c.name, project, handler, c.function_build, c.layer_build, c.patches, c.env, c.note) for c in CANDIDATES
+    ]
+
+
+def child_env(artifact: Artifact, servers: Servers, variant: Variant, handler: str) -> dict[str, str]:
+    """What Lambda puts in a python3.13 function's environment, with every AWS endpoint on loopback."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONPATH": artifact.pythonpath(),
+        "PYTHONDONTWRITEBYTECODE": "1",  # /var/task and /opt are read-only on Lambda
+        "LAMBDA_TASK_ROOT": str(artifact.function_dir),
+        "LAMBDA_RUNTIME_DIR": str(artifact.runtime_dir),
+        "_HANDLER": handler,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_LAMBDA_FUNCTION_NAME": "paddle-portal-bench",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/paddle-portal-bench",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Obviously fake credentials: the loopback Secrets Manager does not check signatures.
+        "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEXAMPLEFAKESESSIONTOKEN",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": servers.secrets_manager.url,
+        "AWS_CA_BUNDLE": str(servers.ca_bundle),
+        "SSL_CERT_FILE": str(servers.ca_bundle),
+        "AWS_XRAY_DAEMON_ADDRESS": servers.xray.address,
+        "_AWS_XRAY_DAEMON_ADDRESS": servers.xray.address.split(":")[0],
+        "_AWS_XRAY_DAEMON_PORT": servers.xray.address.split(":")[1],
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        # template.yaml's Globals and the function's own variables.
+        "POWERTOOLS_SERVICE_NAME": "paddle-portal",
+        "POWERTOOLS_METRICS_NAMESPACE": "PaddlePortal",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+        "PADDLE_API_KEY_SECRET_ID": SECRET_ARN,
+        "SECRET_MAX_AGE_SECONDS": "300",
+        "PADDLE_ENVIRONMENT": "sandbox",
+        "PADDLE_API_BASE_URL": servers.paddle.url,
+        "PADDLE_REQUEST_BUDGET_SECONDS": "10",
+        **{k: v.replace("{extension_port}", str(servers.extension.server_address[1])) for k, v in variant.env},
+    }
+
+
+def run_child(
+    measured: Measured, servers: Servers, *, warm: int, verbose: bool, sampled: bool, scratch: Path
+) -> dict[str, float]:
+    variant = measured.variant
+    result_file = scratch / "result.json"
+    result_file.unlink(missing_ok=True)
+    config = {
+        "event": str(EVENT),
+        "handler": variant.handler,
+        "warm": warm,
+        "xray_sampled": sampled,
+        "result": str(result_file),
+        "spawned": time.perf_counter(),
+    }
+    command = [sys.executable, "-S", "-P", *(["-v"] if verbose else []), str(BENCH / "child.py"), json.dumps(config)]
+    env = child_env(measured.artifact, servers, variant, variant.handler)
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and driver
+        command,
+        env=env,
+        cwd=measured.artifact.function_dir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=CHILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+    result = json.loads(result_file.read_text()) if result_file.is_file() else {"ok": False}
+    if not result.get("ok"):
+        raise RuntimeError(f"{variant.name}: the child failed:\n{result.get('error', '')}\n{completed.stderr[-3000:]}")
+    if verbose:
+        measured.compiled = COMPILED_FROM_SOURCE.findall(completed.stderr)
+    return result
+
+
+def build(variant: Variant, scratch: Path, index: int) -> Artifact:
+    source = variant.source
+    if variant.patches:
+        source = artifacts.apply_patches(source, variant.patches, scratch / f"patched-{index}")
+    logical_id = "PortalFunction"
+    function_dir = artifacts.build_function(source, scratch / f"function-{index}", variant.function_build, logical_id)
+    layer_dir = artifacts.build_layer(REPO, CACHE, variant.layer_build) if variant.layer_build else None
+    return Artifact(function_dir, layer_dir, artifacts.build_runtime(REPO, CACHE))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+        cpu = found.group(1).strip() if found else platform.processor() or cpu
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+        memory = f", {kib / 1024 / 1024:.0f} GiB"
+    except (OSError, AttributeError, ValueError):
+        pass
+    return (
+        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores{memory}, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def _p50(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def render(results: list[Measured], *, cold: int, warm: int, sampled: bool, started: float) -> str:
+    header = (
+        "| variant | cold start ms, p50 (import + 1st call) | of which import ms | warm µs p50 | warm µs p99 "
+        "| Secrets Manager calls | TCP connections to Paddle | modules compiled from source | unzipped MB |"
+    )
+    rows = [header, "|" + "---|" * 9]
+    for m in results:
+        cold_ms = _p50([c["cold_ms"] for c in m.cold])
+        import_ms = _p50([c["import_ms"] for c in m.cold])
+        is_floor = m.variant.layer_build is None
+        rows.append(
+            f"| {m.variant.name} | {cold_ms:.0f} | {import_ms:.0f} | {m.warm['warm_p50_us']:.0f} "
+            f"| {m.warm['warm_p99_us']:.0f} | {'-' if is_floor else m.counts['secrets_manager_calls']} "
+            f"| {'-' if is_floor else m.counts['paddle_connections']} | {len(m.compiled)} "
+            f"| {m.artifact.size_bytes() / 1e6:.1f} |"
+        )
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        *rows,
+        "",
+        f"{now} · {machine()} · {cold} fresh processes per variant (median), "
+        f"{warm} warm invocations after the cold one (Secrets Manager calls and Paddle connections counted over all "
+        f"{warm + 1}) · X-Ray trace header Sampled={int(sampled)} · {time.monotonic() - started:.0f} s",
+    ]
+    notes = [f"{m.variant.name}: {m.variant.note}" for m in results if m.variant.note]
+    if notes:
+        lines.append("Builds: " + "; ".join(notes))
+    return "\n".join(lines)
+
+
+def targets(results: list[Measured]) -> str:
+    by_name = {m.variant.name: m for m in results}
+    project, baseline = by_name.get("this project"), by_name.get("baseline: typical Powertools")
+    if project is None or baseline is None:
+        return ""
+    ratio = _p50([c["cold_ms"] for c in project.cold]) / _p50([c["cold_ms"] for c in baseline.cold])
+    checks = [
+        (f"cold start ≤ 0.5x baseline: {ratio:.2f}x", ratio <= 0.5),
+        (f"warm overhead ≤ 100 µs p50: {project.warm['warm_p50_us']:.0f} µs", project.warm["warm_p50_us"] <= 100),
+        (
+            f"1 TCP connection to Paddle: {project.counts['paddle_connections']}",
+            project.counts["paddle_connections"] == 1,
+        ),
+        (
+            f"≤ 1 Secrets Manager call per TTL: {project.counts['secrets_manager_calls']}",
+            project.counts["secrets_manager_calls"] <= 1,
+        ),
+        (f"0 modules compiled from source: {len(project.compiled)}", not project.compiled),
+    ]
+    return "Targets (this project): " + " · ".join(f"{'met' if ok else 'NOT met'}: {text}" for text, ok in checks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cold", type=int, default=15, help="fresh processes per variant (default 15)")
+    parser.add_argument("--warm", type=int, default=1000, help="warm invocations per variant (default 1000)")
+    parser.add_argument("--candidates", action="store_true", help="also measure the candidates in bench/candidates/")
+    parser.add_argument("--only", help="comma-separated substrings: measure only the variants whose name has one")
+    parser.add_argument("--unsampled", action="store_true", help="X-Ray trace header Sampled=0 (default: 1)")
+    parser.add_argument("--json", type=Path, help="also write every raw figure to this file")
+    args = parser.parse_args(argv)
+    if sys.version_info[:2] != (3, 13):
+        print(f"bench needs Python 3.13 (the Lambda runtime's); this is {platform.python_version()}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    variants = core_variants() + (candidate_variants() if args.candidates else [])
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",")]
+        variants = [v for v in variants if any(w in v.name for w in wanted)]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        scratch = Path(tmp)
+        print(
+            f"Building {len(variants)} artifacts (x86_64 twins of sam build's, cached in {CACHE})...", file=sys.stderr
+        )
+        results = [Measured(v, build(v, scratch, i)) for i, v in enumerate(variants)]
+        servers = Servers(scratch / "tls")
+        try:
+            for m in results:
+                print(f"  {m.variant.name}: warm run, python -v run", file=sys.stderr)
+                servers.reset()
+                m.warm = run_child(
+                    m, servers, warm=args.warm, verbose=False, sampled=not args.unsampled, scratch=scratch
+                )
+                m.counts = servers.counts()
+                run_child(m, servers, warm=0, verbose=True, sampled=not args.unsampled, scratch=scratch)
+            print(f"  cold starts: {args.cold} rounds over {len(results)} variants", file=sys.stderr)
+            for _ in range(args.cold):
+                for m in results:  # interleaved, so drifting machine load spreads over every variant
+                    servers.reset()
+                    m.cold.append(
+                        run_child(m, servers, warm=0, verbose=False, sampled=not args.unsampled, scratch=scratch)
+                    )
+        finally:
+            servers.close()
+    print(render(results, cold=args.cold, warm=args.warm, sampled=not args.unsampled, started=started))
+    if line := targets(results):
+        print(line)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "variant": m.variant.name,
+                        "cold": m.cold,
+                        "warm": m.warm,
+                        "counts": m.counts,
+                        "compiled": m.compiled,
+                        "size_bytes": m.artifact.size_bytes(),
+                    }
+                    for m in results
+                ],
+                indent=1,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

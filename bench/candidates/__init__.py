@@ -1,0 +1,43 @@
+"""Candidate changes, each measured on a scratch copy of functions/ (see bench/README.md).
+
+Each row adds one change to the row before it, so the table shows what each step buys. The diffs are written
+against the repository root (a/functions/...) and can be applied with `git apply bench/candidates/<name>.diff`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.artifacts import FunctionBuild, LayerBuild
+
+HERE = Path(__file__).resolve().parent
+SAM_DEFAULT = LayerBuild("python3.13")
+LAYER_KEEP_BOTOCORE = LayerBuild("makefile", (("RUNTIME_PROVIDED", ""),))
+LAYER = LayerBuild("makefile")
+LAYER_UNCHECKED = LayerBuild("makefile", (("INVALIDATION_MODE", "unchecked-hash"),))
+FUNCTION_DEFAULT = FunctionBuild("python3.13")
+FUNCTION_COMPILED = FunctionBuild("makefile", HERE / "functions.Makefile")
+EXTENSION_ENV = (("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "{extension_port}"),)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    function_build: FunctionBuild
+    layer_build: LayerBuild
+    patches: tuple[Path, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+
+def _patches(*names: str) -> tuple[Path, ...]:
+    return tuple(HERE / f"{name}.diff" for name in names)
+
+
+CANDIDATES: list[Candidate] = [
+    Candidate("c1 layer compiled (keeps botocore)", FUNCTION_DEFAULT, LAYER_KEEP_BOTOCORE),
+    Candidate("c2 + runtime's botocore", FUNCTION_DEFAULT, LAYER),
+    Candidate("c3 + function compiled", FUNCTION_COMPILED, LAYER),
+    Candidate("c3u unchecked-hash layer", FUNCTION_COMPILED, LAYER_UNCHECKED),
+]
