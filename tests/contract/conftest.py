@@ -1,5 +1,11 @@
 """Contract-test fixtures: Prism on Paddle's document (one per session), a recording tap in front of it, and the
-local server of `make run` (one per module that asks for it)."""
+local server of `make run` (one per module that asks for it).
+
+By default Prism mocks Paddle from the document (no network). With `PADDLE_CONTRACT_UPSTREAM` set (e.g.
+`https://sandbox-api.paddle.com`) it runs in proxy mode instead: the same tests then reach the real Paddle sandbox
+through Prism, which checks our requests and Paddle's real answers against the document. See the README's
+"Contract tests" section for the variables.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +18,42 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.contract.documents import PADDLE_DOCUMENT, REPO
-from tests.contract.prism import Prism, PrismError, PrismTap
+from tests.contract.prism import PaddleTarget, Prism, PrismError, PrismTap
+from tests.support import API_KEY, CUSTOMER_ID, SUBSCRIPTION_ID
 
 LOCAL_SERVER_STARTUP_SECONDS = 60.0
+UPSTREAM_VARIABLE = "PADDLE_CONTRACT_UPSTREAM"
 
 
 @pytest.fixture(scope="session")
-def prism_server() -> Iterator[Prism]:
-    """`prism mock --errors` on the trimmed Paddle document. Fails (never skips) when Prism is not installed."""
+def paddle_target() -> PaddleTarget:
+    upstream = os.environ.get(UPSTREAM_VARIABLE, "").strip().rstrip("/")
+    if not upstream:
+        made_up = tuple(f"sub_a{n:025d}" for n in range(1, 25))
+        return PaddleTarget(None, API_KEY, CUSTOMER_ID, (SUBSCRIPTION_ID, *made_up))
+    api_key = os.environ.get("PADDLE_CONTRACT_API_KEY", "").strip()
+    customer_id = os.environ.get("PADDLE_CONTRACT_CUSTOMER_ID", "").strip()
+    if not api_key or not customer_id:
+        pytest.fail(f"{UPSTREAM_VARIABLE} needs PADDLE_CONTRACT_API_KEY and PADDLE_CONTRACT_CUSTOMER_ID", pytrace=False)
+    loopback = urlsplit(upstream).hostname in ("127.0.0.1", "localhost")  # e.g. local/paddle_fake.py
+    if api_key.startswith("pdl_live_") or not (upstream.startswith("https://sandbox-") or loopback):
+        pytest.fail("contract tests run against Paddle's sandbox only, with a sandbox key", pytrace=False)
+    ids = tuple(i.strip() for i in os.environ.get("PADDLE_CONTRACT_SUBSCRIPTION_IDS", "").split(",") if i.strip())
+    return PaddleTarget(upstream, api_key, customer_id, ids)
+
+
+@pytest.fixture(scope="session")
+def prism_server(paddle_target: PaddleTarget) -> Iterator[Prism]:
+    """`prism mock --errors` (or `prism proxy --errors` to the sandbox) on the trimmed Paddle document. Fails (never
+    skips) when Prism is not installed."""
     with tempfile.TemporaryFile() as log:
         try:
-            prism = Prism(PADDLE_DOCUMENT, log).start()
+            prism = Prism(PADDLE_DOCUMENT, log, upstream=paddle_target.upstream).start()
         except PrismError as exc:
             log.seek(0)
             output = log.read().decode(errors="replace")[-4000:]

@@ -1,9 +1,12 @@
-"""Prism (Stoplight's OpenAPI mock server) on Paddle's document, and a recording tap in front of it.
+"""Prism (Stoplight's OpenAPI mock server and validating proxy) on Paddle's document, and a recording tap in front.
 
-Prism runs in mock mode with `--errors`: a request that violates Paddle's document gets an error status (401 for the
-security scheme, 422 for the body, ...) and an `sl-violations` header listing what is wrong, instead of the 201.
+With `--errors`, Prism refuses what violates Paddle's document instead of answering normally:
+- mock mode: the request gets an error status (401 for the security scheme, 422 for the body) and an `sl-violations`
+  header listing what is wrong;
+- proxy mode: a bad request is answered by Prism itself (422/401, `application/problem+json` with a `validation`
+  list) and never forwarded; an upstream answer that breaks the document becomes a 500 with `sl-violations`.
 The tap is a loopback HTTP proxy between our code and Prism that records each exchange (what we sent, Prism's status
-and its parsed violations), so a test can assert on both sides of the wire.
+and its violations, from either form), so a test can assert on both sides of the wire.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
+import pytest
 import urllib3
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,21 +49,24 @@ def free_port() -> int:
 
 
 class Prism:
-    """`prism mock --errors <document>` on a free loopback port, started and stopped by this object."""
+    """`prism mock --errors <document>` (or `prism proxy --errors <document> <upstream>`) on a free loopback port,
+    started and stopped by this object."""
 
-    def __init__(self, document: Path, log: IO[bytes]) -> None:
+    def __init__(self, document: Path, log: IO[bytes], upstream: str | None = None) -> None:
         if not PRISM_BIN.exists():
             raise PrismError(NOT_INSTALLED)
         if shutil.which("node") is None:
             raise PrismError("Node.js is not on PATH; Prism needs it (Node.js >= 18.20).")
         self.document = document
+        self.upstream = upstream
         self.log = log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Prism:
-        command = [str(PRISM_BIN), "mock", "-p", str(self.port), "-h", "127.0.0.1", "--errors", str(self.document)]
+        mode = ["mock", str(self.document)] if self.upstream is None else ["proxy", str(self.document), self.upstream]
+        command = [str(PRISM_BIN), *mode, "-p", str(self.port), "-h", "127.0.0.1", "--errors"]
         env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}
         self._process = subprocess.Popen(  # noqa: S603 - our own pinned tool, fixed arguments
             command,
@@ -166,6 +173,20 @@ class PrismTap:
         yield
 
 
+def prism_violations(answer: urllib3.BaseHTTPResponse) -> list[dict[str, Any]]:
+    """What Prism found wrong with an exchange: its `sl-violations` header, else the `validation` list of the
+    problem document it answered with itself (proxy mode), else nothing."""
+    raw = answer.headers.get("sl-violations")
+    if raw:
+        return list(json.loads(raw))
+    if answer.headers.get("content-type", "").startswith("application/problem+json"):
+        problem = json.loads(answer.data)
+        if str(problem.get("type", "")).startswith("https://stoplight.io/prism/errors#"):
+            fallback = {"location": ["request"], "code": problem.get("status"), "message": problem.get("title")}
+            return list(problem.get("validation") or [fallback])
+    return []
+
+
 class _TapServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -191,8 +212,7 @@ class _TapHandler(BaseHTTPRequestHandler):
         answer = self.server.http.request(
             self.command, self.server.tap.upstream + self.path, body=body or None, headers=upstream_headers
         )
-        raw = answer.headers.get("sl-violations")
-        violations = json.loads(raw) if raw else []
+        violations = prism_violations(answer)
         self.server.tap.record(Exchange(self.command, self.path, headers, body, answer.status, violations))
         self.send_response(answer.status)
         for name, value in answer.headers.items():
@@ -206,3 +226,23 @@ class _TapHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the exchanges are the log
+
+
+@dataclass(frozen=True)
+class PaddleTarget:
+    """Whom the Prism tests talk to, with what: Prism's mock (made-up ids, the fake key) or the sandbox."""
+
+    upstream: str | None  # None: Prism mocks Paddle from the document
+    api_key: str
+    customer_id: str
+    subscription_ids: tuple[str, ...]
+
+    @property
+    def live(self) -> bool:
+        return self.upstream is not None
+
+    def ids(self, count: int) -> list[str]:
+        """`count` subscription ids of the customer; skips a test against the sandbox that was given fewer."""
+        if count > len(self.subscription_ids):
+            pytest.skip(f"needs {count} subscription ids of the customer in PADDLE_CONTRACT_SUBSCRIPTION_IDS")
+        return list(self.subscription_ids[:count])

@@ -1,14 +1,17 @@
 """Our requests to Paddle, checked by Prism against Paddle's own OpenAPI document.
 
-Prism runs in mock mode with `--errors` on the trimmed document: a request that breaks the document (body, security
-scheme, ...) gets an error status and an `sl-violations` header instead of the 201. The `prism` fixture records every
-exchange through a tap and fails the test if any was flagged. Both our real Paddle client and our real handler are
-driven against it; the last tests prove that Prism does flag bad requests (so a passing test means something).
+Prism runs with `--errors` on the trimmed document: a request that breaks the document (body, security scheme, ...)
+is refused instead of answered with a 201. The `prism` fixture records every exchange through a tap and fails the
+test if any was flagged. Both our real Paddle client and our real handler are driven against it; the last tests
+prove that Prism does flag bad requests (so a passing test means something).
+
+By default Prism mocks Paddle (answers are the document's example). With `PADDLE_CONTRACT_UPSTREAM` and a sandbox
+key the same tests go through Prism's proxy mode to the real sandbox, where Prism also checks Paddle's real answers;
+the few that depend on the mock's fixed example are skipped there.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -18,174 +21,215 @@ import urllib3
 from paddle_portal.deadline import Deadline
 from paddle_portal.paddle import PaddleClient, new_pool
 from paddle_portal.paddle_errors import PaddleAPIError
-from tests.conftest import load_event
-from tests.contract.documents import paddle_document
+from tests.contract.documents import paddle_document, paddle_validator, problems
 from tests.contract.events import http_event
-from tests.contract.prism import PrismTap
+from tests.contract.prism import PaddleTarget, PrismTap
 from tests.contract.trim_openapi import PATH
-from tests.support import API_KEY, CUSTOMER_ID, SUBSCRIPTION_ID, LambdaContext, SecretsManagerCalls
+from tests.support import CUSTOMER_ID, SECRET_ID, LambdaContext, SecretsManagerCalls
 
 pytestmark = pytest.mark.slow  # a Node process and real sockets
 
-# Prism answers with the document's example, whatever the request asked for: this is that example.
+# Prism's mock answers with the document's example, whatever the request asked for: this is that example.
 EXAMPLE = paddle_document()["paths"][PATH]["post"]["responses"]["201"]["content"]["application/json"]["examples"][
     "Standard - 201 Created"
 ]["value"]
-EXAMPLE_SUBSCRIPTION_ID = EXAMPLE["data"]["urls"]["subscriptions"][0]["id"]
+SESSION = paddle_validator("/components/schemas/customer-portal-session")
 
 
-def subscription_ids(count: int) -> list[str]:
-    return [f"sub_a{n:025d}" for n in range(1, count + 1)]
+def made_up_ids(count: int) -> list[str]:
+    return [f"sub_c{n:025d}" for n in range(1, count + 1)]
 
 
-def sent(prism: PrismTap) -> list[Any]:
-    return [exchange.json() for exchange in prism.exchanges]
+def mock_only(target: PaddleTarget) -> None:
+    if target.live:
+        pytest.skip("depends on the answer of Prism's mock (the document's example)")
+
+
+def check_session(target: PaddleTarget, data: dict[str, Any], ids: list[str]) -> None:
+    """A session as Paddle documents it; from the mock, exactly the example; from the sandbox, for what we asked."""
+    assert problems(SESSION, data) == []
+    if target.live:
+        assert data["customer_id"] == target.customer_id
+        assert [sub["id"] for sub in data["urls"].get("subscriptions", [])] == ids
+    else:
+        assert data == EXAMPLE["data"]
+
+
+def clean(prism: PrismTap) -> list[tuple[int, list[Any]]]:
+    return [(exchange.status, exchange.violations) for exchange in prism.exchanges]
 
 
 # --- our Paddle client, called directly
 
 
 @pytest.mark.parametrize(
-    ("ids", "expected_body"),
+    ("count", "as_list"),
     [
-        pytest.param((), {}, id="no-ids"),
-        pytest.param([], {}, id="empty-list"),
-        pytest.param([SUBSCRIPTION_ID], {"subscription_ids": [SUBSCRIPTION_ID]}, id="one-id"),
-        pytest.param(subscription_ids(25), {"subscription_ids": subscription_ids(25)}, id="25-ids"),
+        pytest.param(0, False, id="no-ids"),
+        pytest.param(0, True, id="empty-list"),
+        pytest.param(1, True, id="one-id"),
+        pytest.param(25, True, id="25-ids"),
     ],
 )
-def test_client_requests_conform_to_paddles_document(prism: PrismTap, ids: Any, expected_body: Any) -> None:
+def test_client_requests_conform_to_paddles_document(
+    prism: PrismTap, paddle_target: PaddleTarget, count: int, as_list: bool
+) -> None:
     # Given our real client pointed at Prism (through the recording tap)
+    ids = paddle_target.ids(count)
     client = PaddleClient(new_pool(), base_url=prism.url)
 
     # When it creates a session
-    result = client.create_portal_session(API_KEY, CUSTOMER_ID, ids, Deadline.within(10))
+    result = client.create_portal_session(
+        paddle_target.api_key, paddle_target.customer_id, ids if as_list else (), Deadline.within(20)
+    )
 
     # Then Prism accepted the request (201, no violation) and the client read Paddle's documented answer
     [exchange] = prism.exchanges
     assert (exchange.status, exchange.violations) == (201, [])
     assert exchange.method == "POST"
-    assert exchange.path == f"/customers/{CUSTOMER_ID}/portal-sessions"
-    assert exchange.json() == expected_body
+    assert exchange.path == f"/customers/{paddle_target.customer_id}/portal-sessions"
+    assert exchange.json() == ({"subscription_ids": ids} if ids else {})
     # ...for the right reasons: the bearer scheme Paddle documents, carrying our key; the pinned API version
-    assert exchange.headers["authorization"] == f"Bearer {API_KEY}"
+    assert exchange.headers["authorization"] == f"Bearer {paddle_target.api_key}"
     assert exchange.headers["paddle-version"] == "1"
     assert exchange.headers["content-type"] == "application/json"
-    assert result.data == EXAMPLE["data"]
+    check_session(paddle_target, result.data, ids)
 
 
 # --- our real handler, end to end (event -> auth -> validation -> secret -> client -> Prism -> response)
 
 
 @pytest.fixture
-def handler(aws: SecretsManagerCalls, prism: PrismTap, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The real Lambda handler with moto's secret and PADDLE_API_BASE_URL pointing at Prism."""
+def handler(
+    aws: SecretsManagerCalls, prism: PrismTap, paddle_target: PaddleTarget, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The real Lambda handler with moto's secret holding the target's key and PADDLE_API_BASE_URL at Prism."""
     from paddle_portal.app import lambda_handler
 
+    aws.client.put_secret_value(SecretId=SECRET_ID, SecretString=json.dumps({"api_key": paddle_target.api_key}))
     monkeypatch.setenv("PADDLE_API_BASE_URL", prism.url)
+    monkeypatch.setenv("PADDLE_REQUEST_BUDGET_SECONDS", "20")
 
     def call(event: Any) -> Any:
-        return lambda_handler(event, LambdaContext())
+        retargeted = json.loads(json.dumps(event).replace(CUSTOMER_ID, paddle_target.customer_id))
+        return lambda_handler(retargeted, LambdaContext(remaining_ms=30_000))
 
     return call
 
 
+def body_for(ids: list[str] | None) -> str | None:
+    return None if ids is None else json.dumps({"subscription_ids": ids})
+
+
 @pytest.mark.parametrize(
-    ("body", "expected_sent"),
+    ("body", "count"),
     [
-        pytest.param(None, {}, id="no-body"),
-        pytest.param("", {}, id="empty-body"),
-        pytest.param("{}", {}, id="empty-object"),
-        pytest.param('{"subscription_ids": []}', {}, id="empty-list"),
-        pytest.param(
-            json.dumps({"subscription_ids": [SUBSCRIPTION_ID]}), {"subscription_ids": [SUBSCRIPTION_ID]}, id="one-id"
-        ),
-        pytest.param(
-            json.dumps({"subscription_ids": subscription_ids(25)}),
-            {"subscription_ids": subscription_ids(25)},
-            id="25-ids",
-        ),
+        pytest.param(None, 0, id="no-body"),
+        pytest.param("", 0, id="empty-body"),
+        pytest.param("{}", 0, id="empty-object"),
+        pytest.param('{"subscription_ids": []}', 0, id="empty-list"),
+        pytest.param("ids", 1, id="one-id"),
+        pytest.param("ids", 25, id="25-ids"),
     ],
 )
 @pytest.mark.parametrize("base64_body", [False, True], ids=["text", "base64"])
 def test_handler_requests_conform_to_paddles_document(
-    handler: Any, prism: PrismTap, body: str | None, expected_sent: Any, base64_body: bool
+    handler: Any, prism: PrismTap, paddle_target: PaddleTarget, body: str | None, count: int, base64_body: bool
 ) -> None:
+    ids = paddle_target.ids(count)
+    body = body_for(ids) if body == "ids" else body
+
     response = handler(http_event("http_api/post_portal_sessions_iam.json", body, base64_body=base64_body))
 
     assert response["statusCode"] == 201, response["body"]
-    assert json.loads(response["body"])["data"] == EXAMPLE["data"]
-    assert [(e.status, e.violations) for e in prism.exchanges] == [(201, [])]
-    assert sent(prism) == [expected_sent]
-    assert prism.exchanges[0].headers["authorization"] == f"Bearer {API_KEY}"
+    check_session(paddle_target, json.loads(response["body"])["data"], ids)
+    assert clean(prism) == [(201, [])]
+    assert prism.exchanges[0].json() == ({"subscription_ids": ids} if ids else {})
+    assert prism.exchanges[0].headers["authorization"] == f"Bearer {paddle_target.api_key}"
+
+
+CALLER_PATHS = [
+    # (id, event file, body (None / "ids" for one subscription), query or None, accept, expected status)
+    ("jwt-post", "http_api/post_portal_sessions_jwt.json", "ids", None, "application/json", 201),
+    ("iam-get-overview", "http_api/get_portal_iam.json", None, "", "text/html", 302),
+    ("iam-get-json", "http_api/get_portal_iam.json", None, "", "application/json", 200),
+    ("jwt-get-deep-link", "http_api/get_portal_jwt.json", None, "action=cancel_subscription&subscription_id={sub}",
+     "text/html", 302),
+    ("rest-api-post", "rest_api/post_portal_sessions_iam.json", "ids", None, None, 201),
+    ("function-url-post", "function_url/post_portal_sessions_iam.json", "ids", None, None, 201),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("event", "status"),
-    [
-        pytest.param(
-            http_event("http_api/post_portal_sessions_jwt.json", json.dumps({"subscription_ids": [SUBSCRIPTION_ID]})),
-            201,
-            id="jwt-post",
-        ),
-        pytest.param(
-            http_event("http_api/get_portal_iam.json", None, query="", accept="text/html"), 302, id="iam-get-overview"
-        ),
-        pytest.param(
-            http_event("http_api/get_portal_iam.json", None, query="", accept="application/json"),
-            200,
-            id="iam-get-json",
-        ),
-        pytest.param(
-            http_event(
-                "http_api/get_portal_jwt.json",
-                None,
-                accept="text/html",
-                query=f"action=cancel_subscription&subscription_id={EXAMPLE_SUBSCRIPTION_ID}",
-            ),
-            302,
-            id="jwt-get-deep-link",
-        ),
-        pytest.param(load_event("rest_api/post_portal_sessions_iam.json"), 201, id="rest-api-post"),
-        pytest.param(load_event("function_url/post_portal_sessions_iam.json"), 201, id="function-url-post"),
-        pytest.param({"customer_id": CUSTOMER_ID, "subscription_ids": [SUBSCRIPTION_ID]}, None, id="direct"),
-    ],
+    ("name", "body", "query", "accept", "status"),
+    [pytest.param(*case[1:], id=case[0]) for case in CALLER_PATHS],
 )
 def test_every_caller_path_makes_a_conforming_request(
-    handler: Any, prism: PrismTap, event: Any, status: int | None
+    handler: Any,
+    prism: PrismTap,
+    paddle_target: PaddleTarget,
+    name: str,
+    body: str | None,
+    query: str | None,
+    accept: str | None,
+    status: int,
 ) -> None:
-    response = handler(copy.deepcopy(event))
+    needs_id = body == "ids" or "{sub}" in (query or "")
+    [sub] = paddle_target.ids(1) if needs_id else [None]
+    event = http_event(
+        name,
+        body_for([sub]) if body == "ids" else None,
+        query=None if query is None else query.format(sub=sub),
+        accept=accept,
+    )
 
-    if status is None:  # a direct invocation answers the {"data", "meta"} object itself
-        assert response["data"] == EXAMPLE["data"]
-    else:
-        assert response["statusCode"] == status, response.get("body")
-    assert [(e.status, e.violations) for e in prism.exchanges] == [(201, [])]
-    assert prism.exchanges[0].headers["authorization"] == f"Bearer {API_KEY}"
+    response = handler(event)
+
+    assert response["statusCode"] == status, response.get("body")
+    assert clean(prism) == [(201, [])]
+    assert prism.exchanges[0].json() == ({"subscription_ids": [sub]} if sub else {})
+    assert prism.exchanges[0].headers["authorization"] == f"Bearer {paddle_target.api_key}"
 
 
-def test_redirect_goes_to_the_deep_link_from_paddles_example(handler: Any, prism: PrismTap) -> None:
-    query = f"action=update_subscription_payment_method&subscription_id={EXAMPLE_SUBSCRIPTION_ID}"
+def test_direct_invocation_makes_a_conforming_request(
+    handler: Any, prism: PrismTap, paddle_target: PaddleTarget
+) -> None:
+    ids = paddle_target.ids(1)
+
+    answer = handler({"customer_id": CUSTOMER_ID, "subscription_ids": ids})
+
+    check_session(paddle_target, answer["data"], ids)
+    assert clean(prism) == [(201, [])]
+
+
+def test_redirect_goes_to_the_deep_link_from_paddles_example(
+    handler: Any, prism: PrismTap, paddle_target: PaddleTarget
+) -> None:
+    mock_only(paddle_target)
+    [links] = EXAMPLE["data"]["urls"]["subscriptions"]
+    query = f"action=update_subscription_payment_method&subscription_id={links['id']}"
+
     response = handler(http_event("http_api/get_portal_iam.json", None, query=query, accept="text/html"))
 
     assert response["statusCode"] == 302
-    assert (
-        response["headers"]["Location"]
-        == (EXAMPLE["data"]["urls"]["subscriptions"][0]["update_subscription_payment_method"])
-    )
-    assert sent(prism) == [{"subscription_ids": [EXAMPLE_SUBSCRIPTION_ID]}]
+    assert response["headers"]["Location"] == links["update_subscription_payment_method"]
+    assert prism.exchanges[0].json() == {"subscription_ids": [links["id"]]}
 
 
-def test_json_answer_carries_paddles_request_id_from_the_body(handler: Any, prism: PrismTap) -> None:
-    """Paddle documents the request id in the body's `meta` (Prism sends no `Request-Id` header)."""
+def test_json_answer_carries_paddles_request_id(handler: Any, prism: PrismTap, paddle_target: PaddleTarget) -> None:
+    """Paddle documents the request id in the body's `meta` (Prism's mock sends no `Request-Id` header)."""
     response = handler(http_event("http_api/post_portal_sessions_iam.json", "{}"))
 
-    assert json.loads(response["body"])["meta"]["request_id"] == EXAMPLE["meta"]["request_id"]
+    request_id = json.loads(response["body"])["meta"]["request_id"]
+    if paddle_target.live:
+        assert isinstance(request_id, str)
+        assert request_id
+    else:
+        assert request_id == EXAMPLE["meta"]["request_id"]
 
 
 def test_requests_refused_by_our_validation_never_reach_paddle(handler: Any, prism: PrismTap) -> None:
-    too_many = json.dumps({"subscription_ids": subscription_ids(26)})
-    response = handler(http_event("http_api/post_portal_sessions_iam.json", too_many))
+    response = handler(http_event("http_api/post_portal_sessions_iam.json", body_for(made_up_ids(26))))
 
     assert response["statusCode"] == 400
     assert prism.exchanges == []
@@ -194,44 +238,36 @@ def test_requests_refused_by_our_validation_never_reach_paddle(handler: Any, pri
 # --- the check has teeth: requests that break Paddle's document are flagged by Prism
 
 
-def raw_post(url: str, body: bytes | None, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+def raw_post(url: str, customer_id: str, body: bytes | None, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
     return urllib3.PoolManager(retries=False).request(
-        "POST", f"{url}/customers/{CUSTOMER_ID}/portal-sessions", body=body, headers=headers
+        "POST", f"{url}/customers/{customer_id}/portal-sessions", body=body, headers=headers
     )
 
 
-GOOD_HEADERS = {"Authorization": f"Bearer {API_KEY}", "Paddle-Version": "1", "Content-Type": "application/json"}
+def good_headers(target: PaddleTarget) -> dict[str, str]:
+    return {"Authorization": f"Bearer {target.api_key}", "Paddle-Version": "1", "Content-Type": "application/json"}
 
 
 @pytest.mark.parametrize(
     ("body", "headers", "status", "violation"),
     [
-        pytest.param({"subscription_ids": subscription_ids(26)}, GOOD_HEADERS, 422, "maxItems", id="26-ids"),
-        pytest.param(
-            {"subscription_ids": [SUBSCRIPTION_ID, SUBSCRIPTION_ID]},
-            GOOD_HEADERS,
-            422,
-            "uniqueItems",
-            id="duplicate-ids",
-        ),
-        pytest.param({"subscription_ids": ["sub_123"]}, GOOD_HEADERS, 422, "pattern", id="malformed-id"),
-        pytest.param(
-            {"subscription_ids": [SUBSCRIPTION_ID], "customer_id": CUSTOMER_ID},
-            GOOD_HEADERS,
-            422,
-            "additionalProperties",
-            id="unknown-field",
-        ),
-        pytest.param({"subscription_ids": SUBSCRIPTION_ID}, GOOD_HEADERS, 422, "type", id="ids-not-a-list"),
-        pytest.param({}, {"Content-Type": "application/json"}, 401, 401, id="no-authorization"),
-        pytest.param({}, {**GOOD_HEADERS, "Authorization": "Basic dXNlcjpwYXNz"}, 401, 401, id="not-bearer"),
+        pytest.param({"subscription_ids": made_up_ids(26)}, {}, 422, "maxItems", id="26-ids"),
+        pytest.param({"subscription_ids": made_up_ids(1) * 2}, {}, 422, "uniqueItems", id="duplicate-ids"),
+        pytest.param({"subscription_ids": ["sub_123"]}, {}, 422, "pattern", id="malformed-id"),
+        pytest.param({"subscription_ids": [], "customer_id": CUSTOMER_ID}, {}, 422, "additionalProperties",
+                     id="unknown-field"),
+        pytest.param({"subscription_ids": made_up_ids(1)[0]}, {}, 422, "type", id="ids-not-a-list"),
+        pytest.param({}, {"Authorization": None}, 401, 401, id="no-authorization"),
+        pytest.param({}, {"Authorization": "Basic dXNlcjpwYXNz"}, 401, 401, id="not-bearer"),
     ],
-)
+)  # fmt: skip
 def test_prism_flags_requests_that_break_paddles_document(
-    prism: PrismTap, body: Any, headers: dict[str, str], status: int, violation: Any
+    prism: PrismTap, paddle_target: PaddleTarget, body: Any, headers: dict[str, Any], status: int, violation: Any
 ) -> None:
+    sent_headers = {k: v for k, v in {**good_headers(paddle_target), **headers}.items() if v is not None}
+
     with prism.expect_violations():
-        answer = raw_post(prism.url, json.dumps(body).encode(), headers)
+        answer = raw_post(prism.url, paddle_target.customer_id, json.dumps(body).encode(), sent_headers)
 
     assert answer.status == status
     [exchange] = prism.exchanges
@@ -239,29 +275,33 @@ def test_prism_flags_requests_that_break_paddles_document(
     assert [v["code"] for v in exchange.violations] == [violation], exchange.describe()
 
 
-def test_prism_accepts_a_request_without_a_body(prism: PrismTap) -> None:
+def test_prism_accepts_a_request_without_a_body(prism: PrismTap, paddle_target: PaddleTarget) -> None:
     """Paddle's document makes the body optional: the baseline for the checks above."""
-    answer = raw_post(prism.url, None, {"Authorization": f"Bearer {API_KEY}", "Paddle-Version": "1"})
+    headers = {"Authorization": f"Bearer {paddle_target.api_key}", "Paddle-Version": "1"}
+
+    answer = raw_post(prism.url, paddle_target.customer_id, None, headers)
 
     assert answer.status == 201
-    assert [(e.status, e.violations) for e in prism.exchanges] == [(201, [])]
+    assert clean(prism) == [(201, [])]
 
 
-def test_our_client_sending_26_ids_would_be_flagged(prism: PrismTap) -> None:
+def test_our_client_sending_26_ids_would_be_flagged(prism: PrismTap, paddle_target: PaddleTarget) -> None:
     """Our client does not validate (the service does, before it): bypassing that, Prism catches the breach."""
     client = PaddleClient(new_pool(), base_url=prism.url)
 
     with prism.expect_violations(), pytest.raises(PaddleAPIError) as raised:
-        client.create_portal_session(API_KEY, CUSTOMER_ID, subscription_ids(26), Deadline.within(10))
+        client.create_portal_session(
+            paddle_target.api_key, paddle_target.customer_id, made_up_ids(26), Deadline.within(20)
+        )
 
     assert raised.value.status == 422
     assert [[v["code"] for v in e.violations] for e in prism.exchanges] == [["maxItems"]]
 
 
-def test_the_fixture_fails_a_test_whose_request_prism_flagged(prism_tap: PrismTap) -> None:
+def test_the_fixture_fails_a_test_whose_request_prism_flagged(prism_tap: PrismTap, paddle_target: PaddleTarget) -> None:
     """The `prism` fixture's final check is what turns a flagged request into a failed test: prove it fires."""
     prism_tap.reset()
-    raw_post(prism_tap.url, b'{"unknown": true}', GOOD_HEADERS)
+    raw_post(prism_tap.url, paddle_target.customer_id, b'{"unknown": true}', good_headers(paddle_target))
 
     flagged = prism_tap.violating()
 
