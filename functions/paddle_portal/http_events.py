@@ -107,12 +107,21 @@ class HttpRequest:
         accept = self.headers.get("accept", "")
         for part in accept.split(","):
             media, _, params = part.strip().partition(";")
-            if (
-                media.strip().lower() == "application/json"
-                and "q=0" not in params.replace(" ", "").split(";")
-            ):
+            if media.strip().lower() == "application/json" and _quality(params) > 0:
                 return True
         return False
+
+
+def _quality(params: str) -> float:
+    """The `q` weight of one Accept entry (RFC 9110 §12.4.2): 1 when absent; `q=0`, `q=0.0`, `q=0.000` refuse."""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return 0.0  # unreadable weight: do not take it as a request for JSON
+    return 1.0
 
 
 def parse_http_event(event: dict[str, Any]) -> HttpRequest:
