@@ -42,6 +42,10 @@ class PrismError(RuntimeError):
     pass
 
 
+class PrismExitedError(PrismError):
+    pass
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -65,6 +69,19 @@ class Prism:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Prism:
+        for attempt in range(3):
+            if attempt:  # the free port was taken before Prism bound it: try another
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+            try:
+                self._spawn()
+                self._wait_until_ready()
+                return self
+            except PrismExitedError:
+                continue
+        raise PrismError("Prism exited before it was ready, three times (its output follows)")
+
+    def _spawn(self) -> None:
         mode = ["mock", str(self.document)] if self.upstream is None else ["proxy", str(self.document), self.upstream]
         command = [str(PRISM_BIN), *mode, "-p", str(self.port), "-h", "127.0.0.1", "--errors"]
         env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}
@@ -76,8 +93,6 @@ class Prism:
             env=env,
             start_new_session=True,  # its own process group: stop() ends Prism and anything it forked
         )
-        self._wait_until_ready()
-        return self
 
     def _wait_until_ready(self) -> None:
         assert self._process is not None
@@ -85,7 +100,7 @@ class Prism:
         http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=1.0, read=5.0))
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise PrismError(f"Prism exited with status {self._process.returncode} before it was ready")
+                raise PrismExitedError(f"Prism exited with status {self._process.returncode} before it was ready")
             try:
                 # Any answer (even a 404 for this path) means it is listening and has loaded the document.
                 http.request("GET", f"{self.url}/__ready__")
