@@ -58,11 +58,10 @@ def _portal_session(ask: SessionAsk, context: LambdaContext) -> PortalSession:
 
 
 def _handle_http(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request_id = (
-        event.get("requestContext", {}).get("requestId")
-        if isinstance(event.get("requestContext"), dict)
-        else None
-    )
+    # The gateway's id; for an event too broken to carry one, the invocation's (meta.request_id is always set).
+    request_id = event["requestContext"].get("requestId")
+    if not isinstance(request_id, str) or not request_id:
+        request_id = getattr(context, "aws_request_id", None)
     try:
         request = parse_http_event(event)
         logger.append_keys(route=f"{request.route.method} {request.route.template}")
@@ -125,12 +124,11 @@ def _log_refusal(error: PortalError) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if isinstance(event, dict) and "requestContext" in event:
-        request_context = event["requestContext"]
-        if isinstance(request_context, dict) and isinstance(
-            request_context.get("requestId"), str
-        ):
-            logger.set_correlation_id(request_context["requestId"])
+    # Only an object-valued requestContext makes an API event; anything else is a (malformed) direct payload and
+    # must raise, not answer an HTTP response to a direct invoker.
+    if isinstance(event, dict) and isinstance(event.get("requestContext"), dict):
+        if isinstance(event["requestContext"].get("requestId"), str):
+            logger.set_correlation_id(event["requestContext"]["requestId"])
         return _handle_http(event, context)
     logger.set_correlation_id(getattr(context, "aws_request_id", None))
     return _handle_direct(event, context)

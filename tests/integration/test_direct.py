@@ -66,6 +66,8 @@ INVALID_PAYLOADS = [
     pytest.param({**PAYLOAD, "subscription_ids": "sub_01h04vsc0qhwtsbsxh3422wjs4"}, id="ids-not-a-list"),
     pytest.param({**PAYLOAD, "correlation_id": "has spaces"}, id="bad-correlation-id"),
     pytest.param({"body": '{"customer_id": "ctm_01gysfvfy7vqhpzkq8rjmrq7an"}'}, id="api-shaped-without-context"),
+    pytest.param({**PAYLOAD, "requestContext": "not-an-object"}, id="request-context-not-an-object"),
+    pytest.param({**PAYLOAD, "requestContext": None}, id="request-context-null"),
 ]
 
 

@@ -191,3 +191,23 @@ def test_configured_claim_name(invoke: Any, paddle: PaddleStub, aws: Any, monkey
     assert allowed["statusCode"] == 201
     assert_error(refused, 403, "forbidden")
     assert len(paddle.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param({"requestContext": {}}, id="empty-request-context"),
+        pytest.param({"requestContext": {"requestId": 7}, "httpMethod": "GET"}, id="rest-without-fields"),
+        pytest.param({**http_api("GET", JWT_GET, auth="jwt"), "rawPath": None}, id="v2-raw-path-null"),
+    ],
+)
+def test_malformed_api_events_are_400_with_a_request_id(event: dict[str, Any], invoke: Any, paddle: PaddleStub,
+                                                        aws: Any, context: Any) -> None:
+    response = invoke(event)
+
+    assert_error(response, 400, "invalid_field")
+    gateway_id = event["requestContext"].get("requestId")
+    expected = gateway_id if isinstance(gateway_id, str) else context.aws_request_id
+    assert body_of(response)["meta"]["request_id"] == expected
+    assert paddle.requests == []
+    assert aws.get_secret_value == 0
