@@ -135,3 +135,26 @@ def test_all_field_errors_are_reported_together(invoke: Any, paddle: PaddleStub,
     error = assert_error(invoke(http_api("POST", IAM_POST, body=body)), 400, "invalid_field", fields=True)
 
     assert {item["field"] for item in error["errors"]} == {"subscription_ids[0]", "subscription_ids[2]", "extra"}
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        pytest.param("application/x-www-form-urlencoded", id="curl-d"),
+        pytest.param("text/plain", id="text-plain"),
+        pytest.param(None, id="no-content-type"),
+    ],
+)
+@pytest.mark.parametrize("encode_base64", [True, False], ids=["base64", "plain"])
+def test_json_body_is_read_whatever_the_content_type(content_type: str | None, encode_base64: bool, invoke: Any,
+                                                     paddle: PaddleStub, aws: Any) -> None:
+    # Given a JSON body sent as `curl -d` sends it (API Gateway may base64-encode such bodies, or not)
+    event = http_api("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID]}, encode_base64=encode_base64)
+    event["headers"].pop("content-type", None)
+    if content_type:
+        event["headers"]["content-type"] = content_type
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+
+    # When / Then
+    assert_session(invoke(event), 201, sent)
+    assert paddle.sent_json() == {"subscription_ids": [SUBSCRIPTION_ID]}
