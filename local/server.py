@@ -103,6 +103,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    # Methods API Gateway has no route for still get its 404 JSON, not http.server's 501 HTML page.
+    do_TRACE = do_CONNECT = _serve
 
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -94,13 +94,7 @@ def test_local_server_conforms_to_our_document(case: Any, local_server: str) -> 
         "PUT",
         "DELETE",
         "PATCH",
-        pytest.param(
-            "TRACE",
-            marks=pytest.mark.xfail(
-                reason="BUG in local/server.py: methods without a do_<METHOD> (TRACE, CONNECT) get http.server's "
-                '501 HTML page; API Gateway answers an unmatched route with 404 {"message": "Not Found"}',
-            ),
-        ),
+        "TRACE",
     ],
 )
 @pytest.mark.parametrize("path", [f"/customers/{CUSTOMER_ID}/portal-sessions", "/portal"])
