@@ -102,8 +102,17 @@ def function_url(
     return event
 
 
-def _fill_v2(event: dict[str, Any], method: str, path: str, auth: V2Auth, token_claims: dict[str, Any] | None,
-             query: str | dict[str, str], body: Any, encode_base64: bool, accept: str) -> None:
+def _fill_v2(
+    event: dict[str, Any],
+    method: str,
+    path: str,
+    auth: V2Auth,
+    token_claims: dict[str, Any] | None,
+    query: str | dict[str, str],
+    body: Any,
+    encode_base64: bool,
+    accept: str,
+) -> None:
     context = event["requestContext"]
     event["rawPath"] = context["http"]["path"] = path
     context["http"]["method"] = method
@@ -128,8 +137,7 @@ def _fill_v2(event: dict[str, Any], method: str, path: str, auth: V2Auth, token_
     if auth == "iam":
         pass  # the template file is IAM-signed
     elif auth == "jwt":
-        context["authorizer"] = {"jwt": {"claims": claims() if token_claims is None else token_claims,
-                                         "scopes": None}}
+        context["authorizer"] = {"jwt": {"claims": claims() if token_claims is None else token_claims, "scopes": None}}
     else:
         context.pop("authorizer", None)
 

@@ -42,8 +42,9 @@ def assert_nothing_secret(error: BaseException) -> None:
         pytest.param({**PAYLOAD, "correlation_id": "order-4711"}, (SUBSCRIPTION_ID,), id="with-correlation-id"),
     ],
 )
-def test_returns_paddles_session(payload: dict[str, Any], ids: tuple[str, ...], invoke: Any, paddle: PaddleStub,
-                                 aws: SecretsManagerCalls) -> None:
+def test_returns_paddles_session(
+    payload: dict[str, Any], ids: tuple[str, ...], invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
     sent = paddle.creates_session(CUSTOMER_ID, ids)
 
     result = invoke(payload)
@@ -72,8 +73,9 @@ INVALID_PAYLOADS = [
 
 
 @pytest.mark.parametrize("payload", INVALID_PAYLOADS)
-def test_invalid_payloads_raise_invalid_request_error(payload: Any, invoke: Any, paddle: PaddleStub,
-                                                      aws: SecretsManagerCalls) -> None:
+def test_invalid_payloads_raise_invalid_request_error(
+    payload: Any, invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
     with pytest.raises(errors.InvalidRequestError) as raised:
         invoke(payload)
 
@@ -115,20 +117,38 @@ def unexpected_failure(monkeypatch: pytest.MonkeyPatch, **_: Any) -> None:
 
 
 FAILURES = [
-    pytest.param(paddle_answers(400, paddle_error("bad_request", errors=[
-        {"field": "subscription_ids", "message": "subscription does not belong to this customer"}])),
-        "InvalidRequestError", id="paddle-400"),
+    pytest.param(
+        paddle_answers(
+            400,
+            paddle_error(
+                "bad_request",
+                errors=[{"field": "subscription_ids", "message": "subscription does not belong to this customer"}],
+            ),
+        ),
+        "InvalidRequestError",
+        id="paddle-400",
+    ),
     pytest.param(paddle_answers(404, paddle_error("entity_not_found")), "CustomerNotFoundError", id="paddle-404"),
-    pytest.param(paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "30"}), "RateLimitedError",
-                 id="paddle-429-retry-after-past-the-deadline"),
-    pytest.param(paddle_answers(500, paddle_error("internal_error", type_="api_error")), "UpstreamError",
-                 id="paddle-500"),
-    pytest.param(paddle_answers(502, b"<html><body>502 Bad Gateway</body></html>", {"Content-Type": "text/html"}),
-                 "UpstreamError", id="paddle-502-html"),
+    pytest.param(
+        paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "30"}),
+        "RateLimitedError",
+        id="paddle-429-retry-after-past-the-deadline",
+    ),
+    pytest.param(
+        paddle_answers(500, paddle_error("internal_error", type_="api_error")), "UpstreamError", id="paddle-500"
+    ),
+    pytest.param(
+        paddle_answers(502, b"<html><body>502 Bad Gateway</body></html>", {"Content-Type": "text/html"}),
+        "UpstreamError",
+        id="paddle-502-html",
+    ),
     pytest.param(link_on_other_host, "UpstreamError", id="link-on-a-host-not-allowed"),
     pytest.param(little_time_left, "UpstreamTimeoutError", id="no-time-left"),
-    pytest.param(paddle_answers(403, paddle_error("invalid_token", f"Token {API_KEY} is revoked")),
-                 "ConfigurationError", id="paddle-403-key-rejected"),
+    pytest.param(
+        paddle_answers(403, paddle_error("invalid_token", f"Token {API_KEY} is revoked")),
+        "ConfigurationError",
+        id="paddle-403-key-rejected",
+    ),
     pytest.param(secret_missing, "ConfigurationError", id="secret-missing"),
     pytest.param(bad_setting, "ConfigurationError", id="bad-setting"),
     pytest.param(unexpected_failure, "InternalError", id="unexpected"),
@@ -137,10 +157,15 @@ FAILURES = [
 
 @pytest.mark.usefixtures("fast_backoff")
 @pytest.mark.parametrize(("arrange", "error_type"), FAILURES)
-def test_failures_raise_typed_errors_without_secrets(arrange: Callable[..., None], error_type: str, invoke: Any,
-                                                     paddle: PaddleStub, aws: SecretsManagerCalls,
-                                                     context: LambdaContext,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failures_raise_typed_errors_without_secrets(
+    arrange: Callable[..., None],
+    error_type: str,
+    invoke: Any,
+    paddle: PaddleStub,
+    aws: SecretsManagerCalls,
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Given
     arrange(paddle=paddle, context=context, monkeypatch=monkeypatch)
 
@@ -173,8 +198,9 @@ def test_paddle_400_keeps_paddles_code_and_fields(invoke: Any, paddle: PaddleStu
     assert [(e.field, e.message) for e in raised.value.errors] == [("subscription_ids", "not found")]
 
 
-def test_configuration_error_message_is_generic(invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configuration_error_message_is_generic(
+    invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the secret does not exist
     monkeypatch.setenv("PADDLE_API_KEY_SECRET_ID", "paddle-portal/does-not-exist")
 
@@ -188,8 +214,9 @@ def test_configuration_error_message_is_generic(invoke: Any, paddle: PaddleStub,
     assert paddle.requests == []
 
 
-def test_logs_never_hold_the_key_or_a_link(invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls,
-                                           logs: CapturedLogs) -> None:
+def test_logs_never_hold_the_key_or_a_link(
+    invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls, logs: CapturedLogs
+) -> None:
     # Given one success and one rejected key
     paddle.answers(201, _session_body(), once=True)
     paddle.answers(403, paddle_error("invalid_token", f"Token {API_KEY} is revoked"))

@@ -3,6 +3,7 @@ no-store`, `Retry-After` on 429, and 500s that do not reveal their cause. Succes
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,11 @@ def paddle_answers(status: int, body: Any, headers: dict[str, str] | None = None
 
 
 def paddle_unreachable(monkeypatch: pytest.MonkeyPatch, **_: Any) -> None:
-    monkeypatch.setenv("PADDLE_API_BASE_URL", "http://127.0.0.1:9")  # discard port: connection refused
+    # A port that was just free and is closed again: every connection attempt is refused.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("PADDLE_API_BASE_URL", f"http://127.0.0.1:{port}")
 
 
 def link_elsewhere(paddle: PaddleStub, **_: Any) -> None:
@@ -78,36 +83,65 @@ class Row:
 ROWS = {
     "body-not-json": Row(http_api("POST", IAM_POST, body="{not json"), 400, "invalid_json"),
     "body-not-an-object": Row(http_api("POST", IAM_POST, body=[SUBSCRIPTION_ID]), 400, "invalid_json"),
-    "field-invalid": Row(http_api("POST", IAM_POST, body={"subscription_ids": ["sub_bad"]}), 400, "invalid_field",
-                         fields=True),
-    "more-than-25-ids": Row(http_api("POST", IAM_POST, body={"subscription_ids": [f"sub_{i:026d}" for i in range(26)]}),
-                            400, "invalid_field", fields=True),
-    "duplicate-ids": Row(http_api("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID] * 2}), 400,
-                         "invalid_field", fields=True),
+    "field-invalid": Row(
+        http_api("POST", IAM_POST, body={"subscription_ids": ["sub_bad"]}), 400, "invalid_field", fields=True
+    ),
+    "more-than-25-ids": Row(
+        http_api("POST", IAM_POST, body={"subscription_ids": [f"sub_{i:026d}" for i in range(26)]}),
+        400,
+        "invalid_field",
+        fields=True,
+    ),
+    "duplicate-ids": Row(
+        http_api("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID] * 2}), 400, "invalid_field", fields=True
+    ),
     "unknown-field": Row(http_api("POST", IAM_POST, body={"extra": 1}), 400, "invalid_field", fields=True),
-    "bad-action": Row(http_api("GET", f"/customers/{CUSTOMER_ID}/portal", query={"action": "x"}), 400,
-                      "invalid_field", fields=True),
+    "bad-action": Row(
+        http_api("GET", f"/customers/{CUSTOMER_ID}/portal", query={"action": "x"}), 400, "invalid_field", fields=True
+    ),
     "body-over-16-KiB": Row(http_api("POST", IAM_POST, body="{}" + " " * 16_383), 413, "request_too_large"),
     "no-identity": Row(http_api("POST", IAM_POST, auth=None), 401, "authentication_missing"),
     "claim-absent": Row(http_api("GET", "/portal", auth="jwt", token_claims=claims(None)), 403, "forbidden"),
     "claim-malformed": Row(http_api("GET", "/portal", auth="jwt", token_claims=claims("ctm_nope")), 403, "forbidden"),
-    "paddle-404": Row(POST, 404, "not_found", paddle_answers(404, paddle_error("entity_not_found")),
-                      paddle_called=True),
-    "paddle-400": Row(POST, 400, "bad_request", paddle_answers(400, paddle_error("bad_request", errors=[
-        {"field": "subscription_ids", "message": "invalid"}])), fields=True, paddle_called=True),
-    "paddle-429": Row(POST, 429, "too_many_requests",
-                      paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "20"}),
-                      paddle_called=True),
-    "paddle-5xx": Row(POST, 502, "bad_gateway", paddle_answers(503, paddle_error("service_unavailable",
-                                                                                 type_="api_error")),
-                      paddle_called=True),
+    "paddle-404": Row(
+        POST, 404, "not_found", paddle_answers(404, paddle_error("entity_not_found")), paddle_called=True
+    ),
+    "paddle-400": Row(
+        POST,
+        400,
+        "bad_request",
+        paddle_answers(400, paddle_error("bad_request", errors=[{"field": "subscription_ids", "message": "invalid"}])),
+        fields=True,
+        paddle_called=True,
+    ),
+    "paddle-429": Row(
+        POST,
+        429,
+        "too_many_requests",
+        paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "20"}),
+        paddle_called=True,
+    ),
+    "paddle-5xx": Row(
+        POST,
+        502,
+        "bad_gateway",
+        paddle_answers(503, paddle_error("service_unavailable", type_="api_error")),
+        paddle_called=True,
+    ),
     "paddle-unreachable": Row(POST, 502, "bad_gateway", paddle_unreachable),
     "portal-link-on-host-not-allowed": Row(GET, 502, "bad_gateway", link_elsewhere, paddle_called=True),
     "deadline": Row(POST, 504, "gateway_timeout", no_time_left),
-    "key-rejected": Row(POST, 500, "configuration_error", paddle_answers(403, paddle_error(
-        "invalid_token", f"Token {API_KEY} is revoked")), paddle_called=True, private=("token", "invalid_token")),
-    "secret-missing": Row(POST, 500, "configuration_error", secret_missing,
-                          private=("secret", SECRET_ID, "ResourceNotFound")),
+    "key-rejected": Row(
+        POST,
+        500,
+        "configuration_error",
+        paddle_answers(403, paddle_error("invalid_token", f"Token {API_KEY} is revoked")),
+        paddle_called=True,
+        private=("token", "invalid_token"),
+    ),
+    "secret-missing": Row(
+        POST, 500, "configuration_error", secret_missing, private=("secret", SECRET_ID, "ResourceNotFound")
+    ),
     "secret-malformed": Row(POST, 500, "configuration_error", secret_malformed, private=("secret", "JSON")),
     "unexpected": Row(POST, 500, "internal_error", unexpected, private=("KeyError", "unexpected failure")),
 }
@@ -115,8 +149,15 @@ ROWS = {
 
 @pytest.mark.usefixtures("fast_backoff")
 @pytest.mark.parametrize("row", list(ROWS.values()), ids=list(ROWS))
-def test_error_table(row: Row, invoke: Any, paddle: PaddleStub, aws: Any, context: LambdaContext,
-                     monkeypatch: pytest.MonkeyPatch, logs: CapturedLogs) -> None:
+def test_error_table(
+    row: Row,
+    invoke: Any,
+    paddle: PaddleStub,
+    aws: Any,
+    context: LambdaContext,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: CapturedLogs,
+) -> None:
     # Given
     row.arrange(paddle=paddle, aws=aws, context=context, monkeypatch=monkeypatch)
 
@@ -148,8 +189,9 @@ def test_retry_after_on_429(invoke: Any, paddle: PaddleStub, aws: Any) -> None:
         pytest.param(http_api("GET", "/portal", auth="jwt"), 200, id="get-json-200"),
     ],
 )
-def test_successes_are_uncacheable_too(event: dict[str, Any], status: int, invoke: Any, paddle: PaddleStub,
-                                       aws: Any) -> None:
+def test_successes_are_uncacheable_too(
+    event: dict[str, Any], status: int, invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
     paddle.creates_session(CUSTOMER_ID)
 
     response = invoke(event)

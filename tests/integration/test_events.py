@@ -38,11 +38,13 @@ EXPECTED: dict[str, Outcome] = {
     "http_api/post_portal_sessions_jwt.json": Outcome(201, paddle=(SUB_1, SUB_2)),
     "http_api/get_portal_jwt.json": Outcome(200, paddle=(SUB_2,)),
     "http_api/get_portal_jwt_missing_claim.json": Outcome(403, "forbidden"),
-    "http_api/get_portal_jwt_other_customer_query.json": Outcome(400, "invalid_field",
-                                                                 fields=frozenset({"customer_id"})),
+    "http_api/get_portal_jwt_other_customer_query.json": Outcome(
+        400, "invalid_field", fields=frozenset({"customer_id"})
+    ),
     "http_api/post_portal_sessions_no_identity.json": Outcome(401, "authentication_missing"),
-    "http_api/post_portal_sessions_invalid_body.json": Outcome(400, "invalid_field",
-                                                               fields=frozenset({"subscription_ids[0]", "extra"})),
+    "http_api/post_portal_sessions_invalid_body.json": Outcome(
+        400, "invalid_field", fields=frozenset({"subscription_ids[0]", "extra"})
+    ),
     "http_api/post_portal_sessions_not_json.json": Outcome(400, "invalid_json"),
     "rest_api/post_portal_sessions_iam.json": Outcome(201, paddle=(SUB_1,)),
     "rest_api/get_portal_iam.json": Outcome(302, paddle=(SUB_1,), location=("cancel_subscription", SUB_1)),
@@ -143,9 +145,7 @@ def test_direct_invocation_logs_correlate_on_the_payloads_correlation_id(
     assert {record.get("correlation_id") for record in logs.records} == {"order-4711"}
 
 
-def test_http_logs_correlate_on_the_api_gateway_request_id(
-    invoke: Any, paddle: PaddleStub, logs: CapturedLogs
-) -> None:
+def test_http_logs_correlate_on_the_api_gateway_request_id(invoke: Any, paddle: PaddleStub, logs: CapturedLogs) -> None:
     paddle.creates_session(CUSTOMER_ID, (SUB_1,))
     event = load_event("http_api/post_portal_sessions_iam.json")
 

@@ -19,17 +19,35 @@ IAM_GET = f"/customers/{CUSTOMER_ID}/portal"
     [
         pytest.param({}, (), ("general", "overview"), id="overview-by-default"),
         pytest.param({"action": "overview"}, (), ("general", "overview"), id="overview"),
-        pytest.param({"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID}, (SUBSCRIPTION_ID,),
-                     (SUBSCRIPTION_ID, "cancel_subscription"), id="cancel"),
-        pytest.param({"action": "update_subscription_payment_method", "subscription_id": OTHER_SUBSCRIPTION_ID},
-                     (OTHER_SUBSCRIPTION_ID,), (OTHER_SUBSCRIPTION_ID, "update_subscription_payment_method"),
-                     id="update-payment-method"),
-        pytest.param({"subscription_id": SUBSCRIPTION_ID}, (SUBSCRIPTION_ID,), ("general", "overview"),
-                     id="overview-for-one-subscription"),
+        pytest.param(
+            {"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID},
+            (SUBSCRIPTION_ID,),
+            (SUBSCRIPTION_ID, "cancel_subscription"),
+            id="cancel",
+        ),
+        pytest.param(
+            {"action": "update_subscription_payment_method", "subscription_id": OTHER_SUBSCRIPTION_ID},
+            (OTHER_SUBSCRIPTION_ID,),
+            (OTHER_SUBSCRIPTION_ID, "update_subscription_payment_method"),
+            id="update-payment-method",
+        ),
+        pytest.param(
+            {"subscription_id": SUBSCRIPTION_ID},
+            (SUBSCRIPTION_ID,),
+            ("general", "overview"),
+            id="overview-for-one-subscription",
+        ),
     ],
 )
-def test_redirects_to_the_link_asked_for(path: str, query: dict[str, str], subscriptions: tuple[str, ...],
-                                         link: tuple[str, str], invoke: Any, paddle: PaddleStub, aws: Any) -> None:
+def test_redirects_to_the_link_asked_for(
+    path: str,
+    query: dict[str, str],
+    subscriptions: tuple[str, ...],
+    link: tuple[str, str],
+    invoke: Any,
+    paddle: PaddleStub,
+    aws: Any,
+) -> None:
     # Given
     sent = paddle.creates_session(CUSTOMER_ID, subscriptions)
     auth = "iam" if path == IAM_GET else "jwt"
@@ -40,8 +58,10 @@ def test_redirects_to_the_link_asked_for(path: str, query: dict[str, str], subsc
     # Then it is sent to that link, and Paddle was asked for the subscription's links
     owner, kind = link
     urls = sent["data"]["urls"]
-    expected = urls["general"][kind] if owner == "general" else next(
-        sub[kind] for sub in urls["subscriptions"] if sub["id"] == owner
+    expected = (
+        urls["general"][kind]
+        if owner == "general"
+        else next(sub[kind] for sub in urls["subscriptions"] if sub["id"] == owner)
     )
     assert_redirect(response, expected)
     assert response["headers"]["Referrer-Policy"] == "no-referrer"
@@ -59,8 +79,11 @@ def test_redirects_to_the_link_asked_for(path: str, query: dict[str, str], subsc
 def test_json_when_the_caller_accepts_it(accept: str, invoke: Any, paddle: PaddleStub, aws: Any) -> None:
     sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
 
-    response = invoke(http_api("GET", IAM_GET, query={"action": "cancel_subscription",
-                                                      "subscription_id": SUBSCRIPTION_ID}, accept=accept))
+    response = invoke(
+        http_api(
+            "GET", IAM_GET, query={"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID}, accept=accept
+        )
+    )
 
     assert_session(response, 200, sent)
     assert "Location" not in response["headers"]
@@ -85,28 +108,50 @@ def test_redirect_unless_json_is_asked_for(accept: str, invoke: Any, paddle: Pad
 def test_rest_api_redirect_to_a_deep_link(invoke: Any, paddle: PaddleStub, aws: Any) -> None:
     sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
 
-    response = invoke(rest_api("GET", IAM_GET, query={"action": ["update_subscription_payment_method"],
-                                                      "subscription_id": [SUBSCRIPTION_ID]}, accept=BROWSER_ACCEPT))
+    response = invoke(
+        rest_api(
+            "GET",
+            IAM_GET,
+            query={"action": ["update_subscription_payment_method"], "subscription_id": [SUBSCRIPTION_ID]},
+            accept=BROWSER_ACCEPT,
+        )
+    )
 
     assert_redirect(response, sent["data"]["urls"]["subscriptions"][0]["update_subscription_payment_method"])
 
 
 QUERY_ERRORS = [
-    pytest.param(http_api("GET", IAM_GET, query={"action": "cancel_subscription"}), {"subscription_id"},
-                 id="cancel-without-subscription"),
-    pytest.param(http_api("GET", "/portal", auth="jwt", query={"action": "update_subscription_payment_method"}),
-                 {"subscription_id"}, id="update-without-subscription"),
+    pytest.param(
+        http_api("GET", IAM_GET, query={"action": "cancel_subscription"}),
+        {"subscription_id"},
+        id="cancel-without-subscription",
+    ),
+    pytest.param(
+        http_api("GET", "/portal", auth="jwt", query={"action": "update_subscription_payment_method"}),
+        {"subscription_id"},
+        id="update-without-subscription",
+    ),
     pytest.param(http_api("GET", IAM_GET, query={"action": "delete"}), {"action"}, id="bad-action"),
     pytest.param(http_api("GET", IAM_GET, query={"action": ""}), {"action"}, id="empty-action"),
-    pytest.param(http_api("GET", IAM_GET, query={"subscription_id": "sub_123"}), {"subscription_id"},
-                 id="bad-subscription-id"),
-    pytest.param(http_api("GET", IAM_GET, query="action=overview&action=overview"), {"action"},
-                 id="duplicate-action"),
-    pytest.param(http_api("GET", IAM_GET, query=f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}"
-                                                f"&subscription_id={OTHER_SUBSCRIPTION_ID}"),
-                 {"subscription_id"}, id="duplicate-subscription-id"),
-    pytest.param(rest_api("GET", IAM_GET, query={"action": ["overview", "cancel_subscription"]}), {"action"},
-                 id="rest-duplicate-action"),
+    pytest.param(
+        http_api("GET", IAM_GET, query={"subscription_id": "sub_123"}), {"subscription_id"}, id="bad-subscription-id"
+    ),
+    pytest.param(http_api("GET", IAM_GET, query="action=overview&action=overview"), {"action"}, id="duplicate-action"),
+    pytest.param(
+        http_api(
+            "GET",
+            IAM_GET,
+            query=f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}"
+            f"&subscription_id={OTHER_SUBSCRIPTION_ID}",
+        ),
+        {"subscription_id"},
+        id="duplicate-subscription-id",
+    ),
+    pytest.param(
+        rest_api("GET", IAM_GET, query={"action": ["overview", "cancel_subscription"]}),
+        {"action"},
+        id="rest-duplicate-action",
+    ),
     pytest.param(http_api("GET", IAM_GET, query={"token": "x"}), {"token"}, id="unknown-parameter"),
 ]
 
@@ -126,8 +171,14 @@ def test_deep_link_missing_from_paddles_answer_is_a_bad_gateway(invoke: Any, pad
     paddle.creates_session(CUSTOMER_ID, ())
 
     # When
-    response = invoke(http_api("GET", IAM_GET, query={"action": "cancel_subscription",
-                                                      "subscription_id": SUBSCRIPTION_ID}, accept=BROWSER_ACCEPT))
+    response = invoke(
+        http_api(
+            "GET",
+            IAM_GET,
+            query={"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID},
+            accept=BROWSER_ACCEPT,
+        )
+    )
 
     # Then no redirect to somewhere else
     assert_error(response, 502, "bad_gateway")

@@ -27,8 +27,12 @@ ACCEPTED = [
     pytest.param({"subscription_ids": []}, False, (), id="empty-list"),
     pytest.param({"subscription_ids": [SUBSCRIPTION_ID]}, False, (SUBSCRIPTION_ID,), id="one-id"),
     pytest.param({"subscription_ids": subs(25)}, False, tuple(subs(25)), id="25-ids"),
-    pytest.param({"subscription_ids": [SUBSCRIPTION_ID, OTHER_SUBSCRIPTION_ID]}, True,
-                 (SUBSCRIPTION_ID, OTHER_SUBSCRIPTION_ID), id="base64"),
+    pytest.param(
+        {"subscription_ids": [SUBSCRIPTION_ID, OTHER_SUBSCRIPTION_ID]},
+        True,
+        (SUBSCRIPTION_ID, OTHER_SUBSCRIPTION_ID),
+        id="base64",
+    ),
     pytest.param("", True, (), id="base64-empty"),
     pytest.param("{}" + " " * (MAX_BODY - 2), False, (), id="exactly-16-KiB"),
 ]
@@ -36,14 +40,16 @@ ACCEPTED = [
 
 @pytest.mark.parametrize("path", [IAM_POST, "/portal-sessions"], ids=["iam", "jwt"])
 @pytest.mark.parametrize(("body", "encode_base64", "ids"), ACCEPTED)
-def test_accepted_bodies(path: str, body: Any, encode_base64: bool, ids: tuple[str, ...], invoke: Any,
-                         paddle: PaddleStub, aws: Any) -> None:
+def test_accepted_bodies(
+    path: str, body: Any, encode_base64: bool, ids: tuple[str, ...], invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
     # Given
     sent = paddle.creates_session(CUSTOMER_ID, ids)
 
     # When
-    response = invoke(http_api("POST", path, auth="iam" if path == IAM_POST else "jwt", body=body,
-                               encode_base64=encode_base64))
+    response = invoke(
+        http_api("POST", path, auth="iam" if path == IAM_POST else "jwt", body=body, encode_base64=encode_base64)
+    )
 
     # Then Paddle gets `{}` without ids and `{"subscription_ids": [...]}` with them, in the caller's order
     assert_session(response, 201, sent)
@@ -53,14 +59,16 @@ def test_accepted_bodies(path: str, body: Any, encode_base64: bool, ids: tuple[s
 @pytest.mark.parametrize(
     "event",
     [
-        pytest.param(rest_api("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID]}, encode_base64=True),
-                     id="rest-api"),
-        pytest.param(function_url("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID]},
-                                  encode_base64=True), id="function-url"),
+        pytest.param(
+            rest_api("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID]}, encode_base64=True), id="rest-api"
+        ),
+        pytest.param(
+            function_url("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID]}, encode_base64=True),
+            id="function-url",
+        ),
     ],
 )
-def test_base64_bodies_of_every_event_shape(event: dict[str, Any], invoke: Any, paddle: PaddleStub,
-                                            aws: Any) -> None:
+def test_base64_bodies_of_every_event_shape(event: dict[str, Any], invoke: Any, paddle: PaddleStub, aws: Any) -> None:
     sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
 
     assert_session(invoke(event), 201, sent)
@@ -69,14 +77,33 @@ def test_base64_bodies_of_every_event_shape(event: dict[str, Any], invoke: Any, 
 
 REFUSED = [
     pytest.param({"subscription_ids": subs(26)}, False, 400, "invalid_field", {"subscription_ids"}, id="26-ids"),
-    pytest.param({"subscription_ids": [SUBSCRIPTION_ID, SUBSCRIPTION_ID]}, False, 400, "invalid_field",
-                 {"subscription_ids"}, id="duplicates"),
-    pytest.param({"subscription_ids": [SUBSCRIPTION_ID], "customer_email": "x"}, False, 400, "invalid_field",
-                 {"customer_email"}, id="unknown-field"),
-    pytest.param({"subscription_ids": [SUBSCRIPTION_ID, "sub_bad"]}, False, 400, "invalid_field",
-                 {"subscription_ids[1]"}, id="bad-id"),
-    pytest.param({"subscription_ids": SUBSCRIPTION_ID}, False, 400, "invalid_field", {"subscription_ids"},
-                 id="id-not-in-a-list"),
+    pytest.param(
+        {"subscription_ids": [SUBSCRIPTION_ID, SUBSCRIPTION_ID]},
+        False,
+        400,
+        "invalid_field",
+        {"subscription_ids"},
+        id="duplicates",
+    ),
+    pytest.param(
+        {"subscription_ids": [SUBSCRIPTION_ID], "customer_email": "x"},
+        False,
+        400,
+        "invalid_field",
+        {"customer_email"},
+        id="unknown-field",
+    ),
+    pytest.param(
+        {"subscription_ids": [SUBSCRIPTION_ID, "sub_bad"]},
+        False,
+        400,
+        "invalid_field",
+        {"subscription_ids[1]"},
+        id="bad-id",
+    ),
+    pytest.param(
+        {"subscription_ids": SUBSCRIPTION_ID}, False, 400, "invalid_field", {"subscription_ids"}, id="id-not-in-a-list"
+    ),
     pytest.param({"subscription_ids": None}, False, 400, "invalid_field", {"subscription_ids"}, id="null-ids"),
     pytest.param("not json", False, 400, "invalid_json", None, id="not-json"),
     pytest.param("{'subscription_ids': []}", False, 400, "invalid_json", None, id="single-quotes"),
@@ -84,8 +111,7 @@ REFUSED = [
     pytest.param("null", False, 400, "invalid_json", None, id="json-null"),
     pytest.param('"subscription_ids"', False, 400, "invalid_json", None, id="json-string"),
     pytest.param(b"\xff\xfe{}", True, 400, "invalid_json", None, id="not-utf8"),
-    pytest.param("subscription_ids=sub_01h04vsc0qhwtsbsxh3422wjs4", True, 400, "invalid_json", None,
-                 id="form-encoded"),
+    pytest.param("subscription_ids=sub_01h04vsc0qhwtsbsxh3422wjs4", True, 400, "invalid_json", None, id="form-encoded"),
     pytest.param("{}" + " " * (MAX_BODY - 1), False, 413, "request_too_large", None, id="16-KiB-plus-one"),
     pytest.param({"subscription_ids": ["x" * 20_000]}, False, 413, "request_too_large", None, id="large-json"),
     pytest.param("{}" + " " * MAX_BODY, True, 413, "request_too_large", None, id="large-base64"),
@@ -93,8 +119,16 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("body", "encode_base64", "status", "code", "fields"), REFUSED)
-def test_refused_bodies(body: Any, encode_base64: bool, status: int, code: str, fields: set[str] | None,
-                        invoke: Any, paddle: PaddleStub, aws: Any) -> None:
+def test_refused_bodies(
+    body: Any,
+    encode_base64: bool,
+    status: int,
+    code: str,
+    fields: set[str] | None,
+    invoke: Any,
+    paddle: PaddleStub,
+    aws: Any,
+) -> None:
     response = invoke(http_api("POST", IAM_POST, body=body, encode_base64=encode_base64))
 
     error = assert_error(response, status, code, fields=fields is not None)
@@ -146,8 +180,9 @@ def test_all_field_errors_are_reported_together(invoke: Any, paddle: PaddleStub,
     ],
 )
 @pytest.mark.parametrize("encode_base64", [True, False], ids=["base64", "plain"])
-def test_json_body_is_read_whatever_the_content_type(content_type: str | None, encode_base64: bool, invoke: Any,
-                                                     paddle: PaddleStub, aws: Any) -> None:
+def test_json_body_is_read_whatever_the_content_type(
+    content_type: str | None, encode_base64: bool, invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
     # Given a JSON body sent as `curl -d` sends it (API Gateway may base64-encode such bodies, or not)
     event = http_api("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID]}, encode_base64=encode_base64)
     event["headers"].pop("content-type", None)

@@ -75,24 +75,35 @@ ANSWERS = [
     pytest.param(403, b"<html>Forbidden</html>", None, 502, "bad_gateway", id="403-html-from-an-edge"),
     pytest.param(401, paddle_error("authentication_missing"), None, 500, "configuration_error", id="401"),
     pytest.param(500, paddle_error("internal_error", type_="api_error"), None, 502, "bad_gateway", id="500"),
-    pytest.param(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", None, 502, "bad_gateway",
-                 id="502-html-from-an-edge"),
+    pytest.param(
+        502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", None, 502, "bad_gateway", id="502-html-from-an-edge"
+    ),
     pytest.param(503, b"", None, 502, "bad_gateway", id="503-empty"),
-    pytest.param(429, paddle_error("too_many_requests"), {"Retry-After": "30"}, 429, "too_many_requests",
-                 id="429-retry-after"),
+    pytest.param(
+        429, paddle_error("too_many_requests"), {"Retry-After": "30"}, 429, "too_many_requests", id="429-retry-after"
+    ),
     pytest.param(429, paddle_error("too_many_requests"), None, 429, "too_many_requests", id="429-no-retry-after"),
     pytest.param(201, b"<html>not json</html>", None, 502, "bad_gateway", id="201-html"),
     pytest.param(201, {"meta": {"request_id": "x"}}, None, 502, "bad_gateway", id="201-without-data"),
-    pytest.param(201, {"data": {"id": "cpls_01h4ge9r64c22exjsx0fy8b48b"}}, None, 502, "bad_gateway",
-                 id="201-without-urls"),
+    pytest.param(
+        201, {"data": {"id": "cpls_01h4ge9r64c22exjsx0fy8b48b"}}, None, 502, "bad_gateway", id="201-without-urls"
+    ),
     pytest.param(301, b"", {"Location": "https://evil.example/"}, 502, "bad_gateway", id="301-not-followed"),
 ]
 
 
 @pytest.mark.usefixtures("fast_backoff")
 @pytest.mark.parametrize(("status", "body", "headers", "our_status", "code"), ANSWERS)
-def test_paddle_answers(status: int, body: Any, headers: dict[str, str] | None, our_status: int, code: str,
-                        invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls) -> None:
+def test_paddle_answers(
+    status: int,
+    body: Any,
+    headers: dict[str, str] | None,
+    our_status: int,
+    code: str,
+    invoke: Any,
+    paddle: PaddleStub,
+    aws: SecretsManagerCalls,
+) -> None:
     # Given Paddle answers this way, every time
     paddle.answers(status, body, headers=headers)
 
@@ -105,12 +116,17 @@ def test_paddle_answers(status: int, body: Any, headers: dict[str, str] | None, 
     assert paddle.requests
 
 
-def test_paddle_400_passes_paddles_code_and_field_errors(invoke: Any, paddle: PaddleStub,
-                                                         aws: SecretsManagerCalls) -> None:
+def test_paddle_400_passes_paddles_code_and_field_errors(
+    invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
     # Given Paddle refuses the caller's data
-    body = paddle_error("bad_request", "Invalid request.", errors=[
-        {"field": "subscription_ids", "message": "subscription sub_01h04vsc0qhwtsbsxh3422wjs4 not found"},
-    ])
+    body = paddle_error(
+        "bad_request",
+        "Invalid request.",
+        errors=[
+            {"field": "subscription_ids", "message": "subscription sub_01h04vsc0qhwtsbsxh3422wjs4 not found"},
+        ],
+    )
     paddle.answers(400, body)
 
     # When
@@ -142,8 +158,9 @@ def test_paddle_404_keeps_paddles_request_id(invoke: Any, paddle: PaddleStub, aw
     ],
 )
 @pytest.mark.usefixtures("fast_backoff")
-def test_rate_limit_tells_the_caller_when_to_retry(retry_after: str | None, expected: str, invoke: Any,
-                                                   paddle: PaddleStub, aws: SecretsManagerCalls) -> None:
+def test_rate_limit_tells_the_caller_when_to_retry(
+    retry_after: str | None, expected: str, invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
     paddle.answers(429, paddle_error("too_many_requests"), headers={"Retry-After": retry_after} if retry_after else {})
 
     response = invoke(http_api("POST", IAM_POST))
@@ -158,13 +175,17 @@ def test_rate_limit_tells_the_caller_when_to_retry(retry_after: str | None, expe
         pytest.param("https://portal.evil.example", (), id="overview-on-other-host"),
         pytest.param("http://customer-portal.paddle.com", (), id="plain-http"),
         pytest.param("https://customer-portal.paddle.com:8443", (), id="other-port"),
-        pytest.param("https://customer-portal.paddle.com.evil.example", (SUBSCRIPTION_ID,),
-                     id="lookalike-host-with-subscription-links"),
+        pytest.param(
+            "https://customer-portal.paddle.com.evil.example",
+            (SUBSCRIPTION_ID,),
+            id="lookalike-host-with-subscription-links",
+        ),
     ],
 )
 @pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "application/json"], ids=["redirect", "json"])
-def test_links_on_hosts_not_allowed_never_leave(host: str, subscriptions: tuple[str, ...], accept: str, invoke: Any,
-                                                paddle: PaddleStub, aws: SecretsManagerCalls) -> None:
+def test_links_on_hosts_not_allowed_never_leave(
+    host: str, subscriptions: tuple[str, ...], accept: str, invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
     # Given Paddle (or whatever answers in its place) returns links elsewhere
     paddle.creates_session(CUSTOMER_ID, subscriptions, host=host)
     query = {"subscription_id": SUBSCRIPTION_ID} if subscriptions else {}
@@ -177,8 +198,9 @@ def test_links_on_hosts_not_allowed_never_leave(host: str, subscriptions: tuple[
     assert "evil" not in response["body"]
 
 
-def test_allowed_hosts_are_configurable(invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_allowed_hosts_are_configurable(
+    invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given PORTAL_ALLOWED_HOSTS names a custom portal domain
     monkeypatch.setenv("PORTAL_ALLOWED_HOSTS", "billing.example.com")
     sent = paddle.creates_session(CUSTOMER_ID, host="https://billing.example.com")
@@ -188,8 +210,7 @@ def test_allowed_hosts_are_configurable(invoke: Any, paddle: PaddleStub, aws: Se
     assert response["headers"]["Location"] == sent["data"]["urls"]["general"]["overview"]
 
 
-def test_paddles_session_is_passed_through_untouched(invoke: Any, paddle: PaddleStub,
-                                                     aws: SecretsManagerCalls) -> None:
+def test_paddles_session_is_passed_through_untouched(invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls) -> None:
     # Given Paddle's answer has a field this function does not know about
     body = portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
     body["data"]["future_field"] = {"nested": [1, 2]}

@@ -60,12 +60,18 @@ def refused(method: str, path: str, builder: Any, **kwargs: Any) -> dict[str, An
 
 REFUSED = [
     # No identity at all: the route was deployed without an authorizer, or a Function URL has AuthType NONE.
-    *[pytest.param(http_api(m, p, auth=None), 401, "authentication_missing", id=f"http-api-none-{rid}")
-      for (m, p), rid in zip(ROUTES, ROUTE_IDS, strict=True)],
-    *[pytest.param(rest_api(m, p, auth=None), 401, "authentication_missing", id=f"rest-api-none-{rid}")
-      for (m, p), rid in zip(ROUTES, ROUTE_IDS, strict=True)],
-    *[pytest.param(function_url(m, p, auth=None), 401, "authentication_missing", id=f"function-url-none-{rid}")
-      for (m, p), rid in zip(ROUTES, ROUTE_IDS, strict=True)],
+    *[
+        pytest.param(http_api(m, p, auth=None), 401, "authentication_missing", id=f"http-api-none-{rid}")
+        for (m, p), rid in zip(ROUTES, ROUTE_IDS, strict=True)
+    ],
+    *[
+        pytest.param(rest_api(m, p, auth=None), 401, "authentication_missing", id=f"rest-api-none-{rid}")
+        for (m, p), rid in zip(ROUTES, ROUTE_IDS, strict=True)
+    ],
+    *[
+        pytest.param(function_url(m, p, auth=None), 401, "authentication_missing", id=f"function-url-none-{rid}")
+        for (m, p), rid in zip(ROUTES, ROUTE_IDS, strict=True)
+    ],
     # An identity of the wrong kind for the route.
     pytest.param(http_api("POST", IAM_POST, auth="jwt"), 403, "forbidden", id="http-api-jwt-on-iam-post"),
     pytest.param(http_api("GET", IAM_GET, auth="jwt"), 403, "forbidden", id="http-api-jwt-on-iam-get"),
@@ -79,44 +85,88 @@ REFUSED = [
     pytest.param(function_url("POST", JWT_POST, auth="iam"), 403, "forbidden", id="function-url-iam-on-jwt-post"),
     pytest.param(function_url("GET", JWT_GET, auth="iam"), 403, "forbidden", id="function-url-iam-on-jwt-get"),
     # A token whose claim is absent or not a Paddle customer id.
-    pytest.param(http_api("GET", JWT_GET, auth="jwt", token_claims=claims(None)), 403, "forbidden",
-                 id="http-api-jwt-claim-absent"),
-    pytest.param(http_api("POST", JWT_POST, auth="jwt", token_claims=claims("cus_123")), 403, "forbidden",
-                 id="http-api-jwt-claim-malformed"),
-    pytest.param(http_api("POST", JWT_POST, auth="jwt", token_claims=claims(A.upper())), 403, "forbidden",
-                 id="http-api-jwt-claim-upper-case"),
-    pytest.param(http_api("GET", JWT_GET, auth="jwt", token_claims=claims(A, claim="paddle_customer_id")), 403,
-                 "forbidden", id="http-api-jwt-claim-under-another-name"),
-    pytest.param(rest_api("GET", JWT_GET, auth="cognito", token_claims=claims(None)), 403, "forbidden",
-                 id="rest-api-cognito-claim-absent"),
-    pytest.param(rest_api("POST", JWT_POST, auth="cognito", token_claims=claims("ctm_123")), 403, "forbidden",
-                 id="rest-api-cognito-claim-malformed"),
+    pytest.param(
+        http_api("GET", JWT_GET, auth="jwt", token_claims=claims(None)),
+        403,
+        "forbidden",
+        id="http-api-jwt-claim-absent",
+    ),
+    pytest.param(
+        http_api("POST", JWT_POST, auth="jwt", token_claims=claims("cus_123")),
+        403,
+        "forbidden",
+        id="http-api-jwt-claim-malformed",
+    ),
+    pytest.param(
+        http_api("POST", JWT_POST, auth="jwt", token_claims=claims(A.upper())),
+        403,
+        "forbidden",
+        id="http-api-jwt-claim-upper-case",
+    ),
+    pytest.param(
+        http_api("GET", JWT_GET, auth="jwt", token_claims=claims(A, claim="paddle_customer_id")),
+        403,
+        "forbidden",
+        id="http-api-jwt-claim-under-another-name",
+    ),
+    pytest.param(
+        rest_api("GET", JWT_GET, auth="cognito", token_claims=claims(None)),
+        403,
+        "forbidden",
+        id="rest-api-cognito-claim-absent",
+    ),
+    pytest.param(
+        rest_api("POST", JWT_POST, auth="cognito", token_claims=claims("ctm_123")),
+        403,
+        "forbidden",
+        id="rest-api-cognito-claim-malformed",
+    ),
     # A JWT caller naming another customer in a path reaches an IAM route, and is refused there.
-    pytest.param(http_api("GET", f"/customers/{B}/portal", auth="jwt"), 403, "forbidden",
-                 id="http-api-jwt-other-customer-path"),
-    pytest.param(http_api("POST", f"/customers/{B}/portal-sessions", auth="jwt", route_key="$default"), 403,
-                 "forbidden", id="http-api-jwt-catch-all-other-customer-path"),
-    pytest.param(rest_api("GET", f"/customers/{B}/portal", auth="cognito"), 403, "forbidden",
-                 id="rest-api-cognito-other-customer-path"),
+    pytest.param(
+        http_api("GET", f"/customers/{B}/portal", auth="jwt"), 403, "forbidden", id="http-api-jwt-other-customer-path"
+    ),
+    pytest.param(
+        http_api("POST", f"/customers/{B}/portal-sessions", auth="jwt", route_key="$default"),
+        403,
+        "forbidden",
+        id="http-api-jwt-catch-all-other-customer-path",
+    ),
+    pytest.param(
+        rest_api("GET", f"/customers/{B}/portal", auth="cognito"),
+        403,
+        "forbidden",
+        id="rest-api-cognito-other-customer-path",
+    ),
     # No such route.
-    pytest.param(http_api("DELETE", IAM_POST, auth="iam", route_key="$default"), 404, "not_found",
-                 id="http-api-unknown-method"),
+    pytest.param(
+        http_api("DELETE", IAM_POST, auth="iam", route_key="$default"), 404, "not_found", id="http-api-unknown-method"
+    ),
     pytest.param(function_url("GET", "/", auth="iam"), 404, "not_found", id="function-url-root"),
     pytest.param(function_url("POST", IAM_GET, auth="iam"), 404, "not_found", id="function-url-post-on-get-route"),
     pytest.param(rest_api("GET", "/admin", auth="iam"), 404, "not_found", id="rest-api-unknown-path"),
     # An IAM caller with a path that is not a customer id.
-    pytest.param(http_api("GET", "/customers/cus_123/portal", auth="iam"), 400, "invalid_field",
-                 id="http-api-bad-path-customer"),
-    pytest.param(rest_api("POST", "/customers/ctm_123/portal-sessions", auth="iam"), 400, "invalid_field",
-                 id="rest-api-bad-path-customer"),
-    pytest.param(function_url("GET", f"/customers/{A.upper()}/portal", auth="iam"), 400, "invalid_field",
-                 id="function-url-bad-path-customer"),
+    pytest.param(
+        http_api("GET", "/customers/cus_123/portal", auth="iam"), 400, "invalid_field", id="http-api-bad-path-customer"
+    ),
+    pytest.param(
+        rest_api("POST", "/customers/ctm_123/portal-sessions", auth="iam"),
+        400,
+        "invalid_field",
+        id="rest-api-bad-path-customer",
+    ),
+    pytest.param(
+        function_url("GET", f"/customers/{A.upper()}/portal", auth="iam"),
+        400,
+        "invalid_field",
+        id="function-url-bad-path-customer",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("event", "status", "code"), REFUSED)
-def test_refused_before_paddle_or_secrets_manager(event: dict[str, Any], status: int, code: str, invoke: Any,
-                                                  paddle: PaddleStub, aws: Any) -> None:
+def test_refused_before_paddle_or_secrets_manager(
+    event: dict[str, Any], status: int, code: str, invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
     # Given Paddle would answer for anyone
     paddle.creates_session(A)
     paddle.creates_session(B)
@@ -133,18 +183,25 @@ def test_refused_before_paddle_or_secrets_manager(event: dict[str, Any], status:
 
 
 PATH_CUSTOMER_IGNORED = [
-    pytest.param(http_api("GET", JWT_GET, auth="jwt", path_parameters={"customer_id": B}, accept=BROWSER_ACCEPT),
-                 id="http-api-jwt-get-path-parameter"),
-    pytest.param(http_api("POST", JWT_POST, auth="jwt", path_parameters={"customer_id": B}),
-                 id="http-api-jwt-post-path-parameter"),
-    pytest.param(http_api("GET", f"/customers/{B}/portal", auth="jwt", route_key="GET /portal",
-                          accept=BROWSER_ACCEPT), id="http-api-jwt-route-key-wins-over-raw-path"),
+    pytest.param(
+        http_api("GET", JWT_GET, auth="jwt", path_parameters={"customer_id": B}, accept=BROWSER_ACCEPT),
+        id="http-api-jwt-get-path-parameter",
+    ),
+    pytest.param(
+        http_api("POST", JWT_POST, auth="jwt", path_parameters={"customer_id": B}),
+        id="http-api-jwt-post-path-parameter",
+    ),
+    pytest.param(
+        http_api("GET", f"/customers/{B}/portal", auth="jwt", route_key="GET /portal", accept=BROWSER_ACCEPT),
+        id="http-api-jwt-route-key-wins-over-raw-path",
+    ),
 ]
 
 
 @pytest.mark.parametrize("event", PATH_CUSTOMER_IGNORED)
-def test_jwt_routes_never_honour_a_path_customer(event: dict[str, Any], invoke: Any, paddle: PaddleStub,
-                                                 aws: Any) -> None:
+def test_jwt_routes_never_honour_a_path_customer(
+    event: dict[str, Any], invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
     # Given a token for customer A, and customer B named in the request's path
     paddle.creates_session(A)
     paddle.creates_session(B)
@@ -160,16 +217,22 @@ def test_jwt_routes_never_honour_a_path_customer(event: dict[str, Any], invoke: 
 @pytest.mark.parametrize(
     ("event", "code"),
     [
-        pytest.param(http_api("POST", JWT_POST, auth="jwt", body={"customer_id": B}), "invalid_field",
-                     id="customer_id-in-body"),
-        pytest.param(http_api("GET", JWT_GET, auth="jwt", query={"customer_id": B}), "invalid_field",
-                     id="customer_id-in-query"),
-        pytest.param(rest_api("GET", JWT_GET, auth="cognito", query={"customer_id": [B]}), "invalid_field",
-                     id="rest-customer_id-in-query"),
+        pytest.param(
+            http_api("POST", JWT_POST, auth="jwt", body={"customer_id": B}), "invalid_field", id="customer_id-in-body"
+        ),
+        pytest.param(
+            http_api("GET", JWT_GET, auth="jwt", query={"customer_id": B}), "invalid_field", id="customer_id-in-query"
+        ),
+        pytest.param(
+            rest_api("GET", JWT_GET, auth="cognito", query={"customer_id": [B]}),
+            "invalid_field",
+            id="rest-customer_id-in-query",
+        ),
     ],
 )
-def test_jwt_routes_refuse_a_customer_named_elsewhere(event: dict[str, Any], code: str, invoke: Any,
-                                                      paddle: PaddleStub, aws: Any) -> None:
+def test_jwt_routes_refuse_a_customer_named_elsewhere(
+    event: dict[str, Any], code: str, invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
     response = invoke(event)
 
     error = assert_error(response, 400, code, fields=True)
@@ -201,8 +264,9 @@ def test_configured_claim_name(invoke: Any, paddle: PaddleStub, aws: Any, monkey
         pytest.param({**http_api("GET", JWT_GET, auth="jwt"), "rawPath": None}, id="v2-raw-path-null"),
     ],
 )
-def test_malformed_api_events_are_400_with_a_request_id(event: dict[str, Any], invoke: Any, paddle: PaddleStub,
-                                                        aws: Any, context: Any) -> None:
+def test_malformed_api_events_are_400_with_a_request_id(
+    event: dict[str, Any], invoke: Any, paddle: PaddleStub, aws: Any, context: Any
+) -> None:
     response = invoke(event)
 
     assert_error(response, 400, "invalid_field")

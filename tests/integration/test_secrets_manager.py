@@ -32,8 +32,9 @@ def store(aws: SecretsManagerCalls, **value: Any) -> None:
         pytest.param({"SecretBinary": API_KEY.encode()}, API_KEY, id="binary-secret"),
     ],
 )
-def test_secret_shapes_that_work(value: dict[str, Any], key: str, invoke: Any, paddle: PaddleStub,
-                                 aws: SecretsManagerCalls) -> None:
+def test_secret_shapes_that_work(
+    value: dict[str, Any], key: str, invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
     # Given the secret holds the key in this shape
     store(aws, **value)
     sent = paddle.creates_session(CUSTOMER_ID)
@@ -58,9 +59,14 @@ BROKEN = [
 
 
 @pytest.mark.parametrize("value", BROKEN)
-def test_broken_secret_is_a_configuration_error_over_http(value: dict[str, Any] | None, invoke: Any,
-                                                         paddle: PaddleStub, aws: SecretsManagerCalls,
-                                                         monkeypatch: pytest.MonkeyPatch, logs: CapturedLogs) -> None:
+def test_broken_secret_is_a_configuration_error_over_http(
+    value: dict[str, Any] | None,
+    invoke: Any,
+    paddle: PaddleStub,
+    aws: SecretsManagerCalls,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: CapturedLogs,
+) -> None:
     # Given a broken or missing secret
     if value is None:
         monkeypatch.setenv("PADDLE_API_KEY_SECRET_ID", "paddle-portal/missing")
@@ -80,9 +86,13 @@ def test_broken_secret_is_a_configuration_error_over_http(value: dict[str, Any] 
 
 
 @pytest.mark.parametrize("value", BROKEN)
-def test_broken_secret_is_a_configuration_error_for_direct_invokers(value: dict[str, Any] | None, invoke: Any,
-                                                                   paddle: PaddleStub, aws: SecretsManagerCalls,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_secret_is_a_configuration_error_for_direct_invokers(
+    value: dict[str, Any] | None,
+    invoke: Any,
+    paddle: PaddleStub,
+    aws: SecretsManagerCalls,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     if value is None:
         monkeypatch.setenv("PADDLE_API_KEY_SECRET_ID", "paddle-portal/missing")
     else:
@@ -110,8 +120,9 @@ def test_warm_invocations_read_the_secret_once(invoke: Any, paddle: PaddleStub, 
     assert aws.get_secret_value == 1
 
 
-def test_max_age_zero_reads_the_secret_every_time(invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_max_age_zero_reads_the_secret_every_time(
+    invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SECRET_MAX_AGE_SECONDS", "0")
     paddle.creates_session(CUSTOMER_ID)
 
@@ -121,8 +132,9 @@ def test_max_age_zero_reads_the_secret_every_time(invoke: Any, paddle: PaddleStu
     assert aws.get_secret_value == 3
 
 
-def test_key_is_read_from_the_configured_secret_only(invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_is_read_from_the_configured_secret_only(
+    invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a second secret, named by PADDLE_API_KEY_SECRET_ID as an ARN
     arn = aws.client.create_secret(Name="other/paddle-key", SecretString=LIVE_API_KEY)["ARN"]
     aws.reset()

@@ -19,12 +19,14 @@ CLAIM = "custom:paddle_customer_id"
     [
         pytest.param("http_api/post_portal_sessions_iam.json", "POST", Auth.IAM, IamIdentity, id="v2-iam"),
         pytest.param("http_api/get_portal_jwt.json", "GET", Auth.JWT, JwtIdentity, id="v2-jwt"),
-        pytest.param("http_api/post_portal_sessions_no_identity.json", "POST", Auth.IAM, type(None),
-                     id="v2-no-authorizer"),
+        pytest.param(
+            "http_api/post_portal_sessions_no_identity.json", "POST", Auth.IAM, type(None), id="v2-no-authorizer"
+        ),
         pytest.param("rest_api/post_portal_sessions_iam.json", "POST", Auth.IAM, IamIdentity, id="rest-iam"),
         pytest.param("rest_api/get_portal_cognito.json", "GET", Auth.JWT, JwtIdentity, id="rest-cognito"),
-        pytest.param("rest_api/post_portal_sessions_no_identity.json", "POST", Auth.IAM, type(None),
-                     id="rest-null-identity"),
+        pytest.param(
+            "rest_api/post_portal_sessions_no_identity.json", "POST", Auth.IAM, type(None), id="rest-null-identity"
+        ),
         pytest.param("function_url/post_portal_sessions_iam.json", "POST", Auth.IAM, IamIdentity, id="furl-iam"),
         pytest.param("function_url/get_portal_no_auth.json", "GET", Auth.IAM, type(None), id="furl-no-auth"),
     ],

@@ -17,8 +17,14 @@ from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID,
 IAM_POST, IAM_GET, JWT_POST, JWT_GET = ROUTES
 
 
-def request(route: Route, *, path: dict[str, str] | None = None, query: list[tuple[str, str]] | None = None,
-            body: str | None = None, base64_body: bool = False) -> HttpRequest:
+def request(
+    route: Route,
+    *,
+    path: dict[str, str] | None = None,
+    query: list[tuple[str, str]] | None = None,
+    body: str | None = None,
+    base64_body: bool = False,
+) -> HttpRequest:
     jwt = route in (JWT_POST, JWT_GET)
     return HttpRequest(
         route=route,
@@ -44,8 +50,12 @@ def field_errors(raised: pytest.ExceptionInfo[InvalidRequestError]) -> dict[str,
         pytest.param("  \n", False, (), id="whitespace"),
         pytest.param("{}", False, (), id="empty-object"),
         pytest.param(json.dumps({"subscription_ids": [SUBSCRIPTION_ID]}), False, (SUBSCRIPTION_ID,), id="one-id"),
-        pytest.param(base64.b64encode(json.dumps({"subscription_ids": [SUBSCRIPTION_ID]}).encode()).decode(), True,
-                     (SUBSCRIPTION_ID,), id="base64"),
+        pytest.param(
+            base64.b64encode(json.dumps({"subscription_ids": [SUBSCRIPTION_ID]}).encode()).decode(),
+            True,
+            (SUBSCRIPTION_ID,),
+            id="base64",
+        ),
         pytest.param("{}" + " " * (MAX_BODY_BYTES - 2), False, (), id="exactly-16-KiB"),
     ],
 )
@@ -94,11 +104,13 @@ def test_post_body_over_16_KiB(body: str, base64_body: bool) -> None:
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        pytest.param({"subscription_ids": ["sub_bad"], "extra": 1}, {"subscription_ids[0]", "extra"},
-                     id="bad-id-and-unknown-field"),
+        pytest.param(
+            {"subscription_ids": ["sub_bad"], "extra": 1},
+            {"subscription_ids[0]", "extra"},
+            id="bad-id-and-unknown-field",
+        ),
         pytest.param({"subscription_ids": [f"sub_{i:026d}" for i in range(26)]}, {"subscription_ids"}, id="26-ids"),
-        pytest.param({"subscription_ids": [SUBSCRIPTION_ID, SUBSCRIPTION_ID]}, {"subscription_ids"},
-                     id="duplicates"),
+        pytest.param({"subscription_ids": [SUBSCRIPTION_ID, SUBSCRIPTION_ID]}, {"subscription_ids"}, id="duplicates"),
         pytest.param({"customer_id": OTHER_CUSTOMER_ID}, {"customer_id"}, id="customer_id-in-body"),
         pytest.param({"subscription_ids": [SUBSCRIPTION_ID, 7]}, {"subscription_ids[1]"}, id="number-in-list"),
     ],
@@ -123,15 +135,23 @@ def test_post_refuses_query_parameters() -> None:
     [
         pytest.param([], SessionAsk(CUSTOMER_ID, ()), id="overview-by-default"),
         pytest.param([("action", "overview")], SessionAsk(CUSTOMER_ID, ()), id="overview"),
-        pytest.param([("action", "cancel_subscription"), ("subscription_id", SUBSCRIPTION_ID)],
-                     SessionAsk(CUSTOMER_ID, (SUBSCRIPTION_ID,), "cancel_subscription", SUBSCRIPTION_ID),
-                     id="cancel"),
-        pytest.param([("subscription_id", OTHER_SUBSCRIPTION_ID), ("action", "update_subscription_payment_method")],
-                     SessionAsk(CUSTOMER_ID, (OTHER_SUBSCRIPTION_ID,), "update_subscription_payment_method",
-                                OTHER_SUBSCRIPTION_ID), id="update-payment-method"),
-        pytest.param([("subscription_id", SUBSCRIPTION_ID)],
-                     SessionAsk(CUSTOMER_ID, (SUBSCRIPTION_ID,), "overview", SUBSCRIPTION_ID),
-                     id="overview-with-subscription"),
+        pytest.param(
+            [("action", "cancel_subscription"), ("subscription_id", SUBSCRIPTION_ID)],
+            SessionAsk(CUSTOMER_ID, (SUBSCRIPTION_ID,), "cancel_subscription", SUBSCRIPTION_ID),
+            id="cancel",
+        ),
+        pytest.param(
+            [("subscription_id", OTHER_SUBSCRIPTION_ID), ("action", "update_subscription_payment_method")],
+            SessionAsk(
+                CUSTOMER_ID, (OTHER_SUBSCRIPTION_ID,), "update_subscription_payment_method", OTHER_SUBSCRIPTION_ID
+            ),
+            id="update-payment-method",
+        ),
+        pytest.param(
+            [("subscription_id", SUBSCRIPTION_ID)],
+            SessionAsk(CUSTOMER_ID, (SUBSCRIPTION_ID,), "overview", SUBSCRIPTION_ID),
+            id="overview-with-subscription",
+        ),
     ],
 )
 def test_get_query(query: list[tuple[str, str]], expected: SessionAsk) -> None:
@@ -142,13 +162,17 @@ def test_get_query(query: list[tuple[str, str]], expected: SessionAsk) -> None:
     ("query", "fields"),
     [
         pytest.param([("action", "cancel_subscription")], {"subscription_id"}, id="cancel-without-subscription"),
-        pytest.param([("action", "update_subscription_payment_method")], {"subscription_id"},
-                     id="update-without-subscription"),
+        pytest.param(
+            [("action", "update_subscription_payment_method")], {"subscription_id"}, id="update-without-subscription"
+        ),
         pytest.param([("action", "delete")], {"action"}, id="bad-action"),
         pytest.param([("subscription_id", "sub_bad")], {"subscription_id"}, id="bad-subscription-id"),
         pytest.param([("action", "overview"), ("action", "overview")], {"action"}, id="duplicate-action"),
-        pytest.param([("subscription_id", SUBSCRIPTION_ID), ("subscription_id", OTHER_SUBSCRIPTION_ID)],
-                     {"subscription_id"}, id="duplicate-subscription"),
+        pytest.param(
+            [("subscription_id", SUBSCRIPTION_ID), ("subscription_id", OTHER_SUBSCRIPTION_ID)],
+            {"subscription_id"},
+            id="duplicate-subscription",
+        ),
         pytest.param([("customer_id", OTHER_CUSTOMER_ID)], {"customer_id"}, id="customer_id-in-query"),
     ],
 )

@@ -83,8 +83,12 @@ def test_session_keeps_paddles_data_exactly() -> None:
         pytest.param("overview", None, None, id="overview"),
         pytest.param("overview", SUBSCRIPTION_ID, None, id="overview-ignores-subscription"),
         pytest.param("cancel_subscription", SUBSCRIPTION_ID, "cancel_subscription", id="cancel"),
-        pytest.param("update_subscription_payment_method", OTHER_SUBSCRIPTION_ID,
-                     "update_subscription_payment_method", id="update-payment-method"),
+        pytest.param(
+            "update_subscription_payment_method",
+            OTHER_SUBSCRIPTION_ID,
+            "update_subscription_payment_method",
+            id="update-payment-method",
+        ),
     ],
 )
 def test_link_for_action(action: Any, subscription_id: str | None, key: str | None) -> None:
@@ -101,8 +105,9 @@ def test_link_for_action(action: Any, subscription_id: str | None, key: str | No
 
 
 def test_deep_link_for_a_subscription_paddle_did_not_return_is_an_upstream_error() -> None:
-    session = PortalSession.from_paddle(session_data(subscription_ids=(SUBSCRIPTION_ID,)), "req-1",
-                                        DEFAULT_PORTAL_HOSTS)
+    session = PortalSession.from_paddle(
+        session_data(subscription_ids=(SUBSCRIPTION_ID,)), "req-1", DEFAULT_PORTAL_HOSTS
+    )
 
     with pytest.raises(UpstreamError) as raised:
         session.link("cancel_subscription", OTHER_SUBSCRIPTION_ID)
@@ -136,10 +141,14 @@ def _with_link(path: tuple[str, ...], url: str) -> dict[str, Any]:
         pytest.param(_without(("urls", "general", "overview")), id="no-overview"),
         pytest.param(_without(("urls", "subscriptions", "cancel_subscription")), id="no-cancel-link"),
         pytest.param(_with_link(("urls", "general", "overview"), "https://evil.example/x"), id="overview-bad-host"),
-        pytest.param(_with_link(("urls", "subscriptions", "cancel_subscription"), "http://customer-portal.paddle.com/x"),
-                     id="cancel-plain-http"),
-        pytest.param(_with_link(("urls", "subscriptions", "update_subscription_payment_method"),
-                                "https://evil.example/x"), id="update-bad-host"),
+        pytest.param(
+            _with_link(("urls", "subscriptions", "cancel_subscription"), "http://customer-portal.paddle.com/x"),
+            id="cancel-plain-http",
+        ),
+        pytest.param(
+            _with_link(("urls", "subscriptions", "update_subscription_payment_method"), "https://evil.example/x"),
+            id="update-bad-host",
+        ),
     ],
 )
 def test_unusable_sessions_are_upstream_errors(data: dict[str, Any]) -> None:

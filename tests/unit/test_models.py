@@ -70,10 +70,18 @@ def test_create_session_body_refuses(body: dict[str, Any]) -> None:
     [
         pytest.param({}, "overview", None, id="defaults"),
         pytest.param({"action": "overview"}, "overview", None, id="overview"),
-        pytest.param({"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID},
-                     "cancel_subscription", SUBSCRIPTION_ID, id="cancel"),
-        pytest.param({"action": "update_subscription_payment_method", "subscription_id": SUBSCRIPTION_ID},
-                     "update_subscription_payment_method", SUBSCRIPTION_ID, id="update-payment-method"),
+        pytest.param(
+            {"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID},
+            "cancel_subscription",
+            SUBSCRIPTION_ID,
+            id="cancel",
+        ),
+        pytest.param(
+            {"action": "update_subscription_payment_method", "subscription_id": SUBSCRIPTION_ID},
+            "update_subscription_payment_method",
+            SUBSCRIPTION_ID,
+            id="update-payment-method",
+        ),
     ],
 )
 def test_portal_query_accepts(query: dict[str, str], action: str, subscription_id: str | None) -> None:

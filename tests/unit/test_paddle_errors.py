@@ -50,9 +50,13 @@ def test_class_by_status(status: int, cls: type[PaddleAPIError]) -> None:
 
 def test_paddle_envelope_is_read() -> None:
     # Given Paddle's documented error body with field errors
-    body = paddle_error("bad_request", "Invalid request.", errors=[
-        {"field": "subscription_ids", "message": "must contain at most 25 items"},
-    ])
+    body = paddle_error(
+        "bad_request",
+        "Invalid request.",
+        errors=[
+            {"field": "subscription_ids", "message": "must contain at most 25 items"},
+        ],
+    )
 
     # When it is mapped
     error = error_from_response(400, encoded(body), request_id="from-header", retry_after=None)

@@ -35,26 +35,58 @@ SECRET_LOOKING_DETAIL = f"Authentication token {API_KEY} is invalid"
 @pytest.mark.parametrize(
     ("paddle", "public", "status", "code"),
     [
-        pytest.param(PaddleNotFoundError(404, "entity_not_found", "Entity ctm_x not found", request_id="p1"),
-                     CustomerNotFoundError, 404, "not_found", id="404-not-found"),
-        pytest.param(PaddleBadRequestError(400, "bad_request", "Invalid request.", request_id="p1"),
-                     InvalidRequestError, 400, "bad_request", id="400-keeps-paddles-code"),
-        pytest.param(PaddleRateLimitError(429, "too_many_requests", "Slow down", request_id="p1", retry_after=42),
-                     RateLimitedError, 429, "too_many_requests", id="429"),
-        pytest.param(PaddleAuthenticationError(403, "invalid_token", SECRET_LOOKING_DETAIL, request_id="p1"),
-                     ConfigurationError, 500, "configuration_error", id="403-invalid-token"),
-        pytest.param(PaddleAuthenticationError(403, "forbidden", "Missing permission", request_id="p1"),
-                     ConfigurationError, 500, "configuration_error", id="403-forbidden"),
-        pytest.param(PaddleServerError(500, "internal_error", "Oops", request_id="p1"),
-                     UpstreamError, 502, "bad_gateway", id="500"),
-        pytest.param(PaddleServerError(502, "http_502", "", request_id="p1"), UpstreamError, 502, "bad_gateway",
-                     id="502-html"),
-        pytest.param(PaddleConnectionError("ConnectionRefusedError"), UpstreamError, 502, "bad_gateway",
-                     id="connection"),
-        pytest.param(PaddleResponseError("Paddle's answer is not JSON"), UpstreamError, 502, "bad_gateway",
-                     id="unusable-success"),
-        pytest.param(PaddleTimeoutError("no time left"), UpstreamTimeoutError, 504, "gateway_timeout",
-                     id="timeout"),
+        pytest.param(
+            PaddleNotFoundError(404, "entity_not_found", "Entity ctm_x not found", request_id="p1"),
+            CustomerNotFoundError,
+            404,
+            "not_found",
+            id="404-not-found",
+        ),
+        pytest.param(
+            PaddleBadRequestError(400, "bad_request", "Invalid request.", request_id="p1"),
+            InvalidRequestError,
+            400,
+            "bad_request",
+            id="400-keeps-paddles-code",
+        ),
+        pytest.param(
+            PaddleRateLimitError(429, "too_many_requests", "Slow down", request_id="p1", retry_after=42),
+            RateLimitedError,
+            429,
+            "too_many_requests",
+            id="429",
+        ),
+        pytest.param(
+            PaddleAuthenticationError(403, "invalid_token", SECRET_LOOKING_DETAIL, request_id="p1"),
+            ConfigurationError,
+            500,
+            "configuration_error",
+            id="403-invalid-token",
+        ),
+        pytest.param(
+            PaddleAuthenticationError(403, "forbidden", "Missing permission", request_id="p1"),
+            ConfigurationError,
+            500,
+            "configuration_error",
+            id="403-forbidden",
+        ),
+        pytest.param(
+            PaddleServerError(500, "internal_error", "Oops", request_id="p1"),
+            UpstreamError,
+            502,
+            "bad_gateway",
+            id="500",
+        ),
+        pytest.param(
+            PaddleServerError(502, "http_502", "", request_id="p1"), UpstreamError, 502, "bad_gateway", id="502-html"
+        ),
+        pytest.param(
+            PaddleConnectionError("ConnectionRefusedError"), UpstreamError, 502, "bad_gateway", id="connection"
+        ),
+        pytest.param(
+            PaddleResponseError("Paddle's answer is not JSON"), UpstreamError, 502, "bad_gateway", id="unusable-success"
+        ),
+        pytest.param(PaddleTimeoutError("no time left"), UpstreamTimeoutError, 504, "gateway_timeout", id="timeout"),
     ],
 )
 def test_mapping(paddle: PaddleError, public: type[PortalError], status: int, code: str) -> None:
@@ -69,7 +101,9 @@ def test_mapping(paddle: PaddleError, public: type[PortalError], status: int, co
 
 def test_bad_request_passes_paddles_detail_and_field_errors() -> None:
     paddle = PaddleBadRequestError(
-        400, "bad_request", "Invalid request.",
+        400,
+        "bad_request",
+        "Invalid request.",
         errors=(PaddleFieldError("subscription_ids[0]", "subscription does not belong to customer"),),
         request_id="p1",
     )

@@ -56,16 +56,19 @@ def test_redirect() -> None:
     ("error", "status", "type_", "code"),
     [
         pytest.param(InvalidRequestError("d"), 400, "request_error", "invalid_field", id="invalid-field"),
-        pytest.param(InvalidRequestError("d", code="invalid_json"), 400, "request_error", "invalid_json",
-                     id="invalid-json"),
+        pytest.param(
+            InvalidRequestError("d", code="invalid_json"), 400, "request_error", "invalid_json", id="invalid-json"
+        ),
         pytest.param(RequestTooLargeError("d"), 413, "request_error", "request_too_large", id="too-large"),
-        pytest.param(AuthenticationMissingError("d"), 401, "request_error", "authentication_missing",
-                     id="authentication-missing"),
+        pytest.param(
+            AuthenticationMissingError("d"), 401, "request_error", "authentication_missing", id="authentication-missing"
+        ),
         pytest.param(ForbiddenError("d"), 403, "request_error", "forbidden", id="forbidden"),
         pytest.param(RouteNotFoundError("d"), 404, "request_error", "not_found", id="route-not-found"),
         pytest.param(CustomerNotFoundError("d"), 404, "request_error", "not_found", id="customer-not-found"),
-        pytest.param(RateLimitedError("d", retry_after=7), 429, "request_error", "too_many_requests",
-                     id="rate-limited"),
+        pytest.param(
+            RateLimitedError("d", retry_after=7), 429, "request_error", "too_many_requests", id="rate-limited"
+        ),
         pytest.param(UpstreamError("d"), 502, "api_error", "bad_gateway", id="bad-gateway"),
         pytest.param(UpstreamTimeoutError("d"), 504, "api_error", "gateway_timeout", id="gateway-timeout"),
         pytest.param(ConfigurationError("d"), 500, "api_error", "configuration_error", id="configuration"),
@@ -86,8 +89,10 @@ def test_error_status_type_and_code(error: PortalError, status: int, type_: str,
 
 
 def test_field_errors_are_listed() -> None:
-    error = InvalidRequestError("Invalid request.", errors=(FieldError("subscription_ids[0]", "bad"),
-                                                            FieldError("extra", "is not a known field")))
+    error = InvalidRequestError(
+        "Invalid request.",
+        errors=(FieldError("subscription_ids[0]", "bad"), FieldError("extra", "is not a known field")),
+    )
 
     assert error_body(error, "r")["error"]["errors"] == [
         {"field": "subscription_ids[0]", "message": "bad"},
@@ -117,8 +122,9 @@ def test_retry_after_header(error: PortalError, retry_after: str | None) -> None
 @pytest.mark.parametrize(
     "error",
     [
-        pytest.param(ConfigurationError("Could not read secret arn:aws:secretsmanager:x (ResourceNotFound)"),
-                     id="configuration"),
+        pytest.param(
+            ConfigurationError("Could not read secret arn:aws:secretsmanager:x (ResourceNotFound)"), id="configuration"
+        ),
         pytest.param(InternalError("KeyError: 'api_key' at secrets.py line 3"), id="internal"),
     ],
 )
