@@ -20,6 +20,7 @@ from tests.support import (
     PaddleStub,
     SecretsManagerCalls,
     paddle_error,
+    portal_session,
 )
 
 PAYLOAD = {"customer_id": CUSTOMER_ID, "subscription_ids": [SUBSCRIPTION_ID]}
@@ -218,7 +219,7 @@ def test_logs_never_hold_the_key_or_a_link(
     invoke: Any, paddle: PaddleStub, aws: SecretsManagerCalls, logs: CapturedLogs
 ) -> None:
     # Given one success and one rejected key
-    paddle.answers(201, _session_body(), once=True)
+    paddle.answers(201, portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,)), once=True)
     paddle.answers(403, paddle_error("invalid_token", f"Token {API_KEY} is revoked"))
 
     # When
@@ -232,9 +233,3 @@ def test_logs_never_hold_the_key_or_a_link(
     assert API_KEY not in logs.text
     assert PORTAL_TOKEN not in logs.text
     assert "customer-portal.paddle.com" not in logs.text
-
-
-def _session_body() -> dict[str, Any]:
-    from tests.support import portal_session
-
-    return portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))

@@ -18,10 +18,6 @@ ROUTES = [("POST", IAM_POST), ("GET", IAM_GET), ("POST", JWT_POST), ("GET", JWT_
 ROUTE_IDS = ["iam-post", "iam-get", "jwt-post", "jwt-get"]
 
 
-def success_status(method: str) -> int:
-    return 201 if method == "POST" else 302
-
-
 ALLOWED = [
     pytest.param(http_api("POST", IAM_POST, auth="iam"), 201, id="http-api-iam-post"),
     pytest.param(http_api("GET", IAM_GET, auth="iam", accept=BROWSER_ACCEPT), 302, id="http-api-iam-get"),
@@ -52,10 +48,6 @@ def test_allowed(event: dict[str, Any], status: int, invoke: Any, paddle: Paddle
         assert body_of(response)["data"] == sent["data"]
     [request] = paddle.requests
     assert request.path == f"/customers/{A}/portal-sessions"
-
-
-def refused(method: str, path: str, builder: Any, **kwargs: Any) -> dict[str, Any]:
-    return builder(method, path, **kwargs)  # type: ignore[no-any-return]
 
 
 REFUSED = [
