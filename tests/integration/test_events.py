@@ -4,6 +4,7 @@ A new event file without an expectation here fails `test_event_outcome` for that
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,14 @@ EVENT_FILES = sorted(str(path.relative_to(EVENTS)) for path in EVENTS.rglob("*.j
 
 def test_every_expectation_has_its_event_file() -> None:
     assert set(EXPECTED) <= set(EVENT_FILES)
+
+
+def test_readme_documents_exactly_these_events() -> None:
+    readme = (EVENTS / "README.md").read_text()
+
+    documented = set(re.findall(r"^\| `([a-z_]+/[a-z_0-9]+\.json)` \|", readme, flags=re.MULTILINE))
+
+    assert documented == set(EVENT_FILES)
 
 
 @pytest.mark.parametrize("name", EVENT_FILES)
