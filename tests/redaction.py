@@ -1,0 +1,155 @@
+"""pytest plugin: fail every test whose logs or output carry a Paddle API key, a portal token or a portal URL.
+
+Enabled for the whole suite by one line in tests/conftest.py: `pytest_plugins = ["tests.redaction"]`.
+
+What it watches, per test phase (setup, call, teardown):
+- every record of the function's Powertools Logger (service `POWERTOOLS_SERVICE_NAME`), formatted exactly as it
+  would reach CloudWatch, through a filter on that logger. This sees records even when a test redirects the
+  handler's stream or reads stdout with capsys;
+- every record that reaches the root logger (other libraries: urllib3, botocore, werkzeug, moto);
+- the stdout, stderr and log sections pytest captured for the test.
+
+A test that must write such a value on purpose (to prove this guard works) is marked
+`@pytest.mark.allow_secrets_in_output("why")`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.support import API_KEY, LEGACY_API_KEY, LIVE_API_KEY, PORTAL_TOKEN, ROTATED_API_KEY
+
+FAKE_API_KEYS = (API_KEY, ROTATED_API_KEY, LIVE_API_KEY, LEGACY_API_KEY)
+
+# What must never leave the function in a log line, a trace or an exception message.
+FORBIDDEN: dict[str, re.Pattern[str]] = {
+    "a Paddle API key": re.compile("|".join(re.escape(key) for key in FAKE_API_KEYS) + r"|pdl_(?:live|sdbx)_apikey_"),
+    "a portal token": re.compile(re.escape(PORTAL_TOKEN) + r"|pga_"),
+    "a portal URL": re.compile(r"customer-portal\.paddle\.com/cpl_"),
+}
+
+MARKER = "allow_secrets_in_output"
+
+
+def find_leaks(text: str) -> list[str]:
+    """The names of the forbidden things `text` contains (empty when it is clean)."""
+    return [name for name, pattern in FORBIDDEN.items() if pattern.search(text)]
+
+
+def mask(text: str) -> str:
+    """`text` with every forbidden value replaced, so a failure report does not repeat the leak."""
+    for name, pattern in FORBIDDEN.items():
+        text = pattern.sub(f"<{name.removeprefix('a ')} removed>", text)
+    return text
+
+
+def _record_text(record: logging.LogRecord, formatter: logging.Formatter | None) -> str:
+    parts = [str(record.msg), repr(record.args), repr({k: v for k, v in vars(record).items() if k != "exc_info"})]
+    with contextlib.suppress(Exception):  # a record whose args do not fit its message still has msg and args
+        parts.append(record.getMessage())
+    if record.exc_info:
+        parts.append("".join(traceback.format_exception(*record.exc_info)))
+    if formatter is not None:
+        with contextlib.suppress(Exception):  # the raw parts above are still checked
+            parts.append(formatter.format(record))
+    return "\n".join(parts)
+
+
+@dataclass
+class _Seen:
+    """Log records seen since the current test phase began."""
+
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, where: str, text: str) -> None:
+        if find_leaks(text):
+            self.texts.append(f"{where}: {text}")
+
+
+class _ServiceLoggerFilter(logging.Filter):
+    """On the Powertools logger: sees every record it emits, before any handler or stream."""
+
+    def __init__(self, seen: _Seen, logger: logging.Logger) -> None:
+        super().__init__()
+        self._seen = seen
+        self._logger = logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        handler = getattr(self._logger, "powertools_handler", None)
+        self._seen.add(f"log record of {record.name}", _record_text(record, getattr(handler, "formatter", None)))
+        return True
+
+
+class _RootHandler(logging.Handler):
+    def __init__(self, seen: _Seen) -> None:
+        super().__init__(level=logging.NOTSET)
+        self._seen = seen
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._seen.add(f"log record of {record.name}", _record_text(record, None))
+
+
+class RedactionGuard:
+    def __init__(self) -> None:
+        self.seen = _Seen()
+        self._service_logger = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME") or "paddle-portal")
+        self._filter = _ServiceLoggerFilter(self.seen, self._service_logger)
+        self._root_handler = _RootHandler(self.seen)
+
+    def install(self) -> None:
+        self._service_logger.addFilter(self._filter)
+        logging.getLogger().addHandler(self._root_handler)
+
+    def uninstall(self) -> None:
+        self._service_logger.removeFilter(self._filter)
+        logging.getLogger().removeHandler(self._root_handler)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        leaks = list(self.seen.texts)
+        self.seen.texts.clear()
+        for title, content in report.sections:
+            if title.endswith(f" {call.when}") and find_leaks(content):
+                leaks.append(f"{title}: {content}")
+        if not leaks or item.get_closest_marker(MARKER) is not None:
+            return
+        found = sorted({name for text in leaks for name in find_leaks(text)})
+        message = (
+            f"Redaction guard (tests/redaction.py): {', '.join(found)} appeared in the {call.when} phase's output.\n"
+            + "\n".join(f"- {mask(text)[:2000]}" for text in leaks)
+        )
+        if report.passed:
+            report.outcome = "failed"
+            report.longrepr = message
+        else:
+            report.sections.append(("Redaction guard", message))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{MARKER}(reason): this test writes an API key, portal token or portal URL on purpose"
+    )
+    guard = RedactionGuard()
+    guard.install()
+    config.pluginmanager.register(guard, "redaction-guard")
+    config.stash[_GUARD] = guard
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    guard = config.stash.get(_GUARD, None)
+    if guard is not None:
+        guard.uninstall()
+        config.pluginmanager.unregister(guard)
+
+
+_GUARD = pytest.StashKey[RedactionGuard]()
