@@ -38,9 +38,7 @@ def _pool() -> Any:
 @lru_cache(maxsize=1)
 def _collaborators() -> tuple[Settings, PaddleClient, ApiKeySource]:
     settings = get_settings()
-    client = PaddleClient(
-        _pool(), environment=settings.paddle_environment, base_url=settings.api_base_url
-    )
+    client = PaddleClient(_pool(), environment=settings.paddle_environment, base_url=settings.api_base_url)
     keys = ApiKeySource(settings.secret_id, settings.secret_max_age_seconds)
     return settings, client, keys
 
@@ -85,9 +83,7 @@ def _handle_direct(event: object, context: LambdaContext) -> dict[str, Any]:
     """Failures raise: the class name becomes `errorType` for the invoker (and Step Functions `Catch`)."""
     try:
         if not isinstance(event, dict):
-            raise InvalidRequestError(
-                "The payload must be a JSON object with a customer_id."
-            )
+            raise InvalidRequestError("The payload must be a JSON object with a customer_id.")
         payload = validate(DirectInvocation, event)
         if payload.correlation_id:
             logger.set_correlation_id(payload.correlation_id)
@@ -104,9 +100,7 @@ def _handle_direct(event: object, context: LambdaContext) -> dict[str, Any]:
         raise
     except Exception:
         logger.exception("Unexpected error")
-        raise InternalError(
-            "An unexpected error occurred; the function's logs have the cause."
-        ) from None
+        raise InternalError("An unexpected error occurred; the function's logs have the cause.") from None
 
 
 def _log_refusal(error: PortalError) -> None:

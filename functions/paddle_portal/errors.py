@@ -45,9 +45,7 @@ class PortalError(Exception):
     def __str__(self) -> str:
         text = f"{self.code}: {self.detail}"
         if self.errors:
-            text += (
-                " (" + "; ".join(f"{e.field}: {e.message}" for e in self.errors) + ")"
-            )
+            text += " (" + "; ".join(f"{e.field}: {e.message}" for e in self.errors) + ")"
         if self.request_id:
             text += f" [request_id {self.request_id}]"
         return text

@@ -33,21 +33,15 @@ class Route:
     method: str
     template: str
     auth: Auth
-    creates_json: (
-        bool  # POST answers 201 JSON; GET answers a redirect (or 200 JSON on request)
-    )
+    creates_json: bool  # POST answers 201 JSON; GET answers a redirect (or 200 JSON on request)
 
     @property
     def pattern(self) -> re.Pattern[str]:
-        return re.compile(
-            "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$"
-        )
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
 
 
 ROUTES = (
-    Route(
-        "POST", "/customers/{customer_id}/portal-sessions", Auth.IAM, creates_json=True
-    ),
+    Route("POST", "/customers/{customer_id}/portal-sessions", Auth.IAM, creates_json=True),
     Route("GET", "/customers/{customer_id}/portal", Auth.IAM, creates_json=False),
     Route("POST", "/portal-sessions", Auth.JWT, creates_json=True),
     Route("GET", "/portal", Auth.JWT, creates_json=False),
@@ -86,21 +80,15 @@ class HttpRequest:
             return b""
         if self.body_is_base64:
             if len(self.raw_body) > _MAX_BASE64_CHARS:
-                raise RequestTooLargeError(
-                    f"The request body is larger than {MAX_BODY_BYTES} bytes."
-                )
+                raise RequestTooLargeError(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
             try:
                 data = base64.b64decode(self.raw_body, validate=True)
             except (binascii.Error, ValueError):
-                raise InvalidRequestError(
-                    "The request body is not valid base64.", code="invalid_json"
-                ) from None
+                raise InvalidRequestError("The request body is not valid base64.", code="invalid_json") from None
         else:
             data = self.raw_body.encode("utf-8", "surrogatepass")
         if len(data) > MAX_BODY_BYTES:
-            raise RequestTooLargeError(
-                f"The request body is larger than {MAX_BODY_BYTES} bytes."
-            )
+            raise RequestTooLargeError(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
         return data
 
     def wants_json(self) -> bool:
@@ -131,17 +119,13 @@ def parse_http_event(event: dict[str, Any]) -> HttpRequest:
             return _from_rest(RestApiEvent.model_validate(event))
         return _from_v2(HttpApiEvent.model_validate(event))
     except ValidationError:
-        raise InvalidRequestError(
-            "The event is not a valid API Gateway or Function URL event."
-        ) from None
+        raise InvalidRequestError("The event is not a valid API Gateway or Function URL event.") from None
 
 
 def _from_v2(event: HttpApiEvent) -> HttpRequest:
     context = event.requestContext
     method = context.http.method
-    route, params = _match(
-        method, event.routeKey.partition(" ")[2], event.pathParameters, _v2_path(event)
-    )
+    route, params = _match(method, event.routeKey.partition(" ")[2], event.pathParameters, _v2_path(event))
     authorizer = context.authorizer
     identity: Identity = None
     if authorizer is not None and authorizer.jwt is not None:
@@ -173,27 +157,17 @@ def _v2_path(event: HttpApiEvent) -> str:
 
 def _from_rest(event: RestApiEvent) -> HttpRequest:
     context = event.requestContext
-    route, params = _match(
-        event.httpMethod, event.resource, event.pathParameters, event.path
-    )
+    route, params = _match(event.httpMethod, event.resource, event.pathParameters, event.path)
     identity: Identity = None
     claims = context.authorizer.claims if context.authorizer is not None else None
     if claims:
         identity = JwtIdentity(dict(claims))
     else:
-        principal = (
-            context.identity.userArn
-            or context.identity.caller
-            or context.identity.accessKey
-        )
+        principal = context.identity.userArn or context.identity.caller or context.identity.accessKey
         identity = IamIdentity(principal) if principal else None
     query: list[tuple[str, str]] = []
     if event.multiValueQueryStringParameters:
-        query = [
-            (k, v)
-            for k, values in event.multiValueQueryStringParameters.items()
-            for v in values
-        ]
+        query = [(k, v) for k, values in event.multiValueQueryStringParameters.items() for v in values]
     elif event.queryStringParameters:
         query = list(event.queryStringParameters.items())
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
@@ -210,9 +184,7 @@ def _from_rest(event: RestApiEvent) -> HttpRequest:
     )
 
 
-def _match(
-    method: str, template: str, path_params: dict[str, str] | None, path: str
-) -> tuple[Route, dict[str, str]]:
+def _match(method: str, template: str, path_params: dict[str, str] | None, path: str) -> tuple[Route, dict[str, str]]:
     """Route by the gateway's own route template when it names one of ours, else by the path (Function URL,
     catch-all routes)."""
     route = _BY_KEY.get((method, template))

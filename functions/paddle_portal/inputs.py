@@ -31,19 +31,14 @@ def validate(model: type[M], data: object) -> M:
     except ValidationError as exc:
         raise InvalidRequestError(
             "Invalid request: see errors for the fields.",
-            errors=tuple(
-                FieldError(_field_name(err["loc"]), _message(err))
-                for err in exc.errors()
-            ),
+            errors=tuple(FieldError(_field_name(err["loc"]), _message(err)) for err in exc.errors()),
         ) from None
 
 
 def read_http_ask(request: HttpRequest, bound_customer_id: str | None) -> SessionAsk:
     """The ask of an authorized HTTP request. On JWT routes `bound_customer_id` (from the token) is the only
     customer; path, body and query cannot name another one."""
-    customer_id = (
-        bound_customer_id or validate(CustomerPath, request.path_params).customer_id
-    )
+    customer_id = bound_customer_id or validate(CustomerPath, request.path_params).customer_id
     if request.route.creates_json:
         _no_query(request)
         body = validate(CreateSessionBody, _json_object(request.body()))
@@ -52,11 +47,7 @@ def read_http_ask(request: HttpRequest, bound_customer_id: str | None) -> Sessio
     if query.action != "overview" and query.subscription_id is None:
         raise InvalidRequestError(
             "Invalid request: see errors for the fields.",
-            errors=(
-                FieldError(
-                    "subscription_id", f"is required when action is {query.action}"
-                ),
-            ),
+            errors=(FieldError("subscription_id", f"is required when action is {query.action}"),),
         )
     subs = (query.subscription_id,) if query.subscription_id else ()
     return SessionAsk(customer_id, subs, query.action, query.subscription_id)
@@ -68,13 +59,9 @@ def _json_object(body: bytes) -> dict[str, Any]:
     try:
         parsed = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidRequestError(
-            "The request body is not valid UTF-8 JSON.", code="invalid_json"
-        ) from None
+        raise InvalidRequestError("The request body is not valid UTF-8 JSON.", code="invalid_json") from None
     if not isinstance(parsed, dict):
-        raise InvalidRequestError(
-            "The request body must be a JSON object.", code="invalid_json"
-        )
+        raise InvalidRequestError("The request body must be a JSON object.", code="invalid_json")
     return parsed
 
 
@@ -83,10 +70,7 @@ def _no_query(request: HttpRequest) -> None:
         names = sorted({name for name, _ in request.query})
         raise InvalidRequestError(
             "Invalid request: see errors for the fields.",
-            errors=tuple(
-                FieldError(name[:100], "is not a parameter of this route")
-                for name in names
-            ),
+            errors=tuple(FieldError(name[:100], "is not a parameter of this route") for name in names),
         )
 
 
@@ -100,10 +84,7 @@ def _single_values(query: list[tuple[str, str]]) -> dict[str, str]:
     if repeated:
         raise InvalidRequestError(
             "Invalid request: see errors for the fields.",
-            errors=tuple(
-                FieldError(name[:100], "is given more than once")
-                for name in sorted(repeated)
-            ),
+            errors=tuple(FieldError(name[:100], "is given more than once") for name in sorted(repeated)),
         )
     return values
 
@@ -111,11 +92,7 @@ def _single_values(query: list[tuple[str, str]]) -> dict[str, str]:
 def _field_name(loc: tuple[int | str, ...]) -> str:
     name = ""
     for part in loc:
-        name += (
-            f"[{part}]"
-            if isinstance(part, int)
-            else (f".{part}" if name else str(part))
-        )
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name[:100] or "body"
 
 

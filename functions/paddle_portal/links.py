@@ -10,15 +10,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from paddle_portal.errors import UpstreamError
 
-Action = Literal[
-    "overview", "cancel_subscription", "update_subscription_payment_method"
-]
+Action = Literal["overview", "cancel_subscription", "update_subscription_payment_method"]
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(
-        extra="ignore"
-    )  # Paddle may add fields; we read only what we need
+    model_config = ConfigDict(extra="ignore")  # Paddle may add fields; we read only what we need
 
 
 class _SubscriptionUrls(_Lenient):
@@ -109,11 +105,7 @@ class PortalSession:
                 "Paddle's answer has no link for the requested subscription.",
                 request_id=self.request_id,
             )
-        return (
-            urls.cancel_subscription
-            if action == "cancel_subscription"
-            else urls.update_subscription_payment_method
-        )
+        return urls.cancel_subscription if action == "cancel_subscription" else urls.update_subscription_payment_method
 
     def as_json(self) -> dict[str, Any]:
         return {"data": self.data, "meta": {"request_id": self.request_id}}

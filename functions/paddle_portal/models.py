@@ -45,9 +45,7 @@ class CreateSessionBody(StrictModel):
 class PortalQuery(StrictModel):
     """Query of the GET routes."""
 
-    action: Literal[
-        "overview", "cancel_subscription", "update_subscription_payment_method"
-    ] = "overview"
+    action: Literal["overview", "cancel_subscription", "update_subscription_payment_method"] = "overview"
     subscription_id: SubscriptionId | None = None
 
 

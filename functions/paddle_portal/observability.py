@@ -16,9 +16,7 @@ metrics = Metrics()
 
 def record_session_created(latency_ms: float) -> None:
     metrics.add_metric(name="SessionsCreated", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(
-        name="PaddleLatency", unit=MetricUnit.Milliseconds, value=latency_ms
-    )
+    metrics.add_metric(name="PaddleLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
 
 
 def record_paddle_error(code: str) -> None:

@@ -20,9 +20,7 @@ _PRIVATE_DETAILS = {
 }
 
 
-def json_response(
-    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-) -> dict[str, Any]:
+def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {
@@ -51,23 +49,13 @@ def redirect(location: str) -> dict[str, Any]:
 
 
 def error_body(error: PortalError, request_id: str | None) -> dict[str, Any]:
-    detail = (
-        _PRIVATE_DETAILS.get(error.code, error.detail)
-        if error.status >= 500
-        else error.detail
-    )
+    detail = _PRIVATE_DETAILS.get(error.code, error.detail) if error.status >= 500 else error.detail
     body: dict[str, Any] = {"type": error.type, "code": error.code, "detail": detail}
     if error.errors:
-        body["errors"] = [
-            {"field": e.field, "message": e.message} for e in error.errors
-        ]
+        body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
     return {"error": body, "meta": {"request_id": error.request_id or request_id}}
 
 
 def error_response(error: PortalError, request_id: str | None) -> dict[str, Any]:
-    headers = (
-        {"Retry-After": str(error.retry_after)}
-        if error.retry_after is not None
-        else None
-    )
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
     return json_response(error.status, error_body(error, request_id), headers)

@@ -56,9 +56,7 @@ def create_portal_session(
     api_key = keys.get()
     try:
         try:
-            result = client.create_portal_session(
-                api_key, customer_id, subscription_ids, deadline
-            )
+            result = client.create_portal_session(api_key, customer_id, subscription_ids, deadline)
         except PaddleAuthenticationError as rejected:
             # Key rotation: re-read the secret once, bypassing the cache, and retry once with a new key.
             fresh = keys.refresh()
@@ -68,9 +66,7 @@ def create_portal_session(
                 "Paddle rejected the cached API key; retrying with the re-read secret",
                 code=rejected.code,
             )
-            result = client.create_portal_session(
-                fresh, customer_id, subscription_ids, deadline
-            )
+            result = client.create_portal_session(fresh, customer_id, subscription_ids, deadline)
     except PaddleError as exc:
         error = public_error(exc, customer_id)
         record_paddle_error(exc.code if isinstance(exc, PaddleAPIError) else error.code)
@@ -117,16 +113,10 @@ def public_error(exc: PaddleError, customer_id: str) -> PortalError:
         return RateLimitedError(
             "Paddle's rate limit was reached; try again later.",
             request_id=request_id,
-            retry_after=exc.retry_after
-            if exc.retry_after is not None
-            else DEFAULT_RETRY_AFTER_SECONDS,
+            retry_after=exc.retry_after if exc.retry_after is not None else DEFAULT_RETRY_AFTER_SECONDS,
         )
     if isinstance(exc, PaddleAuthenticationError):
-        return ConfigurationError(
-            "Paddle rejected the configured API key.", request_id=request_id
-        )
+        return ConfigurationError("Paddle rejected the configured API key.", request_id=request_id)
     if isinstance(exc, PaddleTimeoutError):
         return UpstreamTimeoutError("Paddle did not answer in time.")
-    return UpstreamError(
-        "Paddle could not be reached or answered with an error.", request_id=request_id
-    )
+    return UpstreamError("Paddle could not be reached or answered with an error.", request_id=request_id)

@@ -52,23 +52,15 @@ class Settings(BaseModel):
         if value is None:
             return None
         parts = urlsplit(value)  # its own ValueError (a malformed IPv6 host) is reported the same way
-        if (
-            parts.scheme not in ("https", "http")
-            or not parts.hostname
-            or any(c.isspace() for c in value)
-        ):
-            raise ValueError(
-                "must be an http(s) URL such as https://sandbox-api.paddle.com"
-            )
+        if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError("must be an http(s) URL such as https://sandbox-api.paddle.com")
         return value.rstrip("/")
 
     @field_validator("portal_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
-            value = tuple(
-                host.strip().lower() for host in value.split(",") if host.strip()
-            )
+            value = tuple(host.strip().lower() for host in value.split(",") if host.strip())
         if not value:
             raise ValueError("must name at least one host")
         return value
@@ -77,19 +69,13 @@ class Settings(BaseModel):
     @classmethod
     def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not all(_HOST_NAME.fullmatch(host) for host in value):
-            raise ValueError(
-                "must be host names such as customer-portal.paddle.com (no scheme, port or path)"
-            )
+            raise ValueError("must be host names such as customer-portal.paddle.com (no scheme, port or path)")
         return value
 
 
 def settings_from_env(environ: dict[str, str] | os._Environ[str]) -> Settings:
     """Build settings from environment variables; empty variables count as unset."""
-    raw = {
-        field: environ[name]
-        for field, name in ENV_NAMES.items()
-        if environ.get(name, "").strip()
-    }
+    raw = {field: environ[name] for field, name in ENV_NAMES.items() if environ.get(name, "").strip()}
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

@@ -134,9 +134,7 @@ def lifetime(requested: int | None) -> int:
     return DEFAULT_LIFETIME_SECONDS if requested is None else requested
 
 
-def verify(
-    query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], float] = time.time
-) -> LinkClaims:
+def verify(query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], float] = time.time) -> LinkClaims:
     """The claims of a genuine, unexpired link. Anything else raises `LinkInvalidError` (one answer for every
     failure, so a prober learns nothing about which part was wrong)."""
     fields: dict[str, str] = {}
