@@ -5,6 +5,9 @@ Thin on purpose: classify the event, parse it, authorize, call the service, shap
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -12,22 +15,26 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paddle_portal.auth import authorize
 from paddle_portal.deadline import Deadline
-from paddle_portal.errors import (
-    ConfigurationError,
-    InternalError,
-    InvalidRequestError,
-    PortalError,
+from paddle_portal.errors import ConfigurationError, InternalError, InvalidRequestError, PortalError
+from paddle_portal.http_events import HttpRequest, Kind, parse_http_event
+from paddle_portal.inputs import (
+    SessionAsk,
+    path_customer_id,
+    portal_ask,
+    read_http_ask,
+    read_link_request,
+    require_subscription_for,
+    validate,
 )
-from paddle_portal.http_events import parse_http_event
-from paddle_portal.inputs import SessionAsk, read_http_ask, validate
 from paddle_portal.links import PortalSession
-from paddle_portal.models import DirectInvocation
+from paddle_portal.models import DirectInvocation, DirectMintLink, MintLinkBody
 from paddle_portal.observability import logger, metrics, tracer
 from paddle_portal.paddle import PaddleClient, new_pool
-from paddle_portal.responses import error_response, json_response, redirect
-from paddle_portal.secrets import ApiKeySource
+from paddle_portal.responses import error_page, error_response, json_response, redirect
+from paddle_portal.secrets import ApiKeySource, PowertoolsSecretReader
 from paddle_portal.service import create_portal_session
 from paddle_portal.settings import Settings, get_settings
+from paddle_portal.signed_links import LinkClaims, SigningKeySource, link_url, verify
 
 
 @lru_cache(maxsize=1)
@@ -35,24 +42,48 @@ def _pool() -> Any:
     return new_pool()  # one connection pool per execution environment: warm calls reuse the TLS connection
 
 
+@dataclass(frozen=True)
+class Collaborators:
+    settings: Settings
+    client: PaddleClient
+    api_keys: ApiKeySource
+    signing_keys: SigningKeySource
+
+
 @lru_cache(maxsize=1)
-def _collaborators() -> tuple[Settings, PaddleClient, ApiKeySource]:
+def _collaborators() -> Collaborators:
     settings = get_settings()
-    client = PaddleClient(_pool(), environment=settings.paddle_environment, base_url=settings.api_base_url)
-    keys = ApiKeySource(settings.secret_id, settings.secret_max_age_seconds)
-    return settings, client, keys
+    reader = PowertoolsSecretReader()  # one cache for both secrets
+    return Collaborators(
+        settings=settings,
+        client=PaddleClient(_pool(), environment=settings.paddle_environment, base_url=settings.api_base_url),
+        api_keys=ApiKeySource(settings.secret_id, settings.secret_max_age_seconds, reader=reader),
+        signing_keys=SigningKeySource(settings.link_signing_secret_id, settings.secret_max_age_seconds, reader),
+    )
 
 
 def _portal_session(ask: SessionAsk, context: LambdaContext) -> PortalSession:
-    settings, client, keys = _collaborators()
+    found = _collaborators()
     return create_portal_session(
         ask.customer_id,
         ask.subscription_ids,
-        client=client,
-        keys=keys,
-        deadline=Deadline.for_invocation(context, settings.request_budget_seconds),
-        allowed_hosts=settings.portal_allowed_hosts,
+        client=found.client,
+        keys=found.api_keys,
+        deadline=Deadline.for_invocation(context, found.settings.request_budget_seconds),
+        allowed_hosts=found.settings.portal_allowed_hosts,
     )
+
+
+def _signed_link(base_url: str | None, customer_id: str, spec: MintLinkBody, request_id: str | None) -> dict[str, Any]:
+    found = _collaborators()
+    base_url = found.settings.link_base_url or base_url
+    if not base_url:
+        raise ConfigurationError("Signed portal links need PORTAL_LINK_BASE_URL (no public URL in this event)")
+    claims = LinkClaims(customer_id, spec.action, spec.subscription_id, int(time.time()) + spec.expires_in)
+    url = link_url(base_url, claims, found.signing_keys.get())
+    logger.info("Signed portal link minted", customer_id=customer_id, action=spec.action, expires_at=claims.expires_at)
+    expires_at = datetime.fromtimestamp(claims.expires_at, UTC).isoformat().replace("+00:00", "Z")
+    return {"data": {"url": url, "expires_at": expires_at}, "meta": {"request_id": request_id}}
 
 
 def _handle_http(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -60,23 +91,42 @@ def _handle_http(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
     request_id = event["requestContext"].get("requestId")
     if not isinstance(request_id, str) or not request_id:
         request_id = getattr(context, "aws_request_id", None)
+    request: HttpRequest | None = None
     try:
         request = parse_http_event(event)
         logger.append_keys(route=f"{request.route.method} {request.route.template}")
-        settings = _collaborators()[0]
-        ask = read_http_ask(request, authorize(request, settings.customer_id_claim))
-        session = _portal_session(ask, context)
-        if request.route.creates_json:
-            return json_response(201, session.as_json())
-        if request.wants_json():
-            return json_response(200, session.as_json())
-        return redirect(session.link(ask.action, ask.subscription_id))
+        return _answer(request, context)
     except PortalError as error:
         _log_refusal(error)
+        if request is not None and request.route.kind is Kind.FOLLOW_LINK and request.wants_html():
+            return error_page(error, request_id)
         return error_response(error, request_id)
     except Exception:
         logger.exception("Unexpected error")
         return error_response(InternalError("unexpected"), request_id)
+
+
+def _answer(request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
+    settings = _collaborators().settings
+    bound_customer_id = authorize(request, settings.customer_id_claim)
+    kind = request.route.kind
+    if kind is Kind.MINT_LINK:
+        customer_id = path_customer_id(request)
+        return json_response(
+            201, _signed_link(request.public_url, customer_id, read_link_request(request), request.request_id)
+        )
+    if kind is Kind.FOLLOW_LINK:
+        # The link is the credential: verified before Paddle is called, and it alone says what to open.
+        claims = verify(request.query, _collaborators().signing_keys.get())
+        ask = portal_ask(claims.customer_id, claims.action, claims.subscription_id)
+    else:
+        ask = read_http_ask(request, bound_customer_id)
+    session = _portal_session(ask, context)
+    if kind is Kind.SESSION:
+        return json_response(201, session.as_json())
+    if request.wants_json():
+        return json_response(200, session.as_json())
+    return redirect(session.link(ask.action, ask.subscription_id))
 
 
 def _handle_direct(event: object, context: LambdaContext) -> dict[str, Any]:
@@ -84,9 +134,13 @@ def _handle_direct(event: object, context: LambdaContext) -> dict[str, Any]:
     try:
         if not isinstance(event, dict):
             raise InvalidRequestError("The payload must be a JSON object with a customer_id.")
+        if event.get("operation") == "create_portal_link":
+            mint = validate(DirectMintLink, event)
+            _set_correlation_id(mint.correlation_id)
+            require_subscription_for(mint.action, mint.subscription_id)
+            return _signed_link(None, mint.customer_id, mint, mint.correlation_id)
         payload = validate(DirectInvocation, event)
-        if payload.correlation_id:
-            logger.set_correlation_id(payload.correlation_id)
+        _set_correlation_id(payload.correlation_id)
         ask = SessionAsk(payload.customer_id, tuple(payload.subscription_ids))
         return _portal_session(ask, context).as_json()
     except ConfigurationError as error:
@@ -101,6 +155,11 @@ def _handle_direct(event: object, context: LambdaContext) -> dict[str, Any]:
     except Exception:
         logger.exception("Unexpected error")
         raise InternalError("An unexpected error occurred; the function's logs have the cause.") from None
+
+
+def _set_correlation_id(correlation_id: str | None) -> None:
+    if correlation_id:
+        logger.set_correlation_id(correlation_id)
 
 
 def _log_refusal(error: PortalError) -> None:

@@ -3,6 +3,8 @@
 - IAM routes: any caller API Gateway authenticated with SigV4 (IAM policy decides who may call); the customer
   is the one in the path.
 - JWT routes: the customer is the one named by the verified token's claim, and nothing else in the request.
+- The signed-link route: no caller identity; the link's signature is the credential, verified with the signing
+  keys before anything else (`signed_links.verify`, called by the handler because it needs the keys).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ def authorize(request: HttpRequest, claim_name: str) -> str | None:
     """Check the caller against the route. Returns the customer id a JWT route is bound to (None on IAM routes,
     whose customer comes from the path)."""
     identity = request.identity
+    if request.route.auth is Auth.LINK:
+        return None
     if identity is None:
         raise AuthenticationMissingError("This route needs an authenticated caller.")
     if request.route.auth is Auth.IAM:

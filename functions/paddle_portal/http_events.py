@@ -24,8 +24,16 @@ _MAX_BASE64_CHARS = (MAX_BODY_BYTES + 2) // 3 * 4
 
 
 class Auth(Enum):
-    IAM = "iam"
-    JWT = "jwt"
+    IAM = "iam"  # SigV4, checked by API Gateway; the function requires the IAM identity it hands over
+    JWT = "jwt"  # a verified token; the customer is the token's claim
+    LINK = "link"  # no gateway auth: the signed link itself is the credential (signed_links.verify)
+
+
+class Kind(Enum):
+    SESSION = "session"  # POST: create a Paddle session, 201 JSON
+    PORTAL = "portal"  # GET: create a session, 302 to the link (200 JSON on request)
+    MINT_LINK = "mint_link"  # POST: a signed, expiring link for later, 201 JSON
+    FOLLOW_LINK = "follow_link"  # GET: verify a signed link, then as PORTAL
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,7 @@ class Route:
     method: str
     template: str
     auth: Auth
-    creates_json: bool  # POST answers 201 JSON; GET answers a redirect (or 200 JSON on request)
+    kind: Kind
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -41,10 +49,12 @@ class Route:
 
 
 ROUTES = (
-    Route("POST", "/customers/{customer_id}/portal-sessions", Auth.IAM, creates_json=True),
-    Route("GET", "/customers/{customer_id}/portal", Auth.IAM, creates_json=False),
-    Route("POST", "/portal-sessions", Auth.JWT, creates_json=True),
-    Route("GET", "/portal", Auth.JWT, creates_json=False),
+    Route("POST", "/customers/{customer_id}/portal-sessions", Auth.IAM, Kind.SESSION),
+    Route("GET", "/customers/{customer_id}/portal", Auth.IAM, Kind.PORTAL),
+    Route("POST", "/portal-sessions", Auth.JWT, Kind.SESSION),
+    Route("GET", "/portal", Auth.JWT, Kind.PORTAL),
+    Route("POST", "/customers/{customer_id}/portal-links", Auth.IAM, Kind.MINT_LINK),
+    Route("GET", "/links/portal", Auth.LINK, Kind.FOLLOW_LINK),
 )
 _BY_KEY = {(route.method, route.template): route for route in ROUTES}
 
@@ -73,6 +83,9 @@ class HttpRequest:
     identity: Identity
     request_id: str
     stage: str = field(default="$default")
+    # The API's own base URL as API Gateway / Lambda name it (never from the client's Host header); None on a
+    # custom domain, whose base path mapping the event does not reveal.
+    public_url: str | None = None
 
     def body(self) -> bytes:
         """The decoded body, at most `MAX_BODY_BYTES` (413 beyond), empty when absent."""
@@ -92,10 +105,16 @@ class HttpRequest:
         return data
 
     def wants_json(self) -> bool:
+        return self._accepts("application/json")
+
+    def wants_html(self) -> bool:
+        return self._accepts("text/html") and not self.wants_json()
+
+    def _accepts(self, media_type: str) -> bool:
         accept = self.headers.get("accept", "")
         for part in accept.split(","):
             media, _, params = part.strip().partition(";")
-            if media.strip().lower() == "application/json" and _quality(params) > 0:
+            if media.strip().lower() == media_type and _quality(params) > 0:
                 return True
         return False
 
@@ -144,7 +163,14 @@ def _from_v2(event: HttpApiEvent) -> HttpRequest:
         identity=identity,
         request_id=context.requestId,
         stage=context.stage,
+        public_url=_public_url(context.domainName, context.stage),
     )
+
+
+def _public_url(domain: str | None, stage: str) -> str | None:
+    if not domain or not domain.endswith((".amazonaws.com", ".on.aws")) or not re.fullmatch(r"[a-z0-9.-]+", domain):
+        return None
+    return f"https://{domain}" + ("" if stage == "$default" else f"/{stage}")
 
 
 def _v2_path(event: HttpApiEvent) -> str:
@@ -181,6 +207,7 @@ def _from_rest(event: RestApiEvent) -> HttpRequest:
         identity=identity,
         request_id=context.requestId,
         stage=context.stage,
+        public_url=_public_url(context.domainName, context.stage),
     )
 
 

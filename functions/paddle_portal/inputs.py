@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from paddle_portal.errors import FieldError, InvalidRequestError
-from paddle_portal.http_events import HttpRequest
+from paddle_portal.http_events import HttpRequest, Kind
 from paddle_portal.links import Action
-from paddle_portal.models import CreateSessionBody, CustomerPath, PortalQuery
+from paddle_portal.models import CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,19 +38,41 @@ def validate(model: type[M], data: object) -> M:
 def read_http_ask(request: HttpRequest, bound_customer_id: str | None) -> SessionAsk:
     """The ask of an authorized HTTP request. On JWT routes `bound_customer_id` (from the token) is the only
     customer; path, body and query cannot name another one."""
-    customer_id = bound_customer_id or validate(CustomerPath, request.path_params).customer_id
-    if request.route.creates_json:
+    customer_id = bound_customer_id or path_customer_id(request)
+    if request.route.kind is Kind.SESSION:
         _no_query(request)
         body = validate(CreateSessionBody, _json_object(request.body()))
         return SessionAsk(customer_id, tuple(body.subscription_ids))
     query = validate(PortalQuery, _single_values(request.query))
-    if query.action != "overview" and query.subscription_id is None:
+    return portal_ask(customer_id, query.action, query.subscription_id)
+
+
+def path_customer_id(request: HttpRequest) -> str:
+    return validate(CustomerPath, request.path_params).customer_id
+
+
+def read_link_request(request: HttpRequest) -> MintLinkBody:
+    """The body of a mint-link request (what the link will open, for how long)."""
+    _no_query(request)
+    body = validate(MintLinkBody, _json_object(request.body()))
+    require_subscription_for(body.action, body.subscription_id)
+    return body
+
+
+def require_subscription_for(action: Action, subscription_id: str | None) -> None:
+    """A subscription's deep link needs that subscription's id; the overview needs none."""
+    if action != "overview" and subscription_id is None:
         raise InvalidRequestError(
             "Invalid request: see errors for the fields.",
-            errors=(FieldError("subscription_id", f"is required when action is {query.action}"),),
+            errors=(FieldError("subscription_id", f"is required when action is {action}"),),
         )
-    subs = (query.subscription_id,) if query.subscription_id else ()
-    return SessionAsk(customer_id, subs, query.action, query.subscription_id)
+
+
+def portal_ask(customer_id: str, action: Action, subscription_id: str | None) -> SessionAsk:
+    """Open the overview, or a subscription's deep link."""
+    require_subscription_for(action, subscription_id)
+    subs = (subscription_id,) if subscription_id else ()
+    return SessionAsk(customer_id, subs, action, subscription_id)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

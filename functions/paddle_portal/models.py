@@ -12,6 +12,9 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from paddle_portal.links import Action
+from paddle_portal.signed_links import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS, MIN_LIFETIME_SECONDS
+
 MAX_SUBSCRIPTION_IDS = 25
 
 # ASCII-only classes: `\d` would also accept other scripts' digits.
@@ -45,7 +48,7 @@ class CreateSessionBody(StrictModel):
 class PortalQuery(StrictModel):
     """Query of the GET routes."""
 
-    action: Literal["overview", "cancel_subscription", "update_subscription_payment_method"] = "overview"
+    action: Action = "overview"
     subscription_id: SubscriptionId | None = None
 
 
@@ -53,18 +56,33 @@ class CustomerPath(StrictModel):
     customer_id: CustomerId
 
 
+CorrelationId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+LinkLifetime = Annotated[int, Field(ge=MIN_LIFETIME_SECONDS, le=MAX_LIFETIME_SECONDS)]
+
+
 class DirectInvocation(StrictModel):
     """Payload of a direct `lambda:InvokeFunction` by another function (IAM-trusted)."""
 
+    operation: Literal["create_portal_session"] = "create_portal_session"
     customer_id: CustomerId
     subscription_ids: SubscriptionIds = []
-    correlation_id: (
-        Annotated[
-            str,
-            StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
-        ]
-        | None
-    ) = None
+    correlation_id: CorrelationId | None = None
+
+
+class MintLinkBody(StrictModel):
+    """POST body of `/customers/{customer_id}/portal-links`: what the signed link will open, and for how long."""
+
+    action: Action = "overview"
+    subscription_id: SubscriptionId | None = None
+    expires_in: LinkLifetime = DEFAULT_LIFETIME_SECONDS
+
+
+class DirectMintLink(MintLinkBody):
+    """Direct invocation that mints a signed link: `{"operation": "create_portal_link", "customer_id": ...}`."""
+
+    operation: Literal["create_portal_link"]
+    customer_id: CustomerId
+    correlation_id: CorrelationId | None = None
 
 
 # --- HTTP events. Powertools' models keep the authorizer context (its envelopes would drop it). ---
@@ -73,7 +91,7 @@ class DirectInvocation(StrictModel):
 class HttpApiEvent(APIGatewayProxyEventV2Model):
     """API Gateway HTTP API (payload 2.0) and Lambda Function URL events."""
 
-    headers: dict[str, str] = {}  # type: ignore[assignment]  # absent when a client sends none
+    headers: dict[str, str] = Field(default_factory=dict)  # absent when a client sends none
 
 
 class RestIdentity(APIGatewayEventIdentity):

@@ -5,6 +5,7 @@ The shape works for HTTP API 2.0, REST API 1.0 and Function URL alike.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -59,3 +60,22 @@ def error_body(error: PortalError, request_id: str | None) -> dict[str, Any]:
 def error_response(error: PortalError, request_id: str | None) -> dict[str, Any]:
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
     return json_response(error.status, error_body(error, request_id), headers)
+
+
+def error_page(error: PortalError, request_id: str | None) -> dict[str, Any]:
+    """The same error for a person in a browser (the signed-link route): a small page, no scripts, no links."""
+    body = error_body(error, request_id)["error"]
+    title = "This link has expired" if error.code == "link_expired" else "This link cannot be opened"
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
+        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+        f"<p>{html.escape(body['detail'])}</p><p>Ask for a new link where you got this one.</p>"
+        f"<p><small>Reference: {html.escape(str(error.request_id or request_id or ''))}</small></p></body></html>"
+    )
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "default-src 'none'",
+        "Referrer-Policy": "no-referrer",
+        **_COMMON_HEADERS,
+    }
+    return {"statusCode": error.status, "headers": headers, "body": page, "isBase64Encoded": False}

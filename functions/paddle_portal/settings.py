@@ -31,6 +31,8 @@ ENV_NAMES = {
     "customer_id_claim": "CUSTOMER_ID_CLAIM",
     "portal_allowed_hosts": "PORTAL_ALLOWED_HOSTS",
     "request_budget_seconds": "PADDLE_REQUEST_BUDGET_SECONDS",
+    "link_signing_secret_id": "PORTAL_LINK_SIGNING_SECRET_ID",
+    "link_base_url": "PORTAL_LINK_BASE_URL",
 }
 
 
@@ -45,6 +47,19 @@ class Settings(BaseModel):
     portal_allowed_hosts: tuple[str, ...] = DEFAULT_PORTAL_HOSTS
     # API Gateway gives up after 29 s; the template's function timeout (15 s) bounds this further.
     request_budget_seconds: Annotated[float, Field(gt=0, le=28)] = 10.0
+    # Signed portal links (optional feature): the secret with the HMAC keys, and the public URL links point at.
+    link_signing_secret_id: str | None = None
+    link_base_url: str | None = None
+
+    @field_validator("link_base_url")
+    @classmethod
+    def _https_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or not value.isprintable():
+            raise ValueError("must be the API's https URL, such as https://billing.example.com or its ApiUrl output")
+        return value.rstrip("/")
 
     @field_validator("api_base_url")
     @classmethod

@@ -4,13 +4,13 @@ The link names what it does (customer, action, subscription) and until when, and
 canonical, versioned encoding of exactly those fields plus the signing key's id. It never carries a Paddle token
 or our API key; following it creates a new Paddle session at click time.
 
-Wire form (query of `GET /links/portal`): v=1&c=<ctm_>&a=<action>&s=<sub_ or empty>&e=<unix expiry>&k=<key id>&sig=<b64url>
+Wire form (query of `GET /links/portal`):
+    v=1&c=<ctm_>&a=<action>&s=<sub_ or empty>&e=<unix expiry>&k=<key id>&sig=<b64url>
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -31,7 +31,7 @@ MIN_LIFETIME_SECONDS = 60
 # Links are checked against our own clock only (we minted them), so no skew allowance is needed between
 # machines; a few seconds absorb clock steps between Lambda hosts.
 CLOCK_SKEW_SECONDS = 5
-MIN_KEY_BYTES = 32
+MIN_KEY_CHARS = 43  # base64url characters: 258 bits
 
 _FIELDS = ("v", "c", "a", "s", "e", "k", "sig")
 _PATTERNS = {
@@ -44,6 +44,7 @@ _PATTERNS = {
     "sig": re.compile(r"^[A-Za-z0-9_-]{43}$"),  # 32 bytes, base64url without padding
 }
 _KEY_ID = _PATTERNS["k"]
+_KEY_TEXT = re.compile(r"^[A-Za-z0-9_-]{%d,512}$" % MIN_KEY_CHARS)
 
 
 @dataclass(frozen=True)
@@ -63,22 +64,22 @@ class SigningKeys:
 
     @classmethod
     def parse(cls, value: object) -> SigningKeys:
-        """Secret value: {"active": "<kid>", "keys": {"<kid>": "<base64url of >= 32 random bytes>", ...}}."""
+        """Secret value: {"active": "<kid>", "<kid>": "<key>", ...}: each key at least 43 base64url characters
+        (256 bits or more). Flat, so CloudFormation's GenerateSecretString can create the first key."""
         try:
             document = json.loads(value) if isinstance(value, str) else None
         except ValueError:
             document = None
-        if not isinstance(document, dict) or not isinstance(document.get("keys"), dict):
-            raise ConfigurationError('The link signing secret must be JSON {"active": ..., "keys": {...}}')
+        if not isinstance(document, dict):
+            raise ConfigurationError('The link signing secret must be JSON {"active": "<kid>", "<kid>": "<key>"}')
+        active = document.pop("active", None)
         keys: dict[str, bytes] = {}
-        for kid, encoded in document["keys"].items():
-            if not _KEY_ID.fullmatch(str(kid)) or not isinstance(encoded, str):
-                raise ConfigurationError("The link signing secret has a malformed key id or key")
-            raw = _b64decode(encoded)
-            if raw is None or len(raw) < MIN_KEY_BYTES:
-                raise ConfigurationError(f"Link signing key {kid} must be base64url of at least {MIN_KEY_BYTES} bytes")
-            keys[kid] = raw
-        active = document.get("active")
+        for kid, key in document.items():
+            if not _KEY_ID.fullmatch(str(kid)) or not isinstance(key, str) or not _KEY_TEXT.fullmatch(key):
+                raise ConfigurationError(
+                    f"Link signing keys need ids like k1 and at least {MIN_KEY_CHARS} base64url characters"
+                )
+            keys[kid] = key.encode("ascii")
         if not isinstance(active, str) or active not in keys:
             raise ConfigurationError("The link signing secret's active key id is not among its keys")
         return cls(keys, active)
@@ -86,15 +87,6 @@ class SigningKeys:
 
 def _b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes | None:
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
-        return None
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        return None
 
 
 def _canonical(claims: LinkClaims, key_id: str) -> bytes:
@@ -130,10 +122,6 @@ def sign(claims: LinkClaims, keys: SigningKeys) -> str:
     )
 
 
-def lifetime(requested: int | None) -> int:
-    return DEFAULT_LIFETIME_SECONDS if requested is None else requested
-
-
 def verify(query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], float] = time.time) -> LinkClaims:
     """The claims of a genuine, unexpired link. Anything else raises `LinkInvalidError` (one answer for every
     failure, so a prober learns nothing about which part was wrong)."""
@@ -157,3 +145,28 @@ def verify(query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], 
     if claims.expires_at > clock() + MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
         raise LinkInvalidError("This link is not valid.")
     return claims
+
+
+class SigningKeySource:
+    """The signing keys from Secrets Manager, through the same cached reader as the API key."""
+
+    def __init__(self, secret_id: str | None, max_age_seconds: int, reader: Callable[[str, int, bool], object]):
+        self._secret_id = secret_id
+        self._max_age = max_age_seconds
+        self._reader = reader
+        self._parsed: tuple[object, SigningKeys] | None = None
+
+    def get(self) -> SigningKeys:
+        if not self._secret_id:
+            raise ConfigurationError("Signed portal links need PORTAL_LINK_SIGNING_SECRET_ID")
+        try:
+            value = self._reader(self._secret_id, self._max_age, False)
+        except Exception as exc:
+            raise ConfigurationError(f"Could not read the link signing secret ({type(exc).__name__})") from None
+        if self._parsed is None or self._parsed[0] != value:
+            self._parsed = (value, SigningKeys.parse(value))  # parse once per secret value, not per request
+        return self._parsed[1]
+
+
+def link_url(base_url: str, claims: LinkClaims, keys: SigningKeys) -> str:
+    return f"{base_url}/links/portal?{sign(claims, keys)}"
