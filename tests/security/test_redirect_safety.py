@@ -1,0 +1,242 @@
+"""A redirect (or a JSON link) only ever points at `https://` on an allowed portal host, whatever Paddle answers.
+
+The function redirects a browser that carries its caller's trust; a link on a look-alike host would hand the
+portal token to whoever owns that host. tests/unit/test_links.py has the everyday table; here are the tricks that
+fool URL parsers, a differential check against a second parser, and the whole handler with Paddle answering
+look-alike links (502, no Location, nothing handed on).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from urllib3.util import parse_url
+
+from paddle_portal.links import is_allowed_link
+from tests.integration.checks import assert_error
+from tests.security.cases import claims_with, route_event, set_identity
+from tests.support import CUSTOMER_ID, PORTAL_TOKEN, SUBSCRIPTION_ID, portal_session
+
+HOSTS = ("customer-portal.paddle.com", "sandbox-customer-portal.paddle.com")
+PATH = f"/cpl_01j7zbyqs3vah3aafp4jf62qaw?action=overview&token={PORTAL_TOKEN}"
+
+ALLOWED = {
+    "live": f"https://customer-portal.paddle.com{PATH}",
+    "sandbox": f"https://sandbox-customer-portal.paddle.com{PATH}",
+    "fragment-with-at": "https://customer-portal.paddle.com/cpl_x#@evil.test",
+    "query-with-at": "https://customer-portal.paddle.com/cpl_x?next=@evil.test",
+    "upper-case-scheme": "HTTPS://customer-portal.paddle.com/cpl_x",
+}
+
+REFUSED = {
+    "http": f"http://customer-portal.paddle.com{PATH}",
+    "suffix-host": f"https://customer-portal.paddle.com.evil.test{PATH}",
+    "prefix-host": "https://evilcustomer-portal.paddle.com/cpl_x",
+    "parent-domain": "https://paddle.com/cpl_x",
+    "other-tld": "https://customer-portal.paddle.co/cpl_x",
+    "trailing-dot": "https://customer-portal.paddle.com./cpl_x",
+    "userinfo-host": "https://customer-portal.paddle.com@evil.test/cpl_x",
+    "userinfo-with-port": "https://customer-portal.paddle.com:443@evil.test/cpl_x",
+    "user-on-allowed-host": "https://user@customer-portal.paddle.com/cpl_x",
+    "credentials-on-allowed-host": "https://user:pass@customer-portal.paddle.com/cpl_x",
+    "port-8443": "https://customer-portal.paddle.com:8443/cpl_x",
+    "port-443": "https://customer-portal.paddle.com:443/cpl_x",
+    "empty-port": "https://customer-portal.paddle.com:/cpl_x",
+    "bad-port": "https://customer-portal.paddle.com:99999/cpl_x",
+    "fragment-host": "https://evil.test#@customer-portal.paddle.com/",
+    "query-host": "https://evil.test?@customer-portal.paddle.com/",
+    "path-host": "https://evil.test/customer-portal.paddle.com/cpl_x",
+    "backslash": "https://customer-portal.paddle.com\\@evil.test/",
+    "backslash-path": "https://evil.test\\customer-portal.paddle.com/",
+    "encoded-dot": "https://customer-portal.paddle.com%2eevil.test/",
+    "encoded-at": "https://customer-portal.paddle.com%40evil.test/",
+    "semicolon": "https://customer-portal.paddle.com;evil.test/",
+    "ideographic-full-stop": "https://customer-portal.paddle.com\u3002evil.test/",
+    "fullwidth-letter": "https://\uff43ustomer-portal.paddle.com/cpl_x",
+    "cyrillic-letter": "https://\u0441ustomer-portal.paddle.com/cpl_x",
+    "punycode": "https://xn--ustomer-portal-xyz.paddle.com/cpl_x",
+    "ipv4": "https://127.0.0.1/cpl_x",
+    "ipv6": "https://[::1]/cpl_x",
+    "scheme-relative": "//customer-portal.paddle.com/cpl_x",
+    "relative": "/cpl_x",
+    "no-slashes": "https:customer-portal.paddle.com/cpl_x",
+    "three-slashes": "https:///customer-portal.paddle.com/cpl_x",
+    "javascript": "javascript:alert(1)//customer-portal.paddle.com",
+    "data": "data:text/html,<script>alert(1)</script>",
+    "leading-space": " https://customer-portal.paddle.com/cpl_x",
+    "tab-in-host": "https://customer-portal.paddle.com\t.evil.test/",
+    "crlf": "https://customer-portal.paddle.com/cpl_x\r\nSet-Cookie: a=b",
+    "nul": "https://customer-portal.paddle.com\x00.evil.test/",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("url", list(ALLOWED.values()), ids=list(ALLOWED))
+def test_allowed(url: str) -> None:
+    assert is_allowed_link(url, HOSTS)
+
+
+@pytest.mark.parametrize("url", list(REFUSED.values()), ids=list(REFUSED))
+def test_refused(url: str) -> None:
+    assert not is_allowed_link(url, HOSTS)
+
+
+# Pieces that confuse URL parsers, around the allowed host: generated URLs mix them freely.
+PIECES = [
+    "customer-portal.paddle.com",
+    "evil.test",
+    "@",
+    ":",
+    "443",
+    "/",
+    "\\",
+    "#",
+    "?",
+    ".",
+    "%2e",
+    "%40",
+    "\u3002",
+    "user",
+    "[::1]",
+    "https://",
+    "http://",
+    "//",
+    " ",
+    "\t",
+    ";",
+    "cpl_x",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@given(url=st.lists(st.sampled_from(PIECES), min_size=1, max_size=8).map("".join).map(lambda tail: "https://" + tail))
+def test_a_second_parser_agrees_on_every_allowed_link(url: str) -> None:
+    # Given any URL this function would let through
+    if not is_allowed_link(url, HOSTS):
+        return
+    # Then urllib3's independent RFC 3986 parser sees the same thing: https, an allowed host, no userinfo, no port
+    parsed = parse_url(url)
+    assert parsed.scheme == "https"
+    assert parsed.host is not None
+    assert parsed.host.lower() in HOSTS
+    assert parsed.auth is None
+    assert parsed.port is None
+    assert urlsplit(url).hostname == parsed.host.lower()
+
+
+# --- The whole handler, with Paddle answering look-alike links. ---
+
+LOOKALIKE_HOSTS = {
+    "suffix-host": "https://customer-portal.paddle.com.evil.test",
+    "userinfo": "https://customer-portal.paddle.com@evil.test",
+    "other-port": "https://customer-portal.paddle.com:8443",
+    "http": "http://customer-portal.paddle.com",
+    "cyrillic": "https://\u0441ustomer-portal.paddle.com",
+}
+
+
+def _session_with(link_host: str, where: str) -> dict[str, Any]:
+    """Paddle's answer with one link moved to `link_host`: the overview, or one subscription deep link."""
+    good = portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+    bad = portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,), host=link_host)
+    urls, bad_urls = good["data"]["urls"], bad["data"]["urls"]
+    if where == "overview":
+        urls["general"]["overview"] = bad_urls["general"]["overview"]
+    else:
+        urls["subscriptions"][0][where] = bad_urls["subscriptions"][0][where]
+    return good
+
+
+WHERE = ["overview", "cancel_subscription", "update_subscription_payment_method"]
+CALLERS = {
+    "iam-get-redirect": lambda: set_identity(route_event("http_api", "iam_get"), "iam"),
+    "jwt-get-json": lambda: set_identity(route_event("http_api", "jwt_get"), "jwt", claims_with(CUSTOMER_ID)),
+    "iam-post-json": lambda: set_identity(route_event("http_api", "iam_post"), "iam"),
+    "rest-get-deep-link": lambda: set_identity(route_event("rest_api", "iam_get"), "iam"),
+}
+
+
+# Every look-alike host in every link position for a browser redirect; every kind of caller for one host.
+LOOKALIKE_CASES = [
+    pytest.param("iam-get-redirect", host, where, id=f"iam-get-redirect-{name}-{where}")
+    for name, host in LOOKALIKE_HOSTS.items()
+    for where in WHERE
+] + [
+    pytest.param(caller, LOOKALIKE_HOSTS["suffix-host"], where, id=f"{caller}-suffix-host-{where}")
+    for caller in CALLERS
+    if caller != "iam-get-redirect"
+    for where in WHERE
+]
+
+
+@pytest.mark.parametrize(("caller", "host", "where"), LOOKALIKE_CASES)
+def test_lookalike_link_anywhere_in_the_session_is_502_without_location(
+    caller: str, host: str, where: str, invoke: Any, paddle: Any, aws: Any
+) -> None:
+    # Given Paddle answers with one link, any one of them, on a look-alike host
+    paddle.answers(201, _session_with(host, where), customer_id=CUSTOMER_ID)
+
+    # When a caller asks for a redirect or for JSON
+    response = invoke(CALLERS[caller]())
+
+    # Then nothing of the session is handed on: no redirect, no links in the body
+    assert_error(response, 502, "bad_gateway")
+    assert PORTAL_TOKEN not in json.dumps(response)
+    assert len(paddle.requests) == 1
+
+
+@pytest.mark.parametrize("host", list(LOOKALIKE_HOSTS.values()), ids=list(LOOKALIKE_HOSTS))
+def test_lookalike_link_raises_upstream_error_for_direct_invokers(
+    host: str, invoke: Any, paddle: Any, aws: Any
+) -> None:
+    from paddle_portal.errors import UpstreamError
+
+    paddle.answers(201, _session_with(host, "overview"), customer_id=CUSTOMER_ID)
+
+    with pytest.raises(UpstreamError) as raised:
+        invoke({"customer_id": CUSTOMER_ID})
+
+    assert "evil" not in str(raised.value)
+    assert PORTAL_TOKEN not in str(raised.value)
+
+
+def test_redirect_goes_to_the_allowed_link_and_says_no_referrer(invoke: Any, paddle: Any, aws: Any) -> None:
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+
+    response = invoke(set_identity(route_event("http_api", "iam_get"), "iam"))
+
+    assert response["statusCode"] == 302
+    assert response["headers"]["Location"] == sent["data"]["urls"]["general"]["overview"]
+    assert response["headers"]["Referrer-Policy"] == "no-referrer"  # the token must not leak onwards
+    assert response["headers"]["Cache-Control"] == "no-store"
+    assert response["body"] == ""
+
+
+def test_configured_hosts_replace_the_defaults(
+    invoke: Any, paddle: Any, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a deployment that allows only its own portal domain (PORTAL_ALLOWED_HOSTS)
+    monkeypatch.setenv("PORTAL_ALLOWED_HOSTS", "billing.example.com")
+    paddle.answers(201, portal_session(CUSTOMER_ID), customer_id=CUSTOMER_ID)
+
+    # When Paddle answers with its default host
+    response = invoke(set_identity(route_event("http_api", "iam_get"), "iam"))
+
+    # Then that host is no longer allowed either
+    assert_error(response, 502, "bad_gateway")
+
+
+def test_configured_host_is_redirected_to(invoke: Any, paddle: Any, aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_ALLOWED_HOSTS", "billing.example.com")
+    sent = portal_session(CUSTOMER_ID, host="https://billing.example.com")
+    paddle.answers(201, sent, customer_id=CUSTOMER_ID)
+
+    response = invoke(set_identity(route_event("http_api", "iam_get"), "iam"))
+
+    assert response["statusCode"] == 302
+    assert response["headers"]["Location"] == sent["data"]["urls"]["general"]["overview"]
