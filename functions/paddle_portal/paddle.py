@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import random
+import re
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +19,8 @@ from typing import Any
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from paddle_portal import __version__
@@ -28,50 +32,51 @@ from paddle_portal.paddle_errors import (
     PaddleRateLimitError,
     PaddleResponseError,
     PaddleTimeoutError,
+    PaddleTLSError,
     error_from_response,
 )
 
 PRODUCTION_URL = "https://api.paddle.com"
 SANDBOX_URL = "https://sandbox-api.paddle.com"
-USER_AGENT = f"paddle-portal-lambda/{__version__} (+urllib3/{urllib3.__version__})"
+USER_AGENT = f"paddle-portal-lambda/{__version__} (+urllib3/{urllib3.__version__})"  # type: ignore[attr-defined]
 
 # Retry policy. Creating a portal session has no lasting side effect, so POST is retried like a GET.
 MAX_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-BACKOFF_INITIAL_SECONDS = 0.2  # Paddle asks for exponential backoff on 5xx
+BACKOFF_INITIAL_SECONDS = 0.2  # Paddle asks for exponential backoff on 5xx: 0.2 s, then 0.4 s (before jitter)
 BACKOFF_MAX_SECONDS = 2.0
-CONNECT_TIMEOUT_SECONDS = (
-    3.0  # a TLS handshake to Paddle takes tens of ms; more means the network is broken
-)
-MIN_ATTEMPT_SECONDS = (
-    0.25  # no attempt starts that could not finish: below this, give up instead
-)
-MAX_RESPONSE_BYTES = (
-    1024 * 1024
-)  # a portal session is ~2 KB; anything near this is not Paddle talking
+# Per-attempt timeouts, each further cut to the time the deadline leaves. A TLS handshake to Paddle takes tens of
+# ms, and Paddle answers this call in well under a second: a connection silent for longer is dead (typically a
+# keep-alive connection that went stale while Lambda froze the environment), and a fresh one is the cure.
+CONNECT_TIMEOUT_SECONDS = 3.0
+READ_TIMEOUT_SECONDS = 5.0  # the longest silence tolerated on one attempt (before the headers or inside the body)
+MIN_ATTEMPT_SECONDS = 0.25  # no attempt starts that could not finish: below this, give up instead
+MAX_RESPONSE_BYTES = 1024 * 1024  # a portal session is ~2 KB; anything near this is not Paddle talking
 READ_CHUNK_BYTES = 64 * 1024
+MAX_RETRY_AFTER_SECONDS = 86_400  # longer (or unreadable) Retry-After values are not trusted
+
+_DELTA_SECONDS = re.compile(r"[0-9]{1,9}")
 
 
 def equal_jitter(delay: float) -> float:
-    """Sleep between half and all of the backoff delay (spreads retries of concurrent invocations)."""
-    return random.uniform(delay / 2, delay)
+    """Sleep between half and all of the backoff delay (spreads retries of concurrent invocations).
+
+    Looked up when a pause is computed, so tests can pin it: `monkeypatch.setattr(paddle, "equal_jitter", ...)`."""
+    return random.uniform(delay / 2, delay)  # noqa: S311 - jitter, not cryptography
 
 
 def new_pool() -> urllib3.PoolManager:
-    """One pool per execution environment; one prebuilt, verifying SSL context for every connection."""
-    context = ssl.create_default_context()
-    return urllib3.PoolManager(
-        num_pools=2, maxsize=4, ssl_context=context, retries=False
-    )
+    """One pool per execution environment; one prebuilt, verifying SSL context for every connection
+    (without it urllib3 builds a context per new connection, ~14 ms each)."""
+    context = ssl.create_default_context()  # CERT_REQUIRED, hostname check, TLS 1.2+, system CA store
+    return urllib3.PoolManager(num_pools=2, maxsize=4, ssl_context=context, retries=False)
 
 
 def base_url_for(api_key: str, environment: str, override: str | None) -> str:
     """`PADDLE_API_BASE_URL` wins; then `PADDLE_ENVIRONMENT`; then the key prefix; legacy keys are production."""
     if override:
         return override
-    if environment == "sandbox" or (
-        environment == "auto" and api_key.startswith("pdl_sdbx_")
-    ):
+    if environment == "sandbox" or (environment == "auto" and api_key.startswith("pdl_sdbx_")):
         return SANDBOX_URL
     return PRODUCTION_URL
 
@@ -84,6 +89,13 @@ class PaddleResult:
     latency_ms: float
 
 
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: bytes
+    headers: urllib3.HTTPHeaderDict
+
+
 class PaddleClient:
     def __init__(
         self,
@@ -91,13 +103,13 @@ class PaddleClient:
         *,
         environment: str = "auto",
         base_url: str | None = None,
-        jitter: Callable[[float], float] = equal_jitter,
+        jitter: Callable[[float], float] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._pool = pool
         self._environment = environment
         self._base_url = base_url
-        self._jitter = jitter
+        self._jitter = jitter  # None: the module's `equal_jitter`
         self._sleep = sleep
 
     def create_portal_session(
@@ -109,9 +121,7 @@ class PaddleClient:
     ) -> PaddleResult:
         """POST /customers/{customer_id}/portal-sessions. `customer_id` must already be validated."""
         url = f"{base_url_for(api_key, self._environment, self._base_url)}/customers/{customer_id}/portal-sessions"
-        payload = (
-            {"subscription_ids": list(subscription_ids)} if subscription_ids else {}
-        )
+        payload = {"subscription_ids": list(subscription_ids)} if subscription_ids else {}
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Authorization": f"Bearer {api_key}",
@@ -121,63 +131,56 @@ class PaddleClient:
             "User-Agent": USER_AGENT,
         }
         started = time.monotonic()
-        status, response_body, response_headers, attempts = self._send(
-            url, body, headers, deadline
-        )
+        answer, attempts = self._send(url, body, headers, deadline)
         latency_ms = (time.monotonic() - started) * 1000
-        request_id = response_headers.get("Request-Id")
-        if 200 <= status < 300:
-            return PaddleResult(
-                _session_data(response_body), request_id, attempts, latency_ms
-            )
+        request_id = answer.headers.get("Request-Id")
+        if 200 <= answer.status < 300:
+            data, body_request_id = _session_data(answer.body)
+            return PaddleResult(data, body_request_id or request_id, attempts, latency_ms)
+        retry_after = _retry_after(answer.headers.get("Retry-After"))
         raise error_from_response(
-            status,
-            response_body,
+            answer.status,
+            answer.body,
             request_id=request_id,
-            retry_after=_retry_after(response_headers.get("Retry-After")),
+            retry_after=math.ceil(retry_after) if retry_after is not None else None,
         )
 
-    def _send(
-        self, url: str, body: bytes, headers: dict[str, str], deadline: Deadline
-    ) -> tuple[int, bytes, urllib3.HTTPHeaderDict, int]:
-        """Send with retries. Returns the last answer, or raises when no answer could be had."""
-        attempt = 0
+    def _send(self, url: str, body: bytes, headers: dict[str, str], deadline: Deadline) -> tuple[_Answer, int]:
+        """Send with retries. Returns the last answer and the attempts made, or raises when no answer could be had."""
+        attempts = 0
         while True:
-            attempt += 1
-            remaining = deadline.remaining()
-            if remaining < MIN_ATTEMPT_SECONDS:
+            if deadline.remaining() < MIN_ATTEMPT_SECONDS:
                 raise PaddleTimeoutError("no time left for a request to Paddle")
+            attempts += 1
             try:
-                status, response_body, response_headers = self._attempt(
-                    url, body, headers, deadline, remaining
-                )
-            except PaddleTimeoutError:
-                raise
+                answer = self._attempt(url, body, headers, deadline)
+            except PaddleTLSError:
+                raise  # a certificate that does not verify will not verify on the next attempt either
             except PaddleConnectionError:
-                if attempt >= MAX_ATTEMPTS or not self._pause(
-                    self._backoff(attempt), deadline
+                # A dropped connection is usually a pooled keep-alive connection that went stale while the
+                # environment was frozen: the first retry goes out at once, on a new connection.
+                if attempts >= MAX_ATTEMPTS or not self._pause(
+                    0.0 if attempts == 1 else self._backoff(attempts), deadline
                 ):
                     raise
                 continue
-            if status not in RETRY_STATUSES or attempt >= MAX_ATTEMPTS:
-                return status, response_body, response_headers, attempt
-            wait = self._backoff(attempt)
-            if status == 429:
-                retry_after = _retry_after(response_headers.get("Retry-After"))
-                wait = max(wait, retry_after or 0)
+            except PaddleTimeoutError:
+                if attempts >= MAX_ATTEMPTS or not self._pause(self._backoff(attempts), deadline):
+                    raise
+                continue
+            if answer.status not in RETRY_STATUSES or attempts >= MAX_ATTEMPTS:
+                return answer, attempts
+            wait = self._backoff(attempts)
+            retry_after = _retry_after(answer.headers.get("Retry-After"))
+            if retry_after is not None:
+                wait = max(wait, retry_after)  # Paddle's own word beats our guess
             if not self._pause(wait, deadline):
-                return status, response_body, response_headers, attempt
+                return answer, attempts  # the wait does not fit the deadline: the caller gets this answer
 
-    def _attempt(
-        self,
-        url: str,
-        body: bytes,
-        headers: dict[str, str],
-        deadline: Deadline,
-        remaining: float,
-    ) -> tuple[int, bytes, urllib3.HTTPHeaderDict]:
+    def _attempt(self, url: str, body: bytes, headers: dict[str, str], deadline: Deadline) -> _Answer:
+        remaining = deadline.remaining()
         timeout = urllib3.Timeout(
-            connect=min(CONNECT_TIMEOUT_SECONDS, remaining), read=remaining
+            connect=min(CONNECT_TIMEOUT_SECONDS, remaining), read=min(READ_TIMEOUT_SECONDS, remaining)
         )
         try:
             response = self._pool.request(
@@ -186,57 +189,81 @@ class PaddleClient:
                 body=body,
                 headers=headers,
                 timeout=timeout,
-                retries=False,
+                retries=False,  # the loop above retries; never follow a redirect with our Authorization header
+                redirect=False,
                 preload_content=False,
             )
-        except Urllib3TimeoutError as exc:
-            if deadline.remaining() < MIN_ATTEMPT_SECONDS:
-                raise PaddleTimeoutError("Paddle did not answer in time") from None
+        except NewConnectionError as exc:  # refused, unreachable, DNS: a subclass of ConnectTimeoutError, oddly
+            raise PaddleConnectionError(type(exc).__name__) from None
+        except Urllib3TimeoutError:
+            raise PaddleTimeoutError("Paddle did not answer in time") from None
+        except Urllib3SSLError as exc:
+            if _is_certificate_failure(exc):
+                raise PaddleTLSError("Paddle's TLS certificate did not verify") from None
             raise PaddleConnectionError(type(exc).__name__) from None
         except (Urllib3Error, OSError) as exc:
             # The message of a urllib3 error can carry the URL; only the class name leaves this function.
             raise PaddleConnectionError(type(exc).__name__) from None
         try:
-            return response.status, _read_body(response, deadline), response.headers
+            return _Answer(response.status, _read_body(response, deadline), response.headers)
         finally:
             response.release_conn()
 
     def _backoff(self, attempt: int) -> float:
-        return self._jitter(
-            min(BACKOFF_MAX_SECONDS, BACKOFF_INITIAL_SECONDS * 2 ** (attempt - 1))
-        )
+        jitter = self._jitter or equal_jitter
+        return jitter(min(BACKOFF_MAX_SECONDS, BACKOFF_INITIAL_SECONDS * 2 ** (attempt - 1)))
 
     def _pause(self, seconds: float, deadline: Deadline) -> bool:
         """Sleep before the next attempt, unless the attempt after it could not finish in time."""
         if deadline.remaining() - seconds < MIN_ATTEMPT_SECONDS:
             return False
-        self._sleep(seconds)
+        if seconds > 0:
+            self._sleep(seconds)
         return True
 
 
+def _is_certificate_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):  # urllib3 wraps the ssl error once or twice
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        nested = [arg for arg in getattr(seen, "args", ()) if isinstance(arg, BaseException)]
+        seen = nested[0] if nested else (seen.__cause__ or seen.__context__)
+    return False
+
+
 def _read_body(response: urllib3.BaseHTTPResponse, deadline: Deadline) -> bytes:
-    """Read the whole body, bounded in size and by the deadline (a slow drip must not outlive it)."""
+    """Read the whole body, bounded in size and by the deadline.
+
+    One `read1` is at most one receive, and the socket's timeout is reset to what is left before each, so a slow
+    drip cannot outlive the deadline (a plain `read(n)` loops over receives, each with the full timeout)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise PaddleResponseError("Paddle's answer is too large")
     chunks: list[bytes] = []
     size = 0
     try:
         while True:
-            sock = getattr(getattr(response, "connection", None), "sock", None)
             remaining = deadline.remaining()
             if remaining <= 0:
                 raise PaddleTimeoutError("Paddle's answer did not arrive in time")
+            sock = getattr(getattr(response, "connection", None), "sock", None)
             if sock is not None:
-                sock.settimeout(remaining)
-            chunk = response.read(READ_CHUNK_BYTES)
+                sock.settimeout(min(READ_TIMEOUT_SECONDS, remaining))
+            chunk = response.read1(READ_CHUNK_BYTES)
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)
             if size > MAX_RESPONSE_BYTES:
                 raise PaddleResponseError("Paddle's answer is too large")
             chunks.append(chunk)
-    except Urllib3TimeoutError:
+    except (Urllib3TimeoutError, TimeoutError):
         response.close()
         raise PaddleTimeoutError("Paddle's answer did not arrive in time") from None
-    except (Urllib3Error, OSError) as exc:
+    except (Urllib3Error, OSError) as exc:  # reset, or fewer bytes than Content-Length promised
         response.close()
         raise PaddleConnectionError(type(exc).__name__) from None
     except (PaddleTimeoutError, PaddleResponseError):
@@ -244,29 +271,34 @@ def _read_body(response: urllib3.BaseHTTPResponse, deadline: Deadline) -> bytes:
         raise
 
 
-def _session_data(body: bytes) -> dict[str, Any]:
+def _session_data(body: bytes) -> tuple[dict[str, Any], str | None]:
+    """Paddle's `data` object and `meta.request_id` from a success body."""
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         raise PaddleResponseError("Paddle's answer is not JSON") from None
     data = parsed.get("data") if isinstance(parsed, dict) else None
     if not isinstance(data, dict):
         raise PaddleResponseError("Paddle's answer has no data object")
-    return data
+    meta = parsed.get("meta")
+    request_id = meta.get("request_id") if isinstance(meta, dict) else None
+    return data, request_id[:100] if isinstance(request_id, str) else None
 
 
-def _retry_after(value: str | None) -> int | None:
+def _retry_after(value: str | None) -> float | None:
     """Seconds from a `Retry-After` header given in seconds or as an HTTP date; None when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0, round(when.timestamp() - time.time()))
+    if _DELTA_SECONDS.fullmatch(value):
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            seconds = max(0.0, when.timestamp() - time.time())
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+    return seconds if seconds <= MAX_RETRY_AFTER_SECONDS else None
 
 
 __all__ = [

@@ -21,6 +21,10 @@ class PaddleConnectionError(PaddleError):
     """No usable answer: connection refused or reset, TLS failure, stale keep-alive connection."""
 
 
+class PaddleTLSError(PaddleConnectionError):
+    """Paddle's certificate did not verify (wrong CA store, an intercepting proxy): never retried."""
+
+
 class PaddleTimeoutError(PaddleError):
     """The request's deadline ran out before Paddle answered."""
 
@@ -56,7 +60,7 @@ class PaddleBadRequestError(PaddleAPIError):
 
 
 class PaddleAuthenticationError(PaddleAPIError):
-    """401/403: our API key is invalid, expired, revoked or lacks the permission."""
+    """401/403 in Paddle's error envelope: our API key is invalid, expired, revoked or lacks the permission."""
 
 
 class PaddleNotFoundError(PaddleAPIError):
@@ -68,18 +72,20 @@ class PaddleRateLimitError(PaddleAPIError):
 
 
 class PaddleServerError(PaddleAPIError):
-    """5xx after retries."""
+    """5xx after retries, or any error status whose body is not Paddle's envelope (HTML from an edge, empty)."""
 
 
-def _error_class(status: int) -> type[PaddleAPIError]:
+def _error_class(status: int, from_paddle: bool) -> type[PaddleAPIError]:
+    """`from_paddle`: the body is Paddle's error envelope. Without it (an edge's HTML page, an empty body) a 4xx says
+    nothing about our key or the caller's data, so only the status classes that need no body keep their meaning."""
+    if status == 429:
+        return PaddleRateLimitError  # an edge's rate limit is a rate limit too
+    if status >= 500 or status < 400 or not from_paddle:
+        return PaddleServerError  # 5xx, a 1xx/3xx a JSON API should never send, or a 4xx not from Paddle's API
     if status in (401, 403):
         return PaddleAuthenticationError
     if status == 404:
         return PaddleNotFoundError
-    if status == 429:
-        return PaddleRateLimitError
-    if status >= 500 or status < 400:
-        return PaddleServerError  # 5xx, or a 1xx/3xx that a JSON API should never send: upstream trouble
     return PaddleBadRequestError
 
 
@@ -100,18 +106,19 @@ def error_from_response(
         parsed = json.loads(body)
         if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
             envelope = parsed
-    except ValueError:
+    except (ValueError, RecursionError):  # HTML, garbage, empty, truncated, absurdly nested
         pass
     error = envelope.get("error", {})
     meta = envelope.get("meta")
     if isinstance(meta, dict) and isinstance(meta.get("request_id"), str):
         request_id = meta["request_id"][:100]
+    items = error.get("errors")
     field_errors = tuple(
         PaddleFieldError(_text(item.get("field"), 200), _text(item.get("message"), 500))
-        for item in error.get("errors") or ()
+        for item in (items if isinstance(items, list) else ())
         if isinstance(item, dict)
     )
-    return _error_class(status)(
+    return _error_class(status, bool(envelope))(
         status,
         _text(error.get("code"), 100) or f"http_{status}",
         _text(error.get("detail"), 1000),

@@ -6,25 +6,49 @@ import json
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from paddle_portal.errors import ConfigurationError
 
 # A forced re-read (after Paddle rejected the key) happens at most this often per execution environment, so a
 # revoked key costs one Secrets Manager call per interval, not one per request.
 FORCED_REFRESH_MIN_INTERVAL_SECONDS = 30.0
-_KEY_PATTERN = re.compile(
-    r"^[\x21-\x7e]{20,200}$"
-)  # printable ASCII, no spaces: it goes into a header
+_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{20,200}$")  # printable ASCII, no spaces: it goes into a header
+
+# Secrets Manager answers in tens of milliseconds. botocore's defaults (60 s connect, 60 s read, legacy retries)
+# would let one slow read outlive the request's budget and the function's timeout. With these a read gives up after
+# at most SECRETS_WORST_CASE_SECONDS: 2 attempts x (1 s + 1 s) plus botocore's standard backoff (at most 1 s).
+# The cold read happens inside the request's budget; a forced re-read after Paddle's 403 may add this much to it,
+# which the template's function timeout leaves room for (budget 10 s + 5 s = 15 s).
+SECRETS_CONNECT_TIMEOUT_SECONDS = 1
+SECRETS_READ_TIMEOUT_SECONDS = 1
+SECRETS_MAX_ATTEMPTS = 2
+SECRETS_WORST_CASE_SECONDS = SECRETS_MAX_ATTEMPTS * (SECRETS_CONNECT_TIMEOUT_SECONDS + SECRETS_READ_TIMEOUT_SECONDS) + 1
 
 SecretReader = Callable[[str, int, bool], object]
 
 
-def read_secret_with_powertools(
-    secret_id: str, max_age: int, force_fetch: bool
-) -> object:
-    from aws_lambda_powertools.utilities import parameters  # deferred: pulls in boto3
+class PowertoolsSecretReader:
+    """Powertools Parameters' `SecretsProvider` with bounded timeouts. Its in-memory cache lives as long as this
+    reader, i.e. one per execution environment (the handler builds one `ApiKeySource`)."""
 
-    return parameters.get_secret(secret_id, max_age=max_age, force_fetch=force_fetch)
+    def __init__(self) -> None:
+        self._provider: Any = None
+
+    def __call__(self, secret_id: str, max_age: int, force_fetch: bool) -> object:
+        if self._provider is None:
+            # deferred: boto3 and botocore are imported only when the first request needs the key
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider
+            from botocore.config import Config
+
+            self._provider = SecretsProvider(
+                boto_config=Config(
+                    connect_timeout=SECRETS_CONNECT_TIMEOUT_SECONDS,
+                    read_timeout=SECRETS_READ_TIMEOUT_SECONDS,
+                    retries={"mode": "standard", "total_max_attempts": SECRETS_MAX_ATTEMPTS},
+                )
+            )
+        return self._provider.get(secret_id, max_age=max_age, force_fetch=force_fetch)
 
 
 def parse_api_key(value: object) -> str:
@@ -38,19 +62,13 @@ def parse_api_key(value: object) -> str:
         try:
             document = json.loads(text)
         except ValueError:
-            raise ConfigurationError(
-                "The Paddle API key secret looks like JSON but does not parse"
-            ) from None
+            raise ConfigurationError("The Paddle API key secret looks like JSON but does not parse") from None
         key = document.get("api_key") if isinstance(document, dict) else None
         if not isinstance(key, str):
-            raise ConfigurationError(
-                'The Paddle API key secret is JSON without a string "api_key"'
-            )
+            raise ConfigurationError('The Paddle API key secret is JSON without a string "api_key"')
         text = key.strip()
     if not _KEY_PATTERN.fullmatch(text):
-        raise ConfigurationError(
-            "The Paddle API key secret does not hold a well-formed API key"
-        )
+        raise ConfigurationError("The Paddle API key secret does not hold a well-formed API key")
     return text
 
 
@@ -59,12 +77,12 @@ class ApiKeySource:
         self,
         secret_id: str,
         max_age_seconds: int,
-        reader: SecretReader = read_secret_with_powertools,
+        reader: SecretReader | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._secret_id = secret_id
         self._max_age = max_age_seconds
-        self._reader = reader
+        self._reader: SecretReader = reader or PowertoolsSecretReader()
         self._clock = clock
         self._last_forced: float | None = None
 
@@ -72,12 +90,11 @@ class ApiKeySource:
         return self._read(force=False)
 
     def refresh(self) -> str | None:
-        """Re-read bypassing the cache; None if that was done too recently (the caller keeps its error)."""
+        """Re-read bypassing the cache (the cache then holds the new value); None if a forced re-read was done less
+        than FORCED_REFRESH_MIN_INTERVAL_SECONDS ago (the caller keeps its error): a bad key costs one Secrets
+        Manager call per interval, not one per request."""
         now = self._clock()
-        if (
-            self._last_forced is not None
-            and now - self._last_forced < FORCED_REFRESH_MIN_INTERVAL_SECONDS
-        ):
+        if self._last_forced is not None and now - self._last_forced < FORCED_REFRESH_MIN_INTERVAL_SECONDS:
             return None
         self._last_forced = now
         return self._read(force=True)

@@ -26,7 +26,7 @@ from paddle_portal.observability import (
     record_session_created,
     tracer,
 )
-from paddle_portal.paddle import PaddleClient
+from paddle_portal.paddle import MIN_ATTEMPT_SECONDS, PaddleClient
 from paddle_portal.paddle_errors import (
     PaddleAPIError,
     PaddleAuthenticationError,
@@ -58,8 +58,9 @@ def create_portal_session(
         try:
             result = client.create_portal_session(api_key, customer_id, subscription_ids, deadline)
         except PaddleAuthenticationError as rejected:
-            # Key rotation: re-read the secret once, bypassing the cache, and retry once with a new key.
-            fresh = keys.refresh()
+            # Key rotation: re-read the secret once, bypassing the cache, and retry once with a new key
+            # (not when no retry could start in time any more: the key is still what Paddle rejected).
+            fresh = keys.refresh() if deadline.remaining() >= MIN_ATTEMPT_SECONDS else None
             if fresh is None or fresh == api_key:
                 raise
             logger.info(
