@@ -22,6 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench import artifacts
 from bench.artifacts import Artifact, FunctionBuild, LayerBuild
@@ -52,18 +53,25 @@ class Variant:
 class Measured:
     variant: Variant
     artifact: Artifact
-    cold: list[dict[str, float]] = field(default_factory=list)
-    warm: dict[str, float] = field(default_factory=dict)
+    cold: list[dict[str, Any]] = field(default_factory=list)
+    warm: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     compiled: list[str] = field(default_factory=list)
 
 
+EXTENSION_PORT_ENV = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
+
+
 def core_variants() -> list[Variant]:
-    methods = artifacts.build_methods(REPO / "template.yaml")
+    template = REPO / "template.yaml"
+    methods = artifacts.build_methods(template)
     layer = LayerBuild(methods.get("DependenciesLayer", "python3.13"))
     function = FunctionBuild(methods.get("PortalFunction", "python3.13"))
     sam_default = LayerBuild("python3.13")
-    return [
+    # When the template configures the Parameters and Secrets extension, its loopback stand-in plays the extension.
+    extension = EXTENSION_PORT_ENV in artifacts.function_env_names(template, "PortalFunction")
+    env = ((EXTENSION_PORT_ENV, "{extension_port}"),) if extension else ()
+    variants = [
         Variant("floor: no-op handler", BENCH / "floor", "noop.lambda_handler", FunctionBuild("python3.13"), None),
         Variant(
             "baseline: typical Powertools",
@@ -78,9 +86,23 @@ def core_variants() -> list[Variant]:
             "paddle_portal.app.lambda_handler",
             function,
             layer,
-            note=f"layer {layer.method}, function {function.method}",
+            env=env,
+            note=f"layer {layer.method}, function {function.method}, secret via "
+            + ("the Parameters and Secrets extension" if extension else "boto3"),
         ),
     ]
+    if extension:  # the template makes the extension optional: show the boto3 path as well
+        variants.append(
+            Variant(
+                "this project, no extension layer",
+                REPO / "functions",
+                "paddle_portal.app.lambda_handler",
+                function,
+                layer,
+                note="the same build, secret via boto3",
+            )
+        )
+    return variants
 
 
 def candidate_variants() -> list[Variant]:
@@ -144,8 +166,15 @@ def child_env(artifact: Artifact, servers: Servers, variant: Variant, handler: s
 
 
 def run_child(
-    measured: Measured, servers: Servers, *, warm: int, verbose: bool, sampled: bool, scratch: Path
-) -> dict[str, float]:
+    measured: Measured,
+    servers: Servers,
+    *,
+    warm: int,
+    verbose: bool,
+    sampled: bool,
+    scratch: Path,
+    components: int = 0,
+) -> dict[str, Any]:
     variant = measured.variant
     result_file = scratch / "result.json"
     result_file.unlink(missing_ok=True)
@@ -156,6 +185,7 @@ def run_child(
         "xray_sampled": sampled,
         "result": str(result_file),
         "spawned": time.perf_counter(),
+        "components": components,
     }
     command = [sys.executable, "-S", "-P", *(["-v"] if verbose else []), str(BENCH / "child.py"), json.dumps(config)]
     env = child_env(measured.artifact, servers, variant, variant.handler)
@@ -210,9 +240,9 @@ def _p50(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def render(results: list[Measured], *, cold: int, warm: int, sampled: bool, started: float) -> str:
+def render(results: list[Measured], *, cold: int, warm: int, sampled: bool, started: float, load_before: str) -> str:
     header = (
-        "| variant | cold start ms, p50 (import + 1st call) | of which import ms | warm µs p50 | warm µs p99 "
+        "| variant | cold start ms p50 (spawn to 1st response) | of which import ms | warm µs p50 | warm µs p99 "
         "| Secrets Manager calls | TCP connections to Paddle | modules compiled from source | unzipped MB |"
     )
     rows = [header, "|" + "---|" * 9]
@@ -232,12 +262,26 @@ def render(results: list[Measured], *, cold: int, warm: int, sampled: bool, star
         "",
         f"{now} · {machine()} · {cold} fresh processes per variant (median), "
         f"{warm} warm invocations after the cold one (Secrets Manager calls and Paddle connections counted over all "
-        f"{warm + 1}) · X-Ray trace header Sampled={int(sampled)} · {time.monotonic() - started:.0f} s",
+        f"{warm + 1}) · X-Ray trace header Sampled={int(sampled)} · load average {load_before} before, "
+        f"{os.getloadavg()[0]:.1f} after · {time.monotonic() - started:.0f} s",
     ]
     notes = [f"{m.variant.name}: {m.variant.note}" for m in results if m.variant.note]
     if notes:
         lines.append("Builds: " + "; ".join(notes))
     return "\n".join(lines)
+
+
+def render_components(figures: dict[str, float], warm_p50: float) -> str:
+    rows = [
+        "",
+        f"Where a warm invocation's time goes (this project's artifact, p50 µs excluding the network; "
+        f"the whole handler: {warm_p50:.0f} µs):",
+        "",
+        "| building block | µs p50 |",
+        "|---|---|",
+    ]
+    rows += [f"| {name} | {value:.0f} |" for name, value in figures.items()]
+    return "\n".join(rows)
 
 
 def targets(results: list[Measured]) -> str:
@@ -269,15 +313,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", type=int, default=15, help="fresh processes per variant (default 15)")
     parser.add_argument("--warm", type=int, default=1000, help="warm invocations per variant (default 1000)")
     parser.add_argument("--candidates", action="store_true", help="also measure the candidates in bench/candidates/")
-    parser.add_argument("--only", help="comma-separated substrings: measure only the variants whose name has one")
+    parser.add_argument(
+        "--only", help="comma-separated substrings: measure only the variants (candidates included) whose name has one"
+    )
     parser.add_argument("--unsampled", action="store_true", help="X-Ray trace header Sampled=0 (default: 1)")
+    parser.add_argument(
+        "--components",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="time the building blocks of the warm path N times each (0: skip; default 1000)",
+    )
     parser.add_argument("--json", type=Path, help="also write every raw figure to this file")
     args = parser.parse_args(argv)
     if sys.version_info[:2] != (3, 13):
         print(f"bench needs Python 3.13 (the Lambda runtime's); this is {platform.python_version()}", file=sys.stderr)
         return 2
-    started = time.monotonic()
-    variants = core_variants() + (candidate_variants() if args.candidates else [])
+    started, load_before = time.monotonic(), f"{os.getloadavg()[0]:.1f}"
+    figures: dict[str, float] = {}
+    variants = core_variants() + (candidate_variants() if args.candidates or args.only else [])
     if args.only:
         wanted = [w.strip() for w in args.only.split(",")]
         variants = [v for v in variants if any(w in v.name for w in wanted)]
@@ -298,6 +352,18 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 m.counts = servers.counts()
                 run_child(m, servers, warm=0, verbose=True, sampled=not args.unsampled, scratch=scratch)
+                if m.variant.name == "this project" and args.components:
+                    print("  this project: building blocks of the warm path", file=sys.stderr)
+                    servers.reset()
+                    figures = run_child(
+                        m,
+                        servers,
+                        warm=0,
+                        verbose=False,
+                        sampled=not args.unsampled,
+                        scratch=scratch,
+                        components=args.components,
+                    )["components"]
             print(f"  cold starts: {args.cold} rounds over {len(results)} variants", file=sys.stderr)
             for _ in range(args.cold):
                 for m in results:  # interleaved, so drifting machine load spreads over every variant
@@ -307,9 +373,21 @@ def main(argv: list[str] | None = None) -> int:
                     )
         finally:
             servers.close()
-    print(render(results, cold=args.cold, warm=args.warm, sampled=not args.unsampled, started=started))
+    print(
+        render(
+            results,
+            cold=args.cold,
+            warm=args.warm,
+            sampled=not args.unsampled,
+            started=started,
+            load_before=load_before,
+        )
+    )
     if line := targets(results):
         print(line)
+    project = next((m for m in results if m.variant.name == "this project"), None)
+    if figures and project is not None:
+        print(render_components(figures, project.warm["warm_p50_us"]))
     if args.json:
         args.json.write_text(
             json.dumps(

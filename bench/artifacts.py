@@ -90,9 +90,25 @@ def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
 _CfnLoader.add_multi_constructor("!", _any_tag)
 
 
+def _template(template: Path) -> dict:
+    return yaml.load(template.read_text(), Loader=_CfnLoader)  # type: ignore[no-any-return]  # noqa: S506 - SafeLoader subclass
+
+
+def function_env_names(template: Path, logical_id: str) -> set[str]:
+    """Environment variable names the template gives a function (Globals included), whatever their values."""
+    document = _template(template)
+    names = set()
+    for scope in (
+        (document.get("Globals") or {}).get("Function") or {},
+        ((document.get("Resources") or {}).get(logical_id) or {}).get("Properties") or {},
+    ):
+        names |= set(((scope.get("Environment") or {}).get("Variables") or {}).keys())
+    return names
+
+
 def build_methods(template: Path) -> dict[str, str]:
     """Logical id -> SAM build method, for every function and layer of the template."""
-    document = yaml.load(template.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    document = _template(template)
     methods = {}
     for logical_id, resource in (document.get("Resources") or {}).items():
         kind = resource.get("Type")
@@ -210,5 +226,11 @@ def apply_patches(source: Path, patches: tuple[Path, ...], scratch: Path) -> Pat
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for patch in patches:
         # Diffs are written against the repository root (a/functions/...): apply them inside the scratch root.
-        _run(["git", "apply", "--unsafe-paths", f"--directory={scratch}", "-p1", str(patch.resolve())], cwd=scratch)
+        apply = ["git", "apply", "--unsafe-paths", f"--directory={scratch}", "-p1"]
+        already = subprocess.run(  # noqa: S603 - git on our own diff
+            [*apply, "--reverse", "--check", str(patch.resolve())], cwd=scratch, capture_output=True, check=False
+        )
+        if already.returncode == 0:
+            continue  # functions/ has this change already: measure it as it is
+        _run([*apply, str(patch.resolve())], cwd=scratch)
     return target

@@ -111,6 +111,97 @@ def _percentile(values, fraction):
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def _p50_excluding_network(function, count):
+    for _ in range(20):  # warm-up: pools connected, caches filled
+        function()
+    samples = []
+    for _ in range(count):
+        network_before = _network_ns
+        before = time.perf_counter_ns()
+        function()
+        samples.append(time.perf_counter_ns() - before - (_network_ns - network_before))
+    return _percentile(samples, 0.5) / 1000
+
+
+def components(count, sampled):
+    """What the building blocks of a warm invocation cost here, excluding the network (libraries only, so the
+    figures stay comparable whatever the project's code becomes). Run in the project's artifact, after its handler
+    was imported and invoked once."""
+    import http.client
+    import ssl
+    from urllib.parse import urlsplit
+
+    import urllib3
+    from aws_lambda_powertools import Logger, Metrics, Tracer
+    from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
+
+    base = os.environ["PADDLE_API_BASE_URL"]
+    path = "/customers/ctm_01gysfvfy7vqhpzkq8rjmrq7an/portal-sessions"
+    body = b'{"subscription_ids":["sub_01h04vsc0qhwtsbsxh3422wjs4"]}'
+    headers = {
+        "Authorization": "Bearer pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_AAA",
+        "Paddle-Version": "1",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": "paddle-portal-bench",
+    }
+    context = ssl.create_default_context()
+    manager = urllib3.PoolManager(ssl_context=context, retries=False)
+    pool = manager.connection_from_url(base)
+    parts = urlsplit(base)
+    connection = http.client.HTTPSConnection(parts.hostname, parts.port, context=context)
+
+    def pool_manager():
+        manager.request("POST", base + path, body=body, headers=headers).data  # noqa: B018 - read the body
+
+    def connection_pool():
+        pool.urlopen("POST", path, body=body, headers=headers, retries=False).data  # noqa: B018
+
+    def bare_http_client():
+        connection.request("POST", path, body=body, headers=headers)
+        connection.getresponse().read()
+
+    logger, tracer, metrics = Logger(service="bench-components"), Tracer(auto_patch=False), Metrics()
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def empty_handler(event, context):
+        metrics.add_metric(name="Calls", unit="Count", value=1)
+        return {}
+
+    @tracer.capture_method(capture_response=False)
+    def traced():
+        return None
+
+    def log_line():
+        logger.info(
+            "Portal session created",
+            customer_id="ctm_01gysfvfy7vqhpzkq8rjmrq7an",
+            subscription_count=1,
+            session_id="cpls_01h4ge9r64c22exjsx0fy8b48b",
+            paddle_request_id="5f3b2a9e",
+            attempts=1,
+            latency_ms=8.2,
+        )
+
+    event = json.loads(open(os.environ["BENCH_EVENT"], "rb").read())  # noqa: SIM115
+    os.environ["_X_AMZN_TRACE_ID"] = _trace_header(99, sampled)
+    return {
+        "urllib3 PoolManager.request, keep-alive TLS POST": _p50_excluding_network(pool_manager, count),
+        "urllib3 HTTPSConnectionPool.urlopen, same request": _p50_excluding_network(connection_pool, count),
+        "http.client, same request (no pool, no retries)": _p50_excluding_network(bare_http_client, count),
+        "Powertools Logger+Tracer+Metrics decorators, empty handler, 1 metric": _p50_excluding_network(
+            lambda: empty_handler({}, LambdaContext("00000000-0000-4000-8000-000000000099")), count
+        ),
+        "Powertools Logger.info, one line with 6 keys": _p50_excluding_network(log_line, count),
+        "Powertools Tracer.capture_method (one X-Ray subsegment)": _p50_excluding_network(traced, count),
+        "Powertools APIGatewayProxyEventV2Model.model_validate(event)": _p50_excluding_network(
+            lambda: APIGatewayProxyEventV2Model.model_validate(event), count
+        ),
+    }
+
+
 def main():
     config = json.loads(sys.argv[1])
     raw_event = open(config["event"], "rb").read()  # noqa: SIM115 - read once, before timing
@@ -156,6 +247,9 @@ def main():
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(config["profile"])
+        if config.get("components"):
+            os.environ["BENCH_EVENT"] = config["event"]
+            result["components"] = components(config["components"], sampled)
         if overheads:
             result.update(
                 warm_count=len(overheads),

@@ -4,7 +4,8 @@
   AWS_ENDPOINT_URL_SECRETS_MANAGER), counting calls.
 - Paddle: `POST /customers/{id}/portal-sessions` over TLS with keep-alive, counting accepted TCP connections.
 - The AWS Parameters and Secrets Lambda Extension: `GET /secretsmanager/get?secretId=` on plain HTTP, with the
-  extension's own cache (TTL), fetching from the Secrets Manager stand-in on a miss.
+  extension's own cache (TTL). A miss makes a real GetSecretValue call to the Secrets Manager stand-in over a new
+  TLS connection, as the extension's first request does, so its latency is part of the function's first call.
 - The X-Ray daemon: a UDP socket that counts and drops segments.
 
 Every server sets TCP_NODELAY on accepted connections (without it small answers stall ~40 ms on loopback) and
@@ -15,6 +16,7 @@ the system's CAs, so loading the bundle costs what it costs on Lambda.
 from __future__ import annotations
 
 import datetime
+import http.client
 import json
 import re
 import socket
@@ -240,7 +242,28 @@ class _ExtensionHandler(_Handler):
 
     ttl_seconds: ClassVar[float] = 300.0
     cache: ClassVar[dict[str, tuple[float, bytes]]] = {}
-    upstream_calls: ClassVar[Counter] = Counter()
+    upstream: ClassVar[tuple[int, ssl.SSLContext] | None] = None  # the Secrets Manager stand-in's port, client TLS
+
+    @classmethod
+    def fetch(cls, secret_id: str) -> bytes:
+        """GetSecretValue over a new TLS connection (the client context is built once, like a native binary's)."""
+        assert cls.upstream is not None  # noqa: S101 - set by Servers before any request
+        port, context = cls.upstream
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=5)
+        try:
+            connection.request(
+                "POST",
+                "/",
+                body=json.dumps({"SecretId": secret_id}),
+                headers={
+                    "X-Amz-Target": "secretsmanager.GetSecretValue",
+                    "Content-Type": "application/x-amz-json-1.1",
+                },
+            )
+            response = connection.getresponse()
+            return response.read()
+        finally:
+            connection.close()
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -254,9 +277,7 @@ class _ExtensionHandler(_Handler):
             return
         hit = self.cache.get(secret_id)
         if hit is None or time.monotonic() - hit[0] > self.ttl_seconds:
-            # A miss costs the extension one Secrets Manager call; counted as one.
-            self.upstream_calls.add()
-            hit = self.cache[secret_id] = (time.monotonic(), secret_value_response())
+            hit = self.cache[secret_id] = (time.monotonic(), self.fetch(secret_id))  # counted by Secrets Manager
         self._send(200, hit[1], "application/json")
 
 
@@ -295,6 +316,8 @@ class Servers:
         self.secrets_manager = _Server(_SecretsManagerHandler, tls)
         self.paddle = _Server(_PaddleHandler, tls)
         self.extension = _Server(_ExtensionHandler, None)
+        client = ssl.create_default_context(cafile=str(self.ca_bundle))
+        _ExtensionHandler.upstream = (self.secrets_manager.server_address[1], client)
         self.xray = UdpSink()
         self._servers = (self.secrets_manager, self.paddle, self.extension)
         for server in self._servers:
@@ -306,12 +329,11 @@ class Servers:
             server.connections.take()
             server.requests.take()
         _ExtensionHandler.cache.clear()
-        _ExtensionHandler.upstream_calls.take()
         self.xray.packets.take()
 
     def counts(self) -> dict[str, int]:
         return {
-            "secrets_manager_calls": self.secrets_manager.requests.take() + _ExtensionHandler.upstream_calls.take(),
+            "secrets_manager_calls": self.secrets_manager.requests.take(),
             "paddle_connections": self.paddle.connections.take(),
             "paddle_requests": self.paddle.requests.take(),
             "extension_requests": self.extension.requests.take(),

@@ -40,4 +40,19 @@ CANDIDATES: list[Candidate] = [
     Candidate("c2 + runtime's botocore", FUNCTION_DEFAULT, LAYER),
     Candidate("c3 + function compiled", FUNCTION_COMPILED, LAYER),
     Candidate("c3u unchecked-hash layer", FUNCTION_COMPILED, LAYER_UNCHECKED),
+    Candidate("c4 + Tracer patches botocore lazily", FUNCTION_COMPILED, LAYER, _patches("c4-tracer-lazy-botocore")),
+    Candidate(
+        "c5 + secret via the extension",
+        FUNCTION_COMPILED,
+        LAYER,
+        _patches("c4-tracer-lazy-botocore", "c5-secrets-extension"),
+        EXTENSION_ENV,
+    ),
+    Candidate(
+        "c6 + links checked in one pass",
+        FUNCTION_COMPILED,
+        LAYER,
+        _patches("c4-tracer-lazy-botocore", "c5-secrets-extension", "c6-links-fast-check"),
+        EXTENSION_ENV,
+    ),
 ]
