@@ -34,6 +34,7 @@ class _Urls(_Lenient):
 
 class _SessionData(_Lenient):
     id: str
+    customer_id: str | None = None
     urls: _Urls
 
 
@@ -71,7 +72,10 @@ class PortalSession:
         data: dict[str, Any],
         request_id: str | None,
         allowed_hosts: tuple[str, ...],
+        customer_id: str | None = None,
     ) -> PortalSession:
+        """Check Paddle's answer; `customer_id`, when given, is the customer we asked for: a session Paddle says
+        is someone else's is never handed on (`data.customer_id` is optional in Paddle's schema)."""
         try:
             parsed = _SessionData.model_validate(data)
         except ValidationError:
@@ -79,6 +83,8 @@ class PortalSession:
                 "Paddle's answer lacks the portal session fields.",
                 request_id=request_id,
             ) from None
+        if customer_id is not None and parsed.customer_id is not None and parsed.customer_id != customer_id:
+            raise UpstreamError("Paddle answered with a session for another customer.", request_id=request_id)
         links = [parsed.urls.general.overview]
         for sub in parsed.urls.subscriptions:
             links += [sub.cancel_subscription, sub.update_subscription_payment_method]

@@ -80,7 +80,7 @@ def create_portal_session(
             paddle_request_id=getattr(exc, "request_id", None),
         )
         raise error from None
-    session = PortalSession.from_paddle(result.data, result.request_id, allowed_hosts)
+    session = PortalSession.from_paddle(result.data, result.request_id, allowed_hosts, customer_id)
     record_session_created(result.latency_ms)
     logger.info(
         "Portal session created",
