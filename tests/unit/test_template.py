@@ -7,6 +7,8 @@ deploying or transforming it; `sam validate --lint` (make validate) checks the r
 from __future__ import annotations
 
 import importlib
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+from paddle_portal.http_events import ROUTES, Auth
 from paddle_portal.settings import ENV_NAMES
+from paddle_portal.signed_links import MIN_KEY_CHARS, SigningKeys
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -32,8 +36,19 @@ CONTRACT_ENV_VARS = (
     "POWERTOOLS_LOG_LEVEL",
 )
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
-IAM_ROUTES = {("POST", "/customers/{customer_id}/portal-sessions"), ("GET", "/customers/{customer_id}/portal")}
+IAM_ROUTES = {
+    ("POST", "/customers/{customer_id}/portal-sessions"),
+    ("GET", "/customers/{customer_id}/portal"),
+    ("POST", "/customers/{customer_id}/portal-links"),
+}
 JWT_ROUTES = {("POST", "/portal-sessions"), ("GET", "/portal")}
+# The one route without gateway authorization: the signed link in its query is the credential (signed_links.verify).
+LINK_ROUTE = ("GET", "/links/portal")
+# Each secret the function reads: (environment variable, the stack's own secret, its condition, the ARN parameter).
+SECRETS = {
+    "PADDLE_API_KEY_SECRET_ID": ("PaddleApiKeySecret", "CreateSecret", "PaddleApiKeySecretArn"),
+    "PORTAL_LINK_SIGNING_SECRET_ID": ("PortalLinkSigningSecret", "CreateSigningSecret", "PortalLinkSigningSecretArn"),
+}
 
 
 class CloudFormationLoader(yaml.SafeLoader):
@@ -160,13 +175,44 @@ def test_powertools_identity_matches_the_metrics_alarm(env: dict[str, Any], temp
     assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
 
 
-def test_secret_id_points_at_the_one_secret(env: dict[str, Any], template: dict[str, Any]) -> None:
-    (secret_name,) = resources_of_type(template, "AWS::SecretsManager::Secret")
-    assert env["PADDLE_API_KEY_SECRET_ID"] == {
-        "Fn::If": ["CreateSecret", {"Ref": secret_name}, {"Ref": "PaddleApiKeySecretArn"}]
+def test_each_secret_id_points_at_its_own_secret(env: dict[str, Any], template: dict[str, Any]) -> None:
+    assert set(resources_of_type(template, "AWS::SecretsManager::Secret")) == {name for name, _, _ in SECRETS.values()}
+    for variable, (secret_name, condition, parameter) in SECRETS.items():
+        # Either the secret this stack creates, or the existing one whose ARN was given: never both, never another.
+        assert env[variable] == {"Fn::If": [condition, {"Ref": secret_name}, {"Ref": parameter}]}, variable
+        assert template["Resources"][secret_name]["Condition"] == condition
+        assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": parameter}, ""]}
+
+
+def test_signing_secret_is_generated_in_the_shape_the_function_reads(template: dict[str, Any]) -> None:
+    generate = template["Resources"]["PortalLinkSigningSecret"]["Properties"]["GenerateSecretString"]
+    # What CloudFormation makes of it: the template object plus one random string under GenerateStringKey, drawn
+    # from letters and digits (ExcludePunctuation; spaces are excluded by default).
+    assert generate["ExcludePunctuation"] is True
+    assert generate.get("IncludeSpace", False) is False
+    assert generate["PasswordLength"] >= MIN_KEY_CHARS
+    generated = {**json.loads(generate["SecretStringTemplate"]), generate["GenerateStringKey"]: "a1B2" * 16}
+
+    keys = SigningKeys.parse(json.dumps(generated))
+
+    assert keys.active == generate["GenerateStringKey"]
+    assert set(keys.keys) == {keys.active}
+
+
+def test_link_base_url_parameter_is_https_and_optional(template: dict[str, Any], env: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["PortalLinkBaseUrl"]
+    assert parameter["Default"] == ""
+    assert re.fullmatch(parameter["AllowedPattern"], "https://billing.example.com/v1")
+    assert not re.fullmatch(parameter["AllowedPattern"], "http://billing.example.com")
+    assert env["PORTAL_LINK_BASE_URL"] == {
+        "Fn::If": ["HasLinkBaseUrl", {"Ref": "PortalLinkBaseUrl"}, {"Ref": "AWS::NoValue"}]
     }
-    assert template["Resources"][secret_name]["Condition"] == "CreateSecret"
-    assert template["Conditions"]["CreateSecret"] == {"Fn::Equals": [{"Ref": "PaddleApiKeySecretArn"}, ""]}
+
+
+def test_outputs_name_both_secrets(template: dict[str, Any], env: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["SecretArn"]["Value"] == env["PADDLE_API_KEY_SECRET_ID"]
+    assert outputs["LinkSigningSecretArn"]["Value"] == env["PORTAL_LINK_SIGNING_SECRET_ID"]
 
 
 def test_api_key_is_never_in_an_environment_variable(env: dict[str, Any]) -> None:
@@ -198,10 +244,13 @@ def test_secret_read_is_least_privilege(
         for _, statement in statements
         if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
     ]
-    assert len(secret_statements) == 1
-    (secret_statement,) = secret_statements
-    assert as_list(secret_statement["Action"]) == ["secretsmanager:GetSecretValue"]
-    assert secret_statement["Resource"] == env["PADDLE_API_KEY_SECRET_ID"]
+    # One statement per secret, each GetSecretValue only, on exactly that secret: the two the function reads.
+    assert len(secret_statements) == len(SECRETS)
+    for statement in secret_statements:
+        assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"], statement
+        assert not isinstance(statement["Resource"], list), "one secret per statement"
+    resources = [statement["Resource"] for statement in secret_statements]
+    assert sorted(map(repr, resources)) == sorted(repr(env[variable]) for variable in SECRETS)
 
 
 def test_kms_decrypt_only_when_a_key_is_given(
@@ -220,18 +269,34 @@ def test_kms_decrypt_only_when_a_key_is_given(
     assert statement["Resource"] == {"Ref": "SecretKmsKeyArn"}
 
 
-def test_iam_routes_are_function_events_with_aws_iam(function: dict[str, Any], template: dict[str, Any]) -> None:
+def test_event_routes_use_aws_iam_except_the_signed_link_route(
+    function: dict[str, Any], template: dict[str, Any]
+) -> None:
     (api_name,) = resources_of_type(template, "AWS::Serverless::HttpApi")
-    routes = set()
+    api = template["Resources"][api_name]["Properties"]
+    iam_routes, open_routes = set(), set()
     for event in function["Events"].values():
         props = event["Properties"]
         assert event["Type"] == "HttpApi"
         assert props["ApiId"] == {"Ref": api_name}
-        # No event route without IAM: nothing on this API is anonymous.
-        assert props["Auth"]["Authorizer"] == "AWS_IAM", props
-        routes.add((props["Method"].upper(), props["Path"]))
-    assert routes == IAM_ROUTES
-    assert template["Resources"][api_name]["Properties"]["Auth"]["EnableIamAuthorizer"] is True
+        route = (props["Method"].upper(), props["Path"])
+        if "Auth" in props:
+            assert props["Auth"] == {"Authorizer": "AWS_IAM"}, props
+            iam_routes.add(route)
+        else:
+            open_routes.add(route)
+    assert iam_routes == IAM_ROUTES
+    # Anonymous on purpose, and the only such route: the function verifies the link before anything else.
+    assert open_routes == {LINK_ROUTE}
+    # No default authorizer that would silently apply to (or be expected on) the open route.
+    assert "DefaultAuthorizer" not in api["Auth"]
+    assert api["Auth"]["EnableIamAuthorizer"] is True
+
+
+def test_the_open_route_is_the_functions_only_unauthenticated_route() -> None:
+    open_in_function = {(route.method, route.template) for route in ROUTES if route.auth is Auth.LINK}
+    assert open_in_function == {LINK_ROUTE}
+    assert {(route.method, route.template) for route in ROUTES if route.auth is Auth.IAM} == IAM_ROUTES
 
 
 def test_jwt_routes_exist_only_with_an_issuer(template: dict[str, Any], function_name: str) -> None:
