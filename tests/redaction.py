@@ -34,6 +34,8 @@ FORBIDDEN: dict[str, re.Pattern[str]] = {
     "a Paddle API key": re.compile("|".join(re.escape(key) for key in FAKE_API_KEYS) + r"|pdl_(?:live|sdbx)_apikey_"),
     "a portal token": re.compile(re.escape(PORTAL_TOKEN) + r"|pga_"),
     "a portal URL": re.compile(r"customer-portal\.paddle\.com/cpl_"),
+    # A signed portal link (this project's own bearer link, valid for up to 30 days): its signature parameter.
+    "a signed portal link": re.compile(r"[?&]sig=[A-Za-z0-9_-]{43}"),
 }
 
 MARKER = "allow_secrets_in_output"

@@ -26,6 +26,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
+from tests.security.cases import SIGNING_SECRET, SIGNING_SECRET_ID
 from tests.support import API_KEY, PORTAL_TOKEN, SECRET_ID, LambdaContext
 
 TRACE_HEADER = "Root=1-66fd2200-665178314c674e7049414d45;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -70,6 +71,7 @@ def _prepare_environment(extra: dict[str, str]) -> None:
         POWERTOOLS_SERVICE_NAME="paddle-portal",
         POWERTOOLS_METRICS_NAMESPACE="PaddlePortal",
         PADDLE_API_KEY_SECRET_ID=SECRET_ID,
+        PORTAL_LINK_SIGNING_SECRET_ID=SIGNING_SECRET_ID,
     )
     os.environ.update(extra)
 
@@ -127,7 +129,9 @@ def main(plan_path: str, result_path: str) -> None:
     with mock_aws():
         import boto3
 
-        boto3.client("secretsmanager").create_secret(Name=SECRET_ID, SecretString=json.dumps({"api_key": API_KEY}))
+        secrets = boto3.client("secretsmanager")
+        secrets.create_secret(Name=SECRET_ID, SecretString=json.dumps({"api_key": API_KEY}))
+        secrets.create_secret(Name=SIGNING_SECRET_ID, SecretString=SIGNING_SECRET)
 
         from aws_xray_sdk.core import xray_recorder
 

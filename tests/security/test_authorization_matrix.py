@@ -12,7 +12,7 @@ import copy
 import json
 from base64 import b64encode
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -23,6 +23,7 @@ from tests.security.cases import (
     CLAIM,
     FORMATS,
     REST_COGNITO_CLAIMS,
+    ROUTE_AUTH,
     ROUTES,
     claims_with,
     customers_called,
@@ -43,6 +44,8 @@ IDENTITIES: dict[str, tuple[str, dict[str, Any] | None]] = {
     "jwt_malformed_claim": ("jwt", claims_with("cus_123")),
     "lambda_authorizer_context": ("lambda_authorizer", None),
 }
+# Keyed by how the route authenticates (tests/security/cases.py ROUTE_AUTH); the signed-link route is in
+# test_signed_link_security.py.
 EXPECTED: dict[tuple[str, str], tuple[int, str] | str] = {
     ("iam", "no_identity"): (401, "authentication_missing"),
     ("iam", "iam"): "allowed",
@@ -91,11 +94,19 @@ def test_route_by_caller_by_identity(
     # When the function handles it
     response = invoke(event)
 
-    # Then it answers as the table says, and calls Paddle (for the caller's customer) only when allowed
-    expected = EXPECTED[(route.split("_")[0], identity)]
-    if expected == "allowed":
+    # Then it answers as the table says, and calls Paddle (for the caller's customer) only when allowed.
+    # The signed-link route ignores the caller's identity: the link (for CUSTOMER_ID) is the credential.
+    auth = ROUTE_AUTH[route]
+    expected = "allowed" if auth == "link" else EXPECTED[(auth, identity)]
+    if expected == "allowed" and route == "link_mint":
+        assert response["statusCode"] == 201, response["body"]
+        url = body_of(response)["data"]["url"]
+        assert dict(parse_qsl(urlsplit(url).query))["c"] == CUSTOMER_ID
+        assert paddle_any.requests == []  # minting a link calls nobody but Secrets Manager (signing keys)
+        assert aws.api_key_reads == 0
+    elif expected == "allowed":
         assert_allowed(response, success_status(fmt, route), CUSTOMER_ID, paddle_any)
-        assert aws.get_secret_value == 1
+        assert aws.api_key_reads == 1
     else:
         status, code = expected
         assert_refused(response, status, code, paddle_any, aws)

@@ -22,7 +22,15 @@ from pytest_httpserver import HTTPServer
 
 from tests.conftest import load_event
 from tests.redaction import find_leaks, mask
-from tests.security.cases import SESSION_PATH, claims_with, respond_as_paddle, route_event, set_identity
+from tests.security.cases import (
+    SESSION_PATH,
+    claims_with,
+    respond_as_paddle,
+    route_event,
+    set_identity,
+    signed_query,
+    with_query,
+)
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID, paddle_error, portal_session
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,6 +152,9 @@ INVOCATIONS: dict[str, dict[str, Any]] = {
     "iam_get_redirect_302": {"event": load_event("http_api/get_portal_iam.json")},
     "rest_cognito_200": {"event": load_event("rest_api/get_portal_cognito.json")},
     "direct_success": {"event": DIRECT},
+    "link_mint_201": {"event": set_identity(route_event("http_api", "link_mint"), "iam")},
+    "link_follow_302": {"event": route_event("function_url", "link_follow")},
+    "link_forged_403": {"event": with_query(route_event("http_api", "link_follow"), signed_query(expires_in=-60))},
     "missing_claim_403": {"event": load_event("http_api/get_portal_jwt_missing_claim.json")},
     "paddle_404": {"event": _for_customer(load_event("http_api/post_portal_sessions_iam.json"), NOT_FOUND_CUSTOMER)},
     "direct_paddle_404": {"event": _for_customer(DIRECT, NOT_FOUND_CUSTOMER)},
@@ -158,6 +169,9 @@ EXPECTED_ANSWERS = {
     "iam_get_redirect_302": 302,
     "rest_cognito_200": 200,
     "direct_success": "returned",
+    "link_mint_201": 201,
+    "link_follow_302": 302,
+    "link_forged_403": 403,
     "missing_claim_403": 403,
     "paddle_404": 404,
     "direct_paddle_404": "CustomerNotFoundError",
