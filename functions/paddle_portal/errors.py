@@ -46,6 +46,8 @@ class PortalError(Exception):
         text = f"{self.code}: {self.detail}"
         if self.errors:
             text += " (" + "; ".join(f"{e.field}: {e.message}" for e in self.errors) + ")"
+        if self.retry_after is not None:
+            text += f" [retry_after {self.retry_after}s]"
         if self.request_id:
             text += f" [request_id {self.request_id}]"
         return text
