@@ -61,7 +61,7 @@ def _prepare_environment(extra: dict[str, str]) -> None:
     os.environ.update(
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # pragma: allowlist secret - moto's conventional fake
         AWS_SESSION_TOKEN="testing",
         AWS_EC2_METADATA_DISABLED="true",
         AWS_LAMBDA_FUNCTION_NAME="paddle-portal",

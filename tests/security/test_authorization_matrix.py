@@ -419,7 +419,8 @@ def test_rest_identity_without_a_principal_is_no_identity(
 ) -> None:
     event = set_identity(route_event("rest_api", "iam_post"), "iam")
     event["requestContext"]["identity"].update(fields)
-    event["requestContext"]["identity"]["apiKey"] = "FAKEapikeyFAKEapikeyFAKE"  # an API key is not an identity
+    # An API Gateway API key identifies a usage plan, not a caller
+    event["requestContext"]["identity"]["apiKey"] = "FAKE-usage-plan-key"  # pragma: allowlist secret
 
     response = invoke(event)
 
@@ -483,10 +484,20 @@ def test_iam_path_customer_must_be_a_plain_ctm_id(
 
 # --- Function URL and REST without auth, whatever the client sends. ---
 
+
+def unsigned_jwt(claims: dict[str, Any]) -> str:
+    """A JWT with `alg: none` and no signature: what a forger would send in a header the function never reads."""
+
+    def part(document: dict[str, Any]) -> str:
+        return b64encode(json.dumps(document).encode()).decode().rstrip("=").replace("+", "-").replace("/", "_")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}."
+
+
 SPOOFED_HEADERS = {
-    "authorization": "Bearer eyJhbGciOiJub25lIn0.eyJjdXN0b206cGFkZGxlX2N1c3RvbWVyX2lkIjoiY3RtX0ZBS0UifQ.",
+    "authorization": "Bearer " + unsigned_jwt({CLAIM: OTHER_CUSTOMER_ID, "note": "FAKE unsigned token"}),
     "x-amzn-oidc-identity": "someone",
-    "x-amzn-oidc-data": "eyJhbGciOiJub25lIn0.e30.",
+    "x-amzn-oidc-data": unsigned_jwt({"sub": "FAKE"}),
     "x-forwarded-user": "arn:aws:sts::123456789012:assumed-role/billing-backend-role/billing-backend",
     "x-amz-security-token": "FAKEFAKEFAKE",
 }

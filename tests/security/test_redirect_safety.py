@@ -43,7 +43,7 @@ REFUSED = {
     "userinfo-host": "https://customer-portal.paddle.com@evil.test/cpl_x",
     "userinfo-with-port": "https://customer-portal.paddle.com:443@evil.test/cpl_x",
     "user-on-allowed-host": "https://user@customer-portal.paddle.com/cpl_x",
-    "credentials-on-allowed-host": "https://user:pass@customer-portal.paddle.com/cpl_x",
+    "credentials-on-allowed-host": "https://user:pass@customer-portal.paddle.com/cpl_x",  # pragma: allowlist secret
     "port-8443": "https://customer-portal.paddle.com:8443/cpl_x",
     "port-443": "https://customer-portal.paddle.com:443/cpl_x",
     "empty-port": "https://customer-portal.paddle.com:/cpl_x",
