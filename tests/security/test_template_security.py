@@ -148,7 +148,7 @@ WILDCARD_ARNS = {
     ],
 }
 GOOD_ARNS = {
-    "secretsmanager": "arn:aws:secretsmanager:us-east-1:123456789012:secret:paddle-portal/api-key-AbCdEf",
+    "secretsmanager": "arn:aws:secretsmanager:us-east-1:123456789012:secret:paddle-AbCdEf",  # pragma: allowlist secret
     "kms": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 }
 
