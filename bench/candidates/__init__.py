@@ -1,7 +1,11 @@
 """Candidate changes, each measured on a scratch copy of functions/ (see bench/README.md).
 
 Each row adds one change to the row before it, so the table shows what each step buys. The diffs are written
-against the repository root (a/functions/...) and can be applied with `git apply bench/candidates/<name>.diff`.
+against the repository root (a/functions/...) and apply in order with `git apply bench/candidates/<name>.diff`.
+
+What goes with them outside functions/ (not used by the bench itself): functions.Makefile (-> functions/Makefile),
+template-layer-metadata.diff + test-template-layer.diff, template-function-metadata.diff,
+template-secrets-extension.diff + test_secrets_extension.py (-> tests/unit/).
 """
 
 from __future__ import annotations
