@@ -5,7 +5,6 @@ Thin on purpose: classify the event, parse it, authorize, call the service, shap
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -34,7 +33,7 @@ from paddle_portal.responses import error_page, error_response, json_response, r
 from paddle_portal.secrets import ApiKeySource, PowertoolsSecretReader
 from paddle_portal.service import create_portal_session
 from paddle_portal.settings import Settings, get_settings
-from paddle_portal.signed_links import LinkClaims, SigningKeySource, link_url, verify
+from paddle_portal.signed_links import SigningKeySource, claims_for, link_url, verify
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +78,7 @@ def _signed_link(base_url: str | None, customer_id: str, spec: MintLinkBody, req
     base_url = found.settings.link_base_url or base_url
     if not base_url:
         raise ConfigurationError("Signed portal links need PORTAL_LINK_BASE_URL (no public URL in this event)")
-    claims = LinkClaims(customer_id, spec.action, spec.subscription_id, int(time.time()) + spec.expires_in)
+    claims = claims_for(customer_id, spec.action, spec.subscription_id, spec.expires_in)
     url = link_url(base_url, claims, found.signing_keys.get())
     logger.info("Signed portal link minted", customer_id=customer_id, action=spec.action, expires_at=claims.expires_at)
     expires_at = datetime.fromtimestamp(claims.expires_at, UTC).isoformat().replace("+00:00", "Z")
@@ -138,7 +137,9 @@ def _handle_direct(event: object, context: LambdaContext) -> dict[str, Any]:
             mint = validate(DirectMintLink, event)
             _set_correlation_id(mint.correlation_id)
             require_subscription_for(mint.action, mint.subscription_id)
-            return _signed_link(None, mint.customer_id, mint, mint.correlation_id)
+            # meta.request_id is what the logs correlate on: the caller's correlation id, else the invocation's id.
+            request_id = mint.correlation_id or getattr(context, "aws_request_id", None)
+            return _signed_link(None, mint.customer_id, mint, request_id)
         payload = validate(DirectInvocation, event)
         _set_correlation_id(payload.correlation_id)
         ask = SessionAsk(payload.customer_id, tuple(payload.subscription_ids))

@@ -78,4 +78,6 @@ def error_page(error: PortalError, request_id: str | None) -> dict[str, Any]:
         "Referrer-Policy": "no-referrer",
         **_COMMON_HEADERS,
     }
+    if error.retry_after is not None:  # a browser gets the same hint as an API client (429 after Paddle's limit)
+        headers["Retry-After"] = str(error.retry_after)
     return {"statusCode": error.status, "headers": headers, "body": page, "isBase64Encoded": False}

@@ -22,6 +22,9 @@ _HOST_NAME = re.compile(
     r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
 )
 
+# The only hosts a plain-http PORTAL_LINK_BASE_URL may name: the local server (`make run`) on this machine.
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 # Environment variable name for each field: error messages name the variable, not the attribute.
 ENV_NAMES = {
     "secret_id": "PADDLE_API_KEY_SECRET_ID",
@@ -56,8 +59,20 @@ class Settings(BaseModel):
     def _https_base(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or not value.isprintable():
+        parts = urlsplit(value)  # its own ValueError (a malformed IPv6 host or port) is reported the same way
+        _ = parts.port
+        # http only for this machine (the local server of `make run`); anywhere else a link must not travel in clear.
+        scheme_ok = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS)
+        if (
+            not scheme_ok
+            or not parts.hostname
+            or parts.username is not None
+            or parts.password is not None
+            or parts.query
+            or parts.fragment
+            or not value.isprintable()
+            or any(c.isspace() for c in value)
+        ):
             raise ValueError("must be the API's https URL, such as https://billing.example.com or its ApiUrl output")
         return value.rstrip("/")
 

@@ -44,7 +44,7 @@ _PATTERNS = {
     "sig": re.compile(r"^[A-Za-z0-9_-]{43}$"),  # 32 bytes, base64url without padding
 }
 _KEY_ID = _PATTERNS["k"]
-_KEY_TEXT = re.compile(r"^[A-Za-z0-9_-]{%d,512}$" % MIN_KEY_CHARS)
+_KEY_TEXT = re.compile(rf"^[A-Za-z0-9_-]{{{MIN_KEY_CHARS},512}}$")
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,20 @@ def sign(claims: LinkClaims, keys: SigningKeys) -> str:
     )
 
 
-def verify(query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], float] = time.time) -> LinkClaims:
+def now() -> float:
+    """The clock links are minted and checked against (looked up per call, so a test can set it for both)."""
+    return time.time()
+
+
+def claims_for(customer_id: str, action: Action, subscription_id: str | None, lifetime_seconds: int) -> LinkClaims:
+    """What a link minted now for `lifetime_seconds` will say."""
+    return LinkClaims(customer_id, action, subscription_id, int(now()) + lifetime_seconds)
+
+
+def verify(query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], float] | None = None) -> LinkClaims:
     """The claims of a genuine, unexpired link. Anything else raises `LinkInvalidError` (one answer for every
-    failure, so a prober learns nothing about which part was wrong)."""
+    failure, so a prober learns nothing about which part was wrong). An expired link says so (`link_expired`), but
+    only once its signature proved genuine."""
     fields: dict[str, str] = {}
     for name, value in query:
         if name not in _FIELDS or name in fields or not _PATTERNS[name].fullmatch(value):
@@ -140,9 +151,10 @@ def verify(query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], 
     claims = LinkClaims(fields["c"], fields["a"], fields["s"] or None, int(fields["e"]))  # type: ignore[arg-type]
     if not hmac.compare_digest(_signature(key, claims, fields["k"]), fields["sig"]):
         raise LinkInvalidError("This link is not valid.")
-    if claims.expires_at <= clock() - CLOCK_SKEW_SECONDS:
+    current = (clock or now)()  # read once: both checks judge the same instant
+    if claims.expires_at <= current - CLOCK_SKEW_SECONDS:
         raise LinkInvalidError("This link has expired.", code="link_expired")
-    if claims.expires_at > clock() + MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
+    if claims.expires_at > current + MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
         raise LinkInvalidError("This link is not valid.")
     return claims
 

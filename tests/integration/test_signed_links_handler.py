@@ -1,0 +1,876 @@
+"""Signed portal links over the real handler: mint (IAM route, direct invocation), follow (the anonymous route).
+
+Minting answers `{"data": {"url", "expires_at"}, "meta": {"request_id"}}` and never calls Paddle. Following a genuine,
+unexpired link answers exactly like the IAM redirect route (a fresh Paddle session, 302 to the link it names, or
+200 JSON on request). Every other link is refused with 403 (`invalid_link`, or `link_expired` for a genuine link past
+its expiry) before Paddle is called and before the Paddle API key is even read.
+
+Secrets Manager is moto (the `aws` fixture counts GetSecretValue calls), Paddle a real HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+import pytest
+
+from paddle_portal import signed_links
+from paddle_portal.errors import ConfigurationError, InvalidRequestError
+from paddle_portal.signed_links import CLOCK_SKEW_SECONDS, MAX_LIFETIME_SECONDS
+from tests.conftest import load_event
+from tests.integration.builders import claims, function_url, rest_api
+from tests.integration.checks import assert_error, assert_no_secrets, assert_redirect, body_of
+from tests.integration.conftest import CapturedLogs
+from tests.support import (
+    API_KEY,
+    CUSTOMER_ID,
+    OTHER_CUSTOMER_ID,
+    OTHER_SUBSCRIPTION_ID,
+    PORTAL_TOKEN,
+    SUBSCRIPTION_ID,
+    LambdaContext,
+    PaddleStub,
+    SecretsManagerCalls,
+    paddle_error,
+)
+
+LINK_SECRET_ID = "paddle-portal/link-signing-keys"
+# Obviously fake keys in the shape the template generates (letters and digits, at least 43 characters).
+KEY_1 = "FAKE0link0signing0key0one0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+KEY_2 = "FAKE0link0signing0key0two0bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+GATEWAY = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+FUNCTION_URL = "https://q7xk3m2vb5n4t6y8w9z2c4r6p8s1d3f5.lambda-url.us-east-1.on.aws"
+BASE_URL = "https://billing.example.com/portal-api"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+MINT_PATH = f"/customers/{CUSTOMER_ID}/portal-links"
+DEEP_LINK = {"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID}
+T0 = 1_800_000_000  # a fixed "now" where the clock is set
+DAY = 24 * 3600
+
+
+class LinkKeys:
+    """The link signing secret in moto, and what rotating it does."""
+
+    def __init__(self, aws: SecretsManagerCalls) -> None:
+        self.aws = aws
+
+    def put(self, value: Any) -> None:
+        self.aws.client.put_secret_value(
+            SecretId=LINK_SECRET_ID, SecretString=value if isinstance(value, str) else json.dumps(value)
+        )
+
+
+@pytest.fixture
+def link_keys(aws: SecretsManagerCalls, monkeypatch: pytest.MonkeyPatch) -> LinkKeys:
+    """The signing secret holds k1 (active); the function is pointed at it. Secrets Manager calls counted from 0."""
+    aws.client.create_secret(Name=LINK_SECRET_ID, SecretString=json.dumps({"active": "k1", "k1": KEY_1}))
+    aws.reset()
+    monkeypatch.setenv("PORTAL_LINK_SIGNING_SECRET_ID", LINK_SECRET_ID)
+    return LinkKeys(aws)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Set the clock links are minted and checked against (both sides: `signed_links.now`)."""
+
+    def set_to(at: float) -> None:
+        monkeypatch.setattr(signed_links, "now", lambda: at)
+
+    set_to(T0)
+    return set_to
+
+
+# --- events, from the repository's own files
+
+
+def mint_event(body: Any = DEEP_LINK, **context: Any) -> dict[str, Any]:
+    """`events/http_api/post_portal_links_iam.json` with another body (None: no body) and requestContext changes."""
+    event = copy.deepcopy(load_event("http_api/post_portal_links_iam.json"))
+    if body is None:
+        del event["body"]
+        event["headers"].pop("content-length")
+    else:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+        event["headers"]["content-length"] = str(len(event["body"].encode()))
+    event["requestContext"].update(context)
+    return event
+
+
+def follow_event(query: str, accept: str = BROWSER) -> dict[str, Any]:
+    """`events/http_api/get_links_portal.json` (no authorizer) for the link with this query."""
+    event = copy.deepcopy(load_event("http_api/get_links_portal.json"))
+    event["rawQueryString"] = query
+    event["queryStringParameters"] = dict(parse_qsl(query, keep_blank_values=True)) or None
+    event["headers"]["accept"] = accept
+    return event
+
+
+def rest_follow_event(query: str, accept: str = BROWSER) -> dict[str, Any]:
+    """REST API v1 (stage prod, no authorizer) following the link: the query arrives decoded, per parameter."""
+    event = rest_api("GET", "/links/portal", auth=None, accept=accept)
+    event["resource"] = event["requestContext"]["resourcePath"] = "/links/portal"
+    event["pathParameters"] = None
+    multi: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        multi.setdefault(name, []).append(value)
+    event["multiValueQueryStringParameters"] = multi or None
+    event["queryStringParameters"] = {name: values[-1] for name, values in multi.items()} or None
+    return event
+
+
+def query_of(url: str) -> str:
+    return urlsplit(url).query
+
+
+def minted(response: dict[str, Any], status: int = 201) -> dict[str, Any]:
+    """The minted link of an HTTP answer, checked for the envelope; returns `data`."""
+    assert response["statusCode"] == status, response["body"]
+    assert response["headers"]["Content-Type"] == "application/json"
+    assert response["headers"]["Cache-Control"] == "no-store"
+    body = body_of(response)
+    assert set(body) == {"data", "meta"}
+    assert set(body["data"]) == {"url", "expires_at"}
+    return dict(body["data"])
+
+
+def fields(url: str) -> dict[str, str]:
+    pairs = parse_qsl(query_of(url), keep_blank_values=True)
+    assert [name for name, _ in pairs] == ["v", "c", "a", "s", "e", "k", "sig"]
+    return dict(pairs)
+
+
+def iso(unix: int) -> str:
+    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mint(invoke: Any, body: Any = DEEP_LINK) -> str:
+    """A fresh link minted over the IAM route (HTTP API)."""
+    return str(minted(invoke(mint_event(body)))["url"])
+
+
+def link_of(sent: dict[str, Any], action: str, subscription_id: str | None) -> str:
+    urls = sent["data"]["urls"]
+    if action == "overview":
+        return str(urls["general"]["overview"])
+    [sub] = [sub for sub in urls["subscriptions"] if sub["id"] == subscription_id]
+    return str(sub[action])
+
+
+def refused(response: dict[str, Any], code: str) -> dict[str, Any]:
+    """A link refusal as an API client sees it (JSON envelope)."""
+    return assert_error(response, 403, code, fields=False)
+
+
+def refused_page(response: dict[str, Any], status: int = 403) -> str:
+    """A refusal as a browser sees it: a small HTML page, no scripts, nothing to load, nothing cached."""
+    assert response["statusCode"] == status, response["body"]
+    headers = response["headers"]
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "Location" not in headers
+    page = str(response["body"])
+    assert page.startswith("<!doctype html>")
+    assert "<script" not in page.lower()
+    assert "href=" not in page.lower()
+    assert_no_secrets(page)
+    return page
+
+
+# --- minting
+
+
+def test_mint_over_http_api_derives_the_url_from_the_domain_name(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls, clock: Any
+) -> None:
+    # Given an IAM caller on the execute-api domain and no PORTAL_LINK_BASE_URL
+    event = mint_event()
+
+    # When it mints a link for a subscription's cancel page, with the default lifetime
+    data = minted(invoke(event))
+
+    # Then the link points at this API's own follow route and says what it opens, until when
+    assert data["url"].startswith(f"{GATEWAY}/links/portal?v=1&")
+    assert fields(data["url"]) | {"sig": "-"} == {
+        "v": "1",
+        "c": CUSTOMER_ID,
+        "a": "cancel_subscription",
+        "s": SUBSCRIPTION_ID,
+        "e": str(T0 + DAY),
+        "k": "k1",
+        "sig": "-",
+    }
+    assert data["expires_at"] == iso(T0 + DAY)
+    assert body_of(invoke(event))["meta"] == {"request_id": event["requestContext"]["requestId"]}
+    # And only the signing keys were read (once: cached for the second mint); Paddle was not called
+    assert aws.get_secret_value == 1
+    assert paddle.requests == []
+
+
+def test_mint_uses_portal_link_base_url_when_set(
+    invoke: Any, link_keys: LinkKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORTAL_LINK_BASE_URL", BASE_URL + "/")
+
+    data = minted(invoke(mint_event({})))
+
+    assert data["url"].startswith(f"{BASE_URL}/links/portal?v=1&c={CUSTOMER_ID}&a=overview&s=&e=")
+
+
+def test_mint_on_a_named_stage_keeps_the_stage_in_the_url(invoke: Any, link_keys: LinkKeys) -> None:
+    event = mint_event(stage="live")
+    event["rawPath"] = f"/live{MINT_PATH}"
+
+    assert minted(invoke(event))["url"].startswith(f"{GATEWAY}/live/links/portal?")
+
+
+def test_mint_over_rest_api_v1(invoke: Any, link_keys: LinkKeys, aws: SecretsManagerCalls) -> None:
+    event = rest_api("POST", MINT_PATH, body=DEEP_LINK)
+    event["resource"] = event["requestContext"]["resourcePath"] = "/customers/{customer_id}/portal-links"
+    event["pathParameters"] = {"customer_id": CUSTOMER_ID}
+
+    response = invoke(event)
+
+    data = minted(response)
+    assert data["url"].startswith(f"{GATEWAY}/prod/links/portal?")  # REST stages are part of the URL
+    assert fields(data["url"])["c"] == CUSTOMER_ID
+    assert body_of(response)["meta"]["request_id"] == event["requestContext"]["requestId"]
+    assert aws.get_secret_value == 1
+
+
+def test_mint_over_a_function_url(invoke: Any, link_keys: LinkKeys) -> None:
+    event = function_url("POST", MINT_PATH, body=DEEP_LINK, encode_base64=True)
+
+    assert minted(invoke(event))["url"].startswith(f"{FUNCTION_URL}/links/portal?")
+
+
+def test_mint_on_a_custom_domain_needs_the_base_url(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
+    # A custom domain's base path mapping is not in the event: the function cannot know the public URL.
+    event = mint_event(domainName="billing.example.com", domainPrefix="billing")
+
+    assert_error(invoke(event), 500, "configuration_error")
+    assert aws.get_secret_value == 0
+    assert paddle.requests == []
+
+
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        pytest.param("http://127.0.0.1:3000", "http://127.0.0.1:3000/links/portal?", id="http-loopback"),
+        pytest.param("http://localhost:3000/", "http://localhost:3000/links/portal?", id="http-localhost"),
+        pytest.param("http://[::1]:3000", "http://[::1]:3000/links/portal?", id="http-ipv6-loopback"),
+        pytest.param("http://billing.example.com", None, id="http-elsewhere"),
+        pytest.param("http://127.0.0.1.example.com", None, id="http-loopback-look-alike"),
+        pytest.param("https://user:secret@billing.example.com", None, id="credentials"),
+        pytest.param("https://billing example.com", None, id="space"),
+        pytest.param("https://billing.example.com/?a=1", None, id="query"),
+        pytest.param("https://billing.example.com:99999", None, id="bad-port"),
+        pytest.param("ftp://billing.example.com", None, id="other-scheme"),
+    ],
+)
+def test_portal_link_base_url_must_be_https_except_on_this_machine(
+    invoke: Any, link_keys: LinkKeys, monkeypatch: pytest.MonkeyPatch, base_url: str, expected: str | None
+) -> None:
+    monkeypatch.setenv("PORTAL_LINK_BASE_URL", base_url)
+
+    response = invoke(mint_event())
+
+    if expected is None:
+        assert_error(response, 500, "configuration_error")
+    else:
+        assert minted(response)["url"].startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param({"expires_in": 59}, "expires_in", id="lifetime-under-a-minute"),
+        pytest.param({"expires_in": MAX_LIFETIME_SECONDS + 1}, "expires_in", id="lifetime-over-30-days"),
+        pytest.param({"expires_in": "3600"}, "expires_in", id="lifetime-as-text"),
+        pytest.param({"action": "cancel_subscription"}, "subscription_id", id="deep-link-without-subscription"),
+        pytest.param({"subscription_id": "sub_123"}, "subscription_id", id="bad-subscription-id"),
+        pytest.param({"action": "delete_customer", "subscription_id": SUBSCRIPTION_ID}, "action", id="bad-action"),
+        pytest.param({"customer_id": OTHER_CUSTOMER_ID}, "customer_id", id="customer-in-body"),
+    ],
+)
+def test_mint_refuses_invalid_bodies(
+    invoke: Any, link_keys: LinkKeys, aws: SecretsManagerCalls, body: dict[str, Any], field: str
+) -> None:
+    error = assert_error(invoke(mint_event(body)), 400, "invalid_field", fields=True)
+
+    assert field in {item["field"] for item in error["errors"]}
+    assert aws.get_secret_value == 0
+
+
+def test_mint_refuses_a_query_and_a_bad_path_customer(invoke: Any, link_keys: LinkKeys) -> None:
+    with_query = mint_event()
+    with_query["rawQueryString"] = f"customer_id={OTHER_CUSTOMER_ID}"
+    bad_path = mint_event()
+    bad_path["pathParameters"] = {"customer_id": "ctm_123"}
+
+    assert_error(invoke(with_query), 400, "invalid_field", fields=True)
+    assert_error(invoke(bad_path), 400, "invalid_field", fields=True)
+    assert_error(invoke(mint_event("{not json")), 400, "invalid_json")
+
+
+def test_mint_lifetime_is_capped_at_30_days(invoke: Any, link_keys: LinkKeys, clock: Any) -> None:
+    data = minted(invoke(mint_event({"expires_in": MAX_LIFETIME_SECONDS})))
+
+    assert fields(data["url"])["e"] == str(T0 + MAX_LIFETIME_SECONDS)
+    assert data["expires_at"] == iso(T0 + MAX_LIFETIME_SECONDS)
+
+
+@pytest.mark.parametrize(
+    ("authorizer", "status", "code"),
+    [
+        pytest.param(None, 401, "authentication_missing", id="no-identity"),
+        pytest.param({"jwt": {"claims": claims(), "scopes": None}}, 403, "forbidden", id="jwt-identity"),
+    ],
+)
+def test_mint_needs_an_iam_caller(
+    invoke: Any,
+    link_keys: LinkKeys,
+    paddle: PaddleStub,
+    aws: SecretsManagerCalls,
+    authorizer: dict[str, Any] | None,
+    status: int,
+    code: str,
+) -> None:
+    event = mint_event()
+    if authorizer is None:
+        del event["requestContext"]["authorizer"]
+    else:
+        event["requestContext"]["authorizer"] = authorizer
+
+    assert_error(invoke(event), status, code)
+    assert aws.get_secret_value == 0
+    assert paddle.requests == []
+
+
+def test_mint_by_direct_invocation(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls, monkeypatch: Any, clock: Any
+) -> None:
+    monkeypatch.setenv("PORTAL_LINK_BASE_URL", BASE_URL)
+    payload = load_event("direct/create_portal_link.json")
+
+    result = invoke(payload)
+
+    assert set(result) == {"data", "meta"}
+    assert result["meta"] == {"request_id": payload["correlation_id"]}
+    assert result["data"]["expires_at"] == iso(T0 + payload["expires_in"])
+    assert fields(result["data"]["url"]) | {"sig": "-"} == {
+        "v": "1",
+        "c": CUSTOMER_ID,
+        "a": "update_subscription_payment_method",
+        "s": OTHER_SUBSCRIPTION_ID,
+        "e": str(T0 + payload["expires_in"]),
+        "k": "k1",
+        "sig": "-",
+    }
+    assert result["data"]["url"].startswith(f"{BASE_URL}/links/portal?")
+    assert aws.get_secret_value == 1
+    assert paddle.requests == []
+
+
+def test_direct_mint_without_correlation_id_answers_the_invocation_id(
+    invoke: Any, link_keys: LinkKeys, monkeypatch: pytest.MonkeyPatch, context: LambdaContext
+) -> None:
+    monkeypatch.setenv("PORTAL_LINK_BASE_URL", BASE_URL)
+
+    result = invoke({"operation": "create_portal_link", "customer_id": CUSTOMER_ID})
+
+    assert result["meta"] == {"request_id": context.aws_request_id}
+    assert fields(result["data"]["url"])["a"] == "overview"
+
+
+def test_direct_mint_needs_portal_link_base_url(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        invoke(load_event("direct/create_portal_link.json"))
+
+    assert "PORTAL_LINK_BASE_URL" not in str(raised.value)  # the cause is for the logs, not the invoker
+    assert aws.get_secret_value == 0
+    assert paddle.requests == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"expires_in": 59}, id="lifetime-under-a-minute"),
+        pytest.param({"expires_in": MAX_LIFETIME_SECONDS + 1}, id="lifetime-over-30-days"),
+        pytest.param({"subscription_id": None}, id="deep-link-without-subscription"),
+        pytest.param({"subscription_ids": [SUBSCRIPTION_ID]}, id="session-field"),
+        pytest.param({"customer_id": "ctm_123"}, id="bad-customer"),
+    ],
+)
+def test_direct_mint_refuses_invalid_payloads(
+    invoke: Any, link_keys: LinkKeys, monkeypatch: pytest.MonkeyPatch, aws: SecretsManagerCalls, changes: Any
+) -> None:
+    monkeypatch.setenv("PORTAL_LINK_BASE_URL", BASE_URL)
+    payload = {**load_event("direct/create_portal_link.json"), **changes}
+    payload = {name: value for name, value in payload.items() if value is not None}
+
+    with pytest.raises(InvalidRequestError):
+        invoke(payload)
+    assert aws.get_secret_value == 0
+
+
+# --- following
+
+
+def test_round_trip_follow_redirects_to_the_deep_link(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
+    # Given a link minted for the cancel page of subscription 1, and Paddle ready to create a session
+    url = mint(invoke)
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+
+    # When a browser follows it (no caller identity at all)
+    response = invoke(follow_event(query_of(url)))
+
+    # Then a fresh session was created for exactly what the link names, and the browser sent to its deep link
+    assert_redirect(response, link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
+    assert response["headers"]["Referrer-Policy"] == "no-referrer"
+    [request] = paddle.requests
+    assert request.path == f"/customers/{CUSTOMER_ID}/portal-sessions"
+    assert paddle.sent_json() == {"subscription_ids": [SUBSCRIPTION_ID]}
+    # And the signing keys were read once (cached between mint and follow), the API key once
+    assert aws.get_secret_value == 2
+
+
+def test_every_follow_creates_a_fresh_session(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
+    url = mint(invoke, {})
+    sent = paddle.creates_session(CUSTOMER_ID)
+
+    first, second = invoke(follow_event(query_of(url))), invoke(follow_event(query_of(url)))
+
+    assert_redirect(first, link_of(sent, "overview", None))
+    assert_redirect(second, link_of(sent, "overview", None))
+    assert len(paddle.requests) == 2  # a link is not consumed: an email scanner's visit does not break it
+    assert paddle.sent_json() == {}
+
+
+def test_follow_with_accept_json_answers_the_session(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
+    url = mint(invoke)
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+
+    response = invoke(follow_event(query_of(url), accept="application/json"))
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Cache-Control"] == "no-store"
+    assert body_of(response) == {"data": sent["data"], "meta": {"request_id": sent["meta"]["request_id"]}}
+
+
+def test_follow_over_rest_api_v1(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
+    url = mint(invoke)
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+
+    response = invoke(rest_follow_event(query_of(url)))
+
+    assert_redirect(response, link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
+
+
+@pytest.mark.parametrize(
+    "authorizer",
+    [
+        pytest.param({"jwt": {"claims": claims(OTHER_CUSTOMER_ID), "scopes": None}}, id="jwt-of-another-customer"),
+        pytest.param(load_event("http_api/post_portal_links_iam.json")["requestContext"]["authorizer"], id="iam"),
+    ],
+)
+def test_an_identity_on_the_follow_route_changes_nothing(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, authorizer: dict[str, Any]
+) -> None:
+    # Given a link for customer A, followed by a caller who carries some identity (another customer's token)
+    url = mint(invoke)
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+    event = follow_event(query_of(url))
+    event["requestContext"]["authorizer"] = authorizer
+
+    # When
+    response = invoke(event)
+
+    # Then the link alone decided: customer A's session, the link's deep link
+    assert_redirect(response, link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
+    assert [request.path for request in paddle.requests] == [f"/customers/{CUSTOMER_ID}/portal-sessions"]
+
+
+def test_equivalent_percent_encoding_is_the_same_link(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
+    # The signature covers the decoded values: a mail client that re-encodes `_` or `-` does not break the link.
+    url = mint(invoke)
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+    query = query_of(url).replace("_", "%5F").replace("-", "%2D")
+
+    assert_redirect(invoke(follow_event(query)), link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
+
+
+def _replace(query: str, **values: str | None) -> str:
+    """The query with fields replaced (None: dropped), order and encoding of the others kept."""
+    pairs = [(name, values.get(name, value)) for name, value in parse_qsl(query, keep_blank_values=True)]
+    return urlencode([(name, value) for name, value in pairs if value is not None])
+
+
+def _raw_replace(query: str, name: str, raw: str) -> str:
+    """The query with one field's raw (already encoded) text replaced."""
+    return "&".join(f"{name}={raw}" if part.startswith(f"{name}=") else part for part in query.split("&"))
+
+
+def _sig(query: str) -> str:
+    return dict(parse_qsl(query))["sig"]
+
+
+TAMPERINGS: dict[str, Callable[[str, str], str]] = {
+    # Each signed field changed
+    "other-customer": lambda q, _: _replace(q, c=OTHER_CUSTOMER_ID),
+    "other-action": lambda q, _: _replace(q, a="update_subscription_payment_method"),
+    "downgraded-to-overview": lambda q, _: _replace(q, a="overview", s=""),
+    "other-subscription": lambda q, _: _replace(q, s=OTHER_SUBSCRIPTION_ID),
+    "expiry-moved-later": lambda q, _: _replace(q, e=str(int(dict(parse_qsl(q))["e"]) + DAY)),
+    "expiry-moved-earlier": lambda q, _: _replace(q, e=str(int(dict(parse_qsl(q))["e"]) - 60)),
+    "other-version": lambda q, _: _replace(q, v="2"),
+    # Key ids: another key we hold, and one we do not
+    "key-id-swapped-to-k2": lambda q, _: _replace(q, k="k2"),
+    "unknown-key-id": lambda q, _: _replace(q, k="k9"),
+    # The signature
+    "signature-truncated": lambda q, _: _replace(q, sig=_sig(q)[:-1]),
+    "signature-half": lambda q, _: _replace(q, sig=_sig(q)[:22]),
+    "signature-extended": lambda q, _: _replace(q, sig=_sig(q) + "A"),
+    "signature-padded": lambda q, _: _replace(q, sig=_sig(q) + "="),
+    "signature-one-bit-flipped": lambda q, _: _replace(q, sig=_sig(q)[:-1] + ("A" if _sig(q)[-1] != "A" else "B")),
+    "signature-case-changed": lambda q, _: _replace(q, sig=_sig(q).swapcase()),
+    "signature-standard-base64": lambda q, _: _replace(q, sig=_sig(q).replace("-", "+").replace("_", "/")),
+    "signature-of-another-link": lambda q, other: _replace(q, sig=_sig(other)),
+    "signature-empty": lambda q, _: _replace(q, sig=""),
+    # Fields missing, repeated or added
+    "signature-missing": lambda q, _: _replace(q, sig=None),
+    "key-id-missing": lambda q, _: _replace(q, k=None),
+    "expiry-missing": lambda q, _: _replace(q, e=None),
+    "customer-repeated": lambda q, _: f"{q}&c={OTHER_CUSTOMER_ID}",
+    "customer-repeated-first": lambda q, _: f"c={OTHER_CUSTOMER_ID}&{q}",
+    "extra-parameter": lambda q, _: f"{q}&customer_id={OTHER_CUSTOMER_ID}",
+    "no-query": lambda q, _: "",
+    # Encoding tricks
+    "newline-shifts-subscription-into-action": lambda q, _: _raw_replace(
+        _replace(q, s=""), "a", quote(f"cancel_subscription\n{SUBSCRIPTION_ID}")
+    ),
+    "nul-after-customer": lambda q, _: _raw_replace(q, "c", f"{CUSTOMER_ID}%00"),
+    "space-as-plus-in-customer": lambda q, _: _raw_replace(q, "c", f"+{CUSTOMER_ID}"),
+    "double-encoded-underscore": lambda q, _: _raw_replace(q, "c", CUSTOMER_ID.replace("_", "%255F")),
+    "fullwidth-digit-in-expiry": lambda q, _: _replace(q, e="\uff11" + dict(parse_qsl(q))["e"][1:]),
+    "leading-zero-in-expiry": lambda q, _: _replace(q, e="0" + dict(parse_qsl(q))["e"]),
+    "uppercase-customer": lambda q, _: _replace(q, c=CUSTOMER_ID.upper()),
+    "semicolon-separators": lambda q, _: q.replace("&", ";"),
+    "parameter-name-case": lambda q, _: q.replace("sig=", "SIG="),
+}
+
+
+@pytest.mark.parametrize("accept", ["application/json", BROWSER], ids=["api-client", "browser"])
+@pytest.mark.parametrize("tamper", list(TAMPERINGS), ids=list(TAMPERINGS))
+def test_tampered_links_are_refused_without_calling_paddle(
+    invoke: Any,
+    link_keys: LinkKeys,
+    paddle: PaddleStub,
+    aws: SecretsManagerCalls,
+    clock: Any,  # a fixed clock: the same links (and signatures) every run
+    tamper: str,
+    accept: str,
+) -> None:
+    # Given a genuine link, another genuine link, and k2 also held (so a swapped key id names a real key)
+    link_keys.put({"active": "k1", "k1": KEY_1, "k2": KEY_2})
+    genuine = query_of(mint(invoke))
+    other = query_of(mint(invoke, {"action": "overview"}))
+    paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+    paddle.creates_session(OTHER_CUSTOMER_ID, (OTHER_SUBSCRIPTION_ID,))
+    aws.reset()
+    tampered = TAMPERINGS[tamper](genuine, other)
+    assert tampered != genuine
+
+    # When it is followed altered
+    response = invoke(follow_event(tampered, accept=accept))
+
+    # Then it is refused the same way whatever was altered, before Paddle or its key are touched
+    if accept == BROWSER:
+        page = refused_page(response)
+        assert "This link cannot be opened" in page
+        assert "This link is not valid." in page
+    else:
+        assert refused(response, "invalid_link")["detail"] == "This link is not valid."
+    assert paddle.requests == []
+    assert aws.get_secret_value == 0  # the signing keys were cached by the mint; the API key is never read
+
+
+def test_the_genuine_link_of_the_tampering_table_opens(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, clock: Any
+) -> None:
+    """The control for the table above: unaltered, the same link is accepted."""
+    link_keys.put({"active": "k1", "k1": KEY_1, "k2": KEY_2})
+    genuine = query_of(mint(invoke))
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+    # The table's alphabet rows alter this signature only if it holds a base64url-only character.
+    assert {"-", "_"} & set(_sig(genuine))
+
+    assert_redirect(invoke(follow_event(genuine)), link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
+
+
+def test_a_link_signed_with_a_key_we_never_had_is_refused(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
+    # Forged with the right shape and key id, but another key (the README's public test key, say)
+    forged = signed_links.sign(
+        signed_links.claims_for(CUSTOMER_ID, "overview", None, 3600),
+        signed_links.SigningKeys.parse(json.dumps({"active": "k1", "k1": KEY_2})),
+    )
+
+    refused(invoke(follow_event(forged, accept="application/json")), "invalid_link")
+    assert paddle.requests == []
+
+
+# --- expiry and the clock
+
+
+def test_expired_link_is_refused_as_expired(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls, clock: Any
+) -> None:
+    # Given a link minted for one minute
+    query = query_of(mint(invoke, {"expires_in": 60}))
+
+    # When it is followed two minutes later
+    clock(T0 + 120)
+    as_json = invoke(follow_event(query, accept="application/json"))
+    as_page = invoke(follow_event(query))
+
+    # Then it says it expired (it is genuine: an altered one says invalid_link), and Paddle was not called
+    assert refused(as_json, "link_expired")["detail"] == "This link has expired."
+    assert "This link has expired" in refused_page(as_page)
+    assert paddle.requests == []
+    assert aws.get_secret_value == 1  # the signing keys only
+
+
+@pytest.mark.parametrize(
+    ("after_expiry", "opens"),
+    [
+        pytest.param(-1, True, id="a-second-before"),
+        pytest.param(0, True, id="at-expiry"),
+        pytest.param(CLOCK_SKEW_SECONDS - 1, True, id="within-the-skew-allowance"),
+        pytest.param(CLOCK_SKEW_SECONDS, False, id="skew-allowance-over"),
+        pytest.param(DAY, False, id="a-day-later"),
+    ],
+)
+def test_expiry_boundary(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, clock: Any, after_expiry: int, opens: bool
+) -> None:
+    # Policy: a link is good until its expiry plus CLOCK_SKEW_SECONDS (clock steps between Lambda hosts), no longer.
+    query = query_of(mint(invoke, {"action": "overview", "expires_in": 3600}))
+    sent = paddle.creates_session(CUSTOMER_ID)
+
+    clock(T0 + 3600 + after_expiry)
+    response = invoke(follow_event(query, accept="application/json"))
+
+    if opens:
+        assert response["statusCode"] == 200, response["body"]
+        assert body_of(response)["data"] == sent["data"]
+    else:
+        refused(response, "link_expired")
+        assert paddle.requests == []
+
+
+@pytest.mark.parametrize(
+    ("follower_behind", "opens"),
+    [
+        pytest.param(0, True, id="same-clock"),
+        pytest.param(CLOCK_SKEW_SECONDS, True, id="follower-behind-by-the-allowance"),
+        pytest.param(CLOCK_SKEW_SECONDS + 1, False, id="follower-further-behind"),
+    ],
+)
+def test_clock_skew_on_a_maximum_lifetime_link(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, clock: Any, follower_behind: int, opens: bool
+) -> None:
+    # A link never claims more than 30 days from the clock that checks it (beyond that, even a genuine signature is
+    # refused: a leaked key cannot make links that outlive the cap). A follower's clock behind the minter's by more
+    # than the allowance therefore refuses a 30-day link until the clocks agree again.
+    query = query_of(mint(invoke, {"action": "overview", "expires_in": MAX_LIFETIME_SECONDS}))
+    paddle.creates_session(CUSTOMER_ID)
+
+    clock(T0 - follower_behind)
+    response = invoke(follow_event(query, accept="application/json"))
+
+    if opens:
+        assert response["statusCode"] == 200, response["body"]
+    else:
+        refused(response, "invalid_link")
+        assert paddle.requests == []
+
+
+def test_a_genuine_link_beyond_the_cap_is_refused(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
+    # Signed with our own key (as a leaked key or a bug could), for 31 days: refused all the same.
+    keys = signed_links.SigningKeys.parse(json.dumps({"active": "k1", "k1": KEY_1}))
+    query = signed_links.sign(signed_links.claims_for(CUSTOMER_ID, "overview", None, MAX_LIFETIME_SECONDS + DAY), keys)
+
+    refused(invoke(follow_event(query, accept="application/json")), "invalid_link")
+    assert paddle.requests == []
+
+
+# --- key rotation
+
+
+def test_key_rotation_keeps_old_links_until_their_key_is_removed(
+    invoke: Any,
+    link_keys: LinkKeys,
+    paddle: PaddleStub,
+    aws: SecretsManagerCalls,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SECRET_MAX_AGE_SECONDS", "0")  # every request sees the secret as it is now
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+    deep_link = link_of(sent, "cancel_subscription", SUBSCRIPTION_ID)
+
+    # Given a link signed with k1
+    old = query_of(mint(invoke))
+    assert dict(parse_qsl(old))["k"] == "k1"
+
+    # When k2 becomes the active key and k1 stays
+    link_keys.put({"active": "k2", "k1": KEY_1, "k2": KEY_2})
+    new = query_of(mint(invoke))
+
+    # Then new links are signed with k2, and old and new links both open
+    assert dict(parse_qsl(new))["k"] == "k2"
+    assert_redirect(invoke(follow_event(old)), deep_link)
+    assert_redirect(invoke(follow_event(new)), deep_link)
+
+    # When k1 is removed
+    link_keys.put({"active": "k2", "k2": KEY_2})
+    calls_before = len(paddle.requests)
+
+    # Then links signed with it are refused (the revocation), those of k2 still open
+    refused(invoke(follow_event(old, accept="application/json")), "invalid_link")
+    assert len(paddle.requests) == calls_before
+    assert_redirect(invoke(follow_event(new)), deep_link)
+    # And each request read the secret anew (max age 0): what makes the removal take effect
+    assert aws.get_secret_value >= 6
+
+
+def test_rotation_takes_effect_when_the_cached_keys_expire(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls
+) -> None:
+    # With the default cache (SECRET_MAX_AGE_SECONDS=300), a warm function keeps the keys it read: a removed key
+    # still verifies on it until the cache expires. That is the delay the README's rotation procedure waits out.
+    old = query_of(mint(invoke, {}))
+    paddle.creates_session(CUSTOMER_ID)
+
+    link_keys.put({"active": "k2", "k2": KEY_2})
+    response = invoke(follow_event(old, accept="application/json"))
+
+    assert response["statusCode"] == 200
+    assert aws.get_secret_value == 2  # signing keys once (cached), API key once
+
+
+# --- secrets stay secret
+
+
+def test_links_carry_no_paddle_token_and_no_api_key(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, logs: CapturedLogs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Paddle has already handed out sessions (so its token is somewhere in this execution environment)
+    monkeypatch.setenv("PORTAL_LINK_BASE_URL", BASE_URL)
+    paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+    first = mint(invoke)
+    invoke(follow_event(query_of(first)))
+
+    # When links are minted over HTTP and directly
+    response = invoke(mint_event())
+    direct = invoke(load_event("direct/create_portal_link.json"))
+
+    # Then neither the link nor the answer holds a Paddle token, the API key or a signing key
+    for text in (response["body"], json.dumps(direct)):
+        assert "pga_" not in text
+        assert PORTAL_TOKEN not in text
+        assert API_KEY not in text
+        assert "pdl_" not in text
+        assert KEY_1 not in text
+    # And the logs hold no link and no signature
+    for url in (first, minted(response)["url"], direct["data"]["url"]):
+        assert url not in logs.text
+        assert dict(parse_qsl(query_of(url)))["sig"] not in logs.text
+    assert KEY_1 not in logs.text
+
+
+# --- configuration errors
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param(None, id="secret-missing"),
+        pytest.param("not json", id="not-json"),
+        pytest.param({"k1": KEY_1}, id="no-active-key"),
+        pytest.param({"active": "k2", "k1": KEY_1}, id="active-key-absent"),
+        pytest.param({"active": "k1", "k1": "short"}, id="key-too-short"),
+        pytest.param({"api_key": API_KEY}, id="the-paddle-key-secret"),
+    ],
+)
+@pytest.mark.parametrize("route", ["mint", "follow"])
+def test_a_missing_or_malformed_signing_secret_is_a_configuration_error(
+    invoke: Any,
+    aws: SecretsManagerCalls,
+    paddle: PaddleStub,
+    monkeypatch: pytest.MonkeyPatch,
+    secret: Any,
+    route: str,
+) -> None:
+    secret_id = "paddle-portal/link-keys-under-test"
+    if secret is not None:
+        aws.client.create_secret(Name=secret_id, SecretString=secret if isinstance(secret, str) else json.dumps(secret))
+    monkeypatch.setenv("PORTAL_LINK_SIGNING_SECRET_ID", secret_id)
+    keys = signed_links.SigningKeys.parse(json.dumps({"active": "k1", "k1": KEY_1}))
+    query = signed_links.sign(signed_links.claims_for(CUSTOMER_ID, "overview", None, 3600), keys)
+    event = mint_event() if route == "mint" else follow_event(query, accept="application/json")
+
+    error = assert_error(invoke(event), 500, "configuration_error")
+
+    assert "secret" not in error["detail"].lower()  # the cause is in the logs only
+    assert paddle.requests == []
+
+
+@pytest.mark.parametrize("route", ["mint", "follow"])
+def test_links_without_a_signing_secret_setting_are_a_configuration_error(
+    invoke: Any, aws: SecretsManagerCalls, paddle: PaddleStub, logs: CapturedLogs, route: str
+) -> None:
+    sample_link = load_event("http_api/get_links_portal.json")["rawQueryString"]
+    event = mint_event() if route == "mint" else follow_event(sample_link, accept="application/json")
+
+    assert_error(invoke(event), 500, "configuration_error")
+    assert aws.get_secret_value == 0
+    assert paddle.requests == []
+    assert "PORTAL_LINK_SIGNING_SECRET_ID" in logs.text  # the operator learns what to set
+
+
+# --- browsers get pages for the other failures of the follow route too
+
+
+def test_a_browser_gets_a_page_when_paddle_does_not_know_the_customer(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub
+) -> None:
+    url = mint(invoke)
+    paddle.answers(404, paddle_error("not_found"))
+
+    page = refused_page(invoke(follow_event(query_of(url))), status=404)
+
+    assert "This link cannot be opened" in page
+
+
+def test_a_browser_gets_retry_after_when_paddle_is_rate_limited(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, fast_backoff: None
+) -> None:
+    url = mint(invoke)
+    paddle.answers(429, paddle_error("too_many_requests"), headers={"Retry-After": "30"})
+
+    response = invoke(follow_event(query_of(url)))
+
+    refused_page(response, status=429)
+    assert response["headers"]["Retry-After"] == "30"
