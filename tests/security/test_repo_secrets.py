@@ -23,11 +23,35 @@ VENDORED = re.compile(r"^(tests/contract/paddle/|package-lock\.json$)")
 FAKE_MARKERS = ("FAKE", "EXAMPLE")
 
 
+UNTRACKED_DIRS = {
+    ".git",
+    ".venv",
+    "node_modules",
+    ".aws-sam",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    "__pycache__",
+}
+
+
+def _repository_files() -> list[str]:
+    """The files git tracks; outside a git checkout (an exported tree), every file but tool and build folders."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)  # noqa: S607
+    except (OSError, subprocess.CalledProcessError):
+        return [
+            str(path.relative_to(REPO))
+            for path in REPO.rglob("*")
+            if path.is_file() and not UNTRACKED_DIRS & set(path.relative_to(REPO).parts)
+        ]
+    return listed.stdout.decode().split("\0")
+
+
 def tracked_text_files() -> dict[str, str]:
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)  # noqa: S607
-    names = listed.stdout.decode().split("\0")
     texts = {}
-    for name in names:
+    for name in _repository_files():
         path = REPO / name
         if not name or VENDORED.match(name) or not path.is_file():
             continue
