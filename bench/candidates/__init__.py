@@ -5,7 +5,7 @@ against the repository root (a/functions/...) and apply in order with `git apply
 
 What goes with them outside functions/ (not used by the bench itself): functions.Makefile (-> functions/Makefile),
 template-layer-metadata.diff + test-template-layer.diff, template-function-metadata.diff,
-template-secrets-extension.diff + test_secrets_extension.py (-> tests/unit/).
+template-secrets-extension.diff + test-secrets-extension.diff.
 """
 
 from __future__ import annotations
