@@ -137,8 +137,8 @@ def child_env(artifact: Artifact, servers: Servers, variant: Variant, handler: s
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         # Obviously fake credentials: the loopback Secrets Manager does not check signatures.
-        "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE",  # pragma: allowlist secret - AWS's documented example
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # pragma: allowlist secret - same
         "AWS_SESSION_TOKEN": "IQoJb3JpZ2luX2VjEXAMPLEFAKESESSIONTOKEN",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,

@@ -136,7 +136,7 @@ def components(count, sampled):
     from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 
     base = os.environ["PADDLE_API_BASE_URL"]
-    path = "/customers/ctm_01gysfvfy7vqhpzkq8rjmrq7an/portal-sessions"
+    path = "/customers/ctm_01gysfvfy7vqhpzkq8rjmrq7an/portal-sessions"  # pragma: allowlist secret - an id
     body = b'{"subscription_ids":["sub_01h04vsc0qhwtsbsxh3422wjs4"]}'
     headers = {
         "Authorization": "Bearer pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_AAA",

@@ -30,8 +30,8 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 # Obviously fake, shaped like a sandbox key (never a real one).
-FAKE_API_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_AAA"
-SECRET_NAME = "paddle-portal/api-key"  # noqa: S105 - a name, not a secret
+FAKE_API_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_AAA"  # pragma: allowlist secret
+SECRET_NAME = "paddle-portal/api-key"  # noqa: S105  # pragma: allowlist secret - a name, not a secret
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET_NAME}-AbCdEf"
 PORTAL_BASE = "https://customer-portal.paddle.com/cpl_01j7zbyqs3vah3aafp4jf62qaw"
 PORTAL_TOKEN = "pga_eyJhbGciOiJIUzI1NiJ9.FAKE-portal-token.signature"  # noqa: S105 - fake
