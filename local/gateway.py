@@ -6,7 +6,8 @@ runs unchanged, with two deliberate differences, both so the handler's own check
 - Authorizers are NOT enforced and NOT verified. A SigV4 `Authorization` header becomes `authorizer.iam` with the
   access key it names (the signature is never checked); a bearer JWT's payload becomes `authorizer.jwt.claims`
   (the signature, issuer, audience and expiry are never checked). Without them the request still reaches the
-  handler with no authorizer, where real API Gateway would answer 403/401 itself. LOCAL USE ONLY.
+  handler with no authorizer, where real API Gateway would answer 403/401 itself. LOCAL USE ONLY. The signed-link
+  route has no authorizer, as deployed: nothing becomes an identity there.
 - Every non-empty body arrives base64-encoded with `isBase64Encoded: true` (what API Gateway does for binary
   media types), the harder of the two cases for the handler.
 """
@@ -35,7 +36,7 @@ TIMEOUT_SECONDS = 15.0  # the template's function timeout
 
 log = logging.getLogger(__name__)
 
-Auth = Literal["AWS_IAM", "JWT"]
+Auth = Literal["AWS_IAM", "JWT", "NONE"]  # NONE: no authorizer on the route (the signed-link route)
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
@@ -63,6 +64,9 @@ ROUTES = (
     Route("GET", "/customers/{customer_id}/portal", "AWS_IAM"),
     Route("POST", "/portal-sessions", "JWT"),
     Route("GET", "/portal", "JWT"),
+    Route("POST", "/customers/{customer_id}/portal-links", "AWS_IAM"),
+    # No authorizer, as deployed: the signed link in the query is the credential; any Authorization header is ignored.
+    Route("GET", "/links/portal", "NONE"),
 )
 
 
@@ -160,8 +164,9 @@ def build_event(
 
 
 def authorizer_for(auth: Auth, authorization: str | None) -> dict[str, Any] | None:
-    """What API Gateway would put in `requestContext.authorizer`, from the header alone (NOT verified)."""
-    if not authorization:
+    """What API Gateway would put in `requestContext.authorizer`, from the header alone (NOT verified). A route
+    without an authorizer gets none, whatever the request carries."""
+    if not authorization or auth == "NONE":
         return None
     if auth == "AWS_IAM":
         access_key = sigv4_access_key(authorization)

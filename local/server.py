@@ -3,8 +3,9 @@
 A local stand-in for API Gateway HTTP API (see `local.gateway`) in front of `paddle_portal.app.lambda_handler`, with an
 embedded default for every outside service:
 
-- Secrets Manager: moto, in-process; secret `paddle-portal/local` holds {"api_key": <key>}. Fake AWS credentials are
-  forced, so nothing reaches a real AWS account.
+- Secrets Manager: moto, in-process; secret `paddle-portal/local` holds {"api_key": <key>}, secret
+  `paddle-portal/local-link-keys` an obviously fake key for signed links. Fake AWS credentials are forced, so nothing
+  reaches a real AWS account. Signed links point at this server (PORTAL_LINK_BASE_URL = its http://127.0.0.1 URL).
 - Paddle: `local.paddle_fake.PaddleFake` on a loopback port, unless `PADDLE_API_KEY` is set: then the secret holds that
   key and the handler talks to the real Paddle API it selects (the sandbox for a `pdl_sdbx_` key). The key is
   removed from the environment before the handler is imported and is never printed.
@@ -29,6 +30,7 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import urlsplit
 
 from local.gateway import Handler, HttpRequest, HttpResponse, invoke, unsigned_jwt
 from local.loopback import LoopbackServer
@@ -46,6 +48,11 @@ UNKNOWN_SUBSCRIPTION_ID = "sub_" + "0" * 26
 SAMPLE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SAMPLE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS documentation example
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API payload quota
+LINK_SECRET_NAME = "paddle-portal/local-link-keys"  # noqa: S105 - a name, not a secret
+# Obviously fake HMAC key for signed links (the deployed stack generates a random one): {"active": "k1", "k1": ...}.
+FAKE_LINK_KEYS = {"active": "k1", "k1": "FAKE_local_link_signing_key_k1_NOT_SECRET_000000000"}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SAMPLE_LINK_SECONDS = 24 * 3600
 
 ENV_DEFAULTS = {  # the template's values; set your own to override
     "POWERTOOLS_SERVICE_NAME": "paddle-portal",
@@ -147,6 +154,7 @@ def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices
         AWS_REGION=REGION,
         AWS_EC2_METADATA_DISABLED="true",
         PADDLE_API_KEY_SECRET_ID=SECRET_NAME,
+        PORTAL_LINK_SIGNING_SECRET_ID=LINK_SECRET_NAME,
     )
     for name, value in ENV_DEFAULTS.items():
         environ.setdefault(name, value)
@@ -156,6 +164,7 @@ def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices
     try:
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps({"api_key": real_key or FAKE_API_KEY}))
+        secrets.create_secret(Name=LINK_SECRET_NAME, SecretString=json.dumps(FAKE_LINK_KEYS))
         if not real_key:
             fake = PaddleFake(
                 FAKE_API_KEY,
@@ -203,7 +212,24 @@ def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None
     server.paddle_fake = services.paddle_fake
     server.paddle_description = services.paddle_description
     server.cleanups.append(services.stop)
+    # Signed links point back at this server. Only a loopback URL may be plain http (the function's settings refuse
+    # http elsewhere), and the gateway's domainName here is the client's Host header, which the function never
+    # derives a URL from; listening elsewhere, minting answers configuration_error unless you set an https URL.
+    if urlsplit(server.url).hostname in LOOPBACK_HOSTS:
+        os.environ.setdefault("PORTAL_LINK_BASE_URL", server.url)
     return server.start("local-gateway")
+
+
+def sample_link(environ: MutableMapping[str, str]) -> str | None:
+    """A link to the sample customer's overview, valid 24 hours, signed with the local fake key as the function
+    would sign it (None when links have no base URL here)."""
+    from paddle_portal.signed_links import SigningKeys, claims_for, link_url
+
+    base_url = environ.get("PORTAL_LINK_BASE_URL", "").rstrip("/")
+    if not base_url:
+        return None
+    claims = claims_for(SAMPLE_CUSTOMER_ID, "overview", None, SAMPLE_LINK_SECONDS)
+    return link_url(base_url, claims, SigningKeys.parse(json.dumps(FAKE_LINK_KEYS)))
 
 
 def banner(server: GatewayServer, environ: MutableMapping[str, str]) -> str:
@@ -222,11 +248,21 @@ def banner(server: GatewayServer, environ: MutableMapping[str, str]) -> str:
     body = shlex.quote(json.dumps({"subscription_ids": [SAMPLE_SUBSCRIPTION_ID]}))
     query = f"action=cancel_subscription&subscription_id={SAMPLE_SUBSCRIPTION_ID}"
     redirect = shlex.quote(f"{url}/customers/{SAMPLE_CUSTOMER_ID}/portal?{query}")
+    link_body = shlex.quote(
+        json.dumps({"action": "cancel_subscription", "subscription_id": SAMPLE_SUBSCRIPTION_ID, "expires_in": 3600})
+    )
+    link = sample_link(environ)
+    follow = (
+        f"curl -i {shlex.quote(link)}"
+        if link
+        else "(links need an https PORTAL_LINK_BASE_URL when the server listens beyond 127.0.0.1)"
+    )
     return f"""
 paddle-portal local API on {url}  (Ctrl-C stops)
   handler : {HANDLER}, called with API Gateway HTTP API payload 2.0 events
-  secrets : moto Secrets Manager (in-process), secret {SECRET_NAME}
+  secrets : moto Secrets Manager (in-process), secrets {SECRET_NAME} and {LINK_SECRET_NAME} (fake link key)
   paddle  : {server.paddle_description}
+  links   : signed portal links point at {environ.get("PORTAL_LINK_BASE_URL") or "(no base URL)"}
 
   !! LOCAL ONLY, NOT SECURE: SigV4 signatures and JWTs are NOT VERIFIED. Any SigV4-looking Authorization header
   !! counts as an IAM caller and any JWT's claims are believed. Requests without them reach the handler with no
@@ -243,6 +279,12 @@ curl -sS -X POST -H {bearer} {url}/portal-sessions
 
 # JWT route, JSON instead of the redirect (200)
 curl -sS -H 'Accept: application/json' -H {bearer} {url}/portal
+
+# Signed link, minted by a backend (IAM, 201): {{"data": {{"url", "expires_at"}}, "meta"}}; Paddle is not called yet
+curl -sS {iam} -H 'Content-Type: application/json' -d {link_body} {url}/customers/{SAMPLE_CUSTOMER_ID}/portal-links
+
+# Signed link, followed with no credentials (302 to a fresh session; open it in a browser too). Minted at startup:
+{follow}
 """
 
 

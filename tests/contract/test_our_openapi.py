@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any, get_args
+from urllib.parse import parse_qsl
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -19,7 +21,20 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 from paddle_portal.app import lambda_handler
 from paddle_portal.http_events import ROUTES
 from paddle_portal.links import Action
-from paddle_portal.models import MAX_SUBSCRIPTION_IDS, CreateSessionBody, CustomerPath, PortalQuery
+from paddle_portal.models import MAX_SUBSCRIPTION_IDS, CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
+
+# The verifier's own field list and patterns (private: nothing else should need them), to compare the document with.
+from paddle_portal.signed_links import _FIELDS as LINK_FIELDS
+from paddle_portal.signed_links import _PATTERNS as LINK_PATTERNS
+from paddle_portal.signed_links import (
+    DEFAULT_LIFETIME_SECONDS,
+    MAX_LIFETIME_SECONDS,
+    MIN_LIFETIME_SECONDS,
+    LinkClaims,
+    SigningKeys,
+    sign,
+)
+from tests.conftest import load_event
 from tests.contract.documents import (
     our_document,
     our_validator,
@@ -31,6 +46,7 @@ from tests.contract.documents import (
 from tests.contract.events import http_event
 from tests.support import (
     CUSTOMER_ID,
+    OTHER_CUSTOMER_ID,
     SUBSCRIPTION_ID,
     LambdaContext,
     PaddleStub,
@@ -40,8 +56,22 @@ from tests.support import (
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SCHEME_AUTH = {"sigv4": "iam", "jwt": "jwt"}  # our document's security schemes -> the function's Auth values
+# An empty security requirement (`security: [{}]`): no credential; on our API only the signed-link route, where the
+# link itself is the credential.
+ANONYMOUS = "link"
 
-Route = tuple[str, str, str]  # (METHOD, path template, "iam" | "jwt")
+Route = tuple[str, str, str]  # (METHOD, path template, "iam" | "jwt" | "link")
+
+# Values to try each link parameter's schema and the verifier's pattern on: they must agree on every one.
+LINK_SAMPLES = {
+    "v": ["1", "2", "01", ""],
+    "c": [CUSTOMER_ID, "ctm_123", CUSTOMER_ID.upper(), f"{CUSTOMER_ID}x", ""],
+    "a": ["overview", "cancel_subscription", "update_subscription_payment_method", "delete", ""],
+    "s": ["", SUBSCRIPTION_ID, "sub_1", f" {SUBSCRIPTION_ID}"],
+    "e": ["1800000000", "1", "0", "01800000000", "9" * 12, "9" * 13, "-1", ""],
+    "k": ["k1", "K_-9", "k" * 32, "k" * 33, "k 1", "k.1", ""],
+    "sig": ["A" * 43, "-_" * 21 + "A", "A" * 42, "A" * 44, "+" * 43, "A" * 42 + "=", ""],
+}
 
 
 def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -112,6 +142,9 @@ def document_routes() -> set[Route]:
     routes = set()
     for (method, path), operation in operations(our_document()).items():
         [requirement] = operation["security"]
+        if requirement == {}:
+            routes.add((method, path, ANONYMOUS))
+            continue
         [scheme] = requirement
         routes.add((method, path, SCHEME_AUTH[scheme]))
     return routes
@@ -138,7 +171,8 @@ def template_routes() -> set[Route]:
                 if event.get("Type") == "HttpApi":
                     spec = event["Properties"]
                     authorizer = (spec.get("Auth") or {}).get("Authorizer")
-                    routes.add((spec["Method"].upper(), spec["Path"], "iam" if authorizer == "AWS_IAM" else authorizer))
+                    kind = {"AWS_IAM": "iam", None: ANONYMOUS}.get(authorizer, authorizer)
+                    routes.add((spec["Method"].upper(), spec["Path"], kind))
         if resource.get("Type") == "AWS::Serverless::HttpApi":
             body = properties.get("DefinitionBody") or {}
             schemes = {
@@ -166,9 +200,10 @@ def function_routes() -> set[Route]:
 
 
 def test_template_routes_are_found() -> None:
-    """The parser below must see something: four routes, two of each kind."""
-    assert len(template_routes()) == 4
-    assert sorted(kind for _, _, kind in template_routes()) == ["iam", "iam", "jwt", "jwt"]
+    """The parser above must see something: six routes, three IAM, two JWT, one anonymous (the signed link)."""
+    assert len(template_routes()) == 6
+    assert sorted(kind for _, _, kind in template_routes()) == ["iam", "iam", "iam", "jwt", "jwt", "link"]
+    assert ("GET", "/links/portal", "link") in template_routes()
 
 
 def test_document_routes_are_the_templates_routes() -> None:
@@ -230,9 +265,46 @@ def test_post_routes_take_the_body_and_get_routes_the_query() -> None:
             assert "requestBody" in operation, path
             assert query == set(), path
             assert resolve(operation["requestBody"])["required"] is False, "an absent body is valid"
+        elif path == "/links/portal":
+            assert "requestBody" not in operation, path
+            assert query == set(LINK_FIELDS), path
         else:
             assert "requestBody" not in operation, path
             assert query == {"action", "subscription_id"}, path
+
+
+def test_signed_link_parameters_are_the_verifiers() -> None:
+    """Every field of a link is required and has exactly the pattern `signed_links.verify` enforces."""
+    operation = operations(our_document())[("GET", "/links/portal")]
+    parameters = {resolve(p)["name"]: resolve(p) for p in operation["parameters"]}
+
+    assert list(parameters) == list(LINK_FIELDS)
+    for name, parameter in parameters.items():
+        assert parameter["required"] is True, name
+        schema = resolve(parameter["schema"], our_document()) if "$ref" in parameter["schema"] else parameter["schema"]
+        check = Draft202012Validator(_inline(schema, our_document()))
+        for sample in LINK_SAMPLES[name]:
+            assert check.is_valid(sample) is bool(LINK_PATTERNS[name].fullmatch(sample)), (name, sample)
+
+
+def test_mint_body_is_the_model() -> None:
+    body = our_document()["components"]["schemas"]["CreatePortalLinkRequest"]
+    lifetime = body["properties"]["expires_in"]
+
+    assert set(body["properties"]) == set(MintLinkBody.model_fields)
+    assert body["additionalProperties"] is False
+    assert (lifetime["minimum"], lifetime["maximum"]) == (MIN_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS)
+    assert lifetime["default"] == MintLinkBody.model_fields["expires_in"].default == DEFAULT_LIFETIME_SECONDS
+    assert body["properties"]["action"]["default"] == MintLinkBody.model_fields["action"].default
+    assert our_document()["components"]["schemas"]["PortalAction"]["enum"] == list(get_args(Action))
+
+
+def test_link_refusals_are_declared_with_both_codes_and_the_html_page() -> None:
+    refusal = resolve(operations(our_document())[("GET", "/links/portal")]["responses"]["403"])
+    codes = _inline(our_document()["components"]["schemas"]["LinkRefusedError"], our_document())
+
+    assert set(refusal["content"]) == {"application/json", "text/html"}
+    assert codes["allOf"][1]["properties"]["error"]["properties"]["code"]["enum"] == ["invalid_link", "link_expired"]
 
 
 def _strip_annotations(node: Any) -> Any:
@@ -296,25 +368,54 @@ def check_response(method: str, path: str, response: dict[str, Any]) -> list[str
         if response.get("body"):
             found.append("a body was sent where none is declared")
         return found
-    if not headers.get("content-type", "").startswith("application/json"):
-        found.append(f"content type {headers.get('content-type')!r} is not application/json")
+    media_type = headers.get("content-type", "").partition(";")[0].strip()
+    if media_type not in content:
+        return [*found, f"content type {headers.get('content-type')!r} is not one of {sorted(content)}"]
     # Responses are `$ref`s to components/responses (a JSON pointer cannot pass through a `$ref`).
-    checker = our_validator(declared["$ref"].removeprefix("#") + "/content/application~1json/schema")
-    return found + problems(checker, json.loads(response["body"]))
+    checker = our_validator(declared["$ref"].removeprefix("#") + f"/content/{media_type.replace('/', '~1')}/schema")
+    body = json.loads(response["body"]) if media_type == "application/json" else response["body"]
+    return found + problems(checker, body)
+
+
+LINK_SECRET_ID = "paddle-portal/link-signing-keys"
+LINK_KEYS = {"active": "k1", "k1": "FAKE0link0signing0key0for0the0contract0tests0000000000000000"}
 
 
 @pytest.fixture
-def handler(aws: SecretsManagerCalls, paddle: PaddleStub) -> Any:
+def handler(aws: SecretsManagerCalls, paddle: PaddleStub, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The real handler, with the link signing secret configured too."""
+    aws.client.create_secret(Name=LINK_SECRET_ID, SecretString=json.dumps(LINK_KEYS))
+    monkeypatch.setenv("PORTAL_LINK_SIGNING_SECRET_ID", LINK_SECRET_ID)
+
     def call(event: Any, remaining_ms: int = 15_000) -> Any:
         return lambda_handler(event, LambdaContext(remaining_ms=remaining_ms))
 
     return call
 
 
+def link(action: str = "overview", subscription_id: str | None = None, expires_in: int = 3600) -> Any:
+    """A query (made when the scenario runs) of a link signed with the scenario keys."""
+
+    def make() -> str:
+        claims = LinkClaims(CUSTOMER_ID, action, subscription_id, int(time.time()) + expires_in)  # type: ignore[arg-type]
+        return sign(claims, SigningKeys.parse(json.dumps(LINK_KEYS)))
+
+    return make
+
+
+def tampered(make: Any) -> Any:
+    return lambda: make().replace(f"c={CUSTOMER_ID}", f"c={OTHER_CUSTOMER_ID}")
+
+
 IAM_POST = ("POST", "/customers/{customer_id}/portal-sessions", "http_api/post_portal_sessions_iam.json")
 IAM_GET = ("GET", "/customers/{customer_id}/portal", "http_api/get_portal_iam.json")
 JWT_POST = ("POST", "/portal-sessions", "http_api/post_portal_sessions_jwt.json")
 JWT_GET = ("GET", "/portal", "http_api/get_portal_jwt.json")
+MINT = ("POST", "/customers/{customer_id}/portal-links", "http_api/post_portal_links_iam.json")
+FOLLOW = ("GET", "/links/portal", "http_api/get_links_portal.json")
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+JWT_AUTHORIZER = load_event("http_api/post_portal_sessions_jwt.json")["requestContext"]["authorizer"]
+DEEP_LINK = json.dumps({"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID})
 ONE_ID = json.dumps({"subscription_ids": [SUBSCRIPTION_ID]})
 
 
@@ -395,6 +496,75 @@ SCENARIOS = [
     ),
     ("link-on-foreign-host", IAM_GET, {"accept": "text/html", "query": ""}, "session-foreign-host", 502, "bad_gateway"),
     ("deadline", IAM_POST, {"body": "{}", "remaining_ms": 1_000}, None, 504, "gateway_timeout"),
+    # Signed links: minting (IAM) and following (anonymous; the link is the credential)
+    ("link-minted", MINT, {"body": DEEP_LINK}, None, 201, None),
+    ("link-minted-no-body", MINT, {"body": None}, None, 201, None),
+    ("link-mint-bad-lifetime", MINT, {"body": json.dumps({"expires_in": 59})}, None, 400, "invalid_field"),
+    ("link-mint-not-json", MINT, {"body": "{not json"}, None, 400, "invalid_json"),
+    ("link-mint-no-identity", MINT, {"body": "{}", "authorizer": None}, None, 401, "authentication_missing"),
+    ("link-mint-jwt", MINT, {"body": "{}", "authorizer": JWT_AUTHORIZER}, None, 403, "forbidden"),
+    (
+        "link-mint-too-large",
+        MINT,
+        {"body": json.dumps({"action": "x" * 17_000})},
+        None,
+        413,
+        "request_too_large",
+    ),
+    (
+        "link-followed",
+        FOLLOW,
+        {"accept": BROWSER, "query": link("cancel_subscription", SUBSCRIPTION_ID)},
+        "session-one",
+        302,
+        None,
+    ),
+    ("link-followed-json", FOLLOW, {"accept": "application/json", "query": link()}, "session", 200, None),
+    ("link-tampered", FOLLOW, {"accept": "application/json", "query": tampered(link())}, None, 403, "invalid_link"),
+    ("link-tampered-browser", FOLLOW, {"accept": BROWSER, "query": tampered(link())}, None, 403, "invalid_link"),
+    ("link-expired", FOLLOW, {"accept": "application/json", "query": link(expires_in=-60)}, None, 403, "link_expired"),
+    ("link-sample-expired", FOLLOW, {}, None, 403, "link_expired"),
+    (
+        "link-customer-gone",
+        FOLLOW,
+        {"accept": "application/json", "query": link()},
+        _paddle_answers(404, paddle_error("not_found")),
+        404,
+        "not_found",
+    ),
+    (
+        "link-customer-gone-browser",
+        FOLLOW,
+        {"accept": BROWSER, "query": link()},
+        _paddle_answers(404, paddle_error("not_found")),
+        404,
+        "not_found",
+    ),
+    (
+        "link-paddle-rate-limited-browser",
+        FOLLOW,
+        {"accept": BROWSER, "query": link()},
+        _paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "30"}),
+        429,
+        "too_many_requests",
+    ),
+    (
+        "link-key-rejected",
+        FOLLOW,
+        {"accept": "application/json", "query": link()},
+        _paddle_answers(403, paddle_error("invalid_token")),
+        500,
+        "configuration_error",
+    ),
+    ("link-foreign-host", FOLLOW, {"accept": BROWSER, "query": link()}, "session-foreign-host", 502, "bad_gateway"),
+    (
+        "link-deadline",
+        FOLLOW,
+        {"accept": "application/json", "query": link(), "remaining_ms": 1_000},
+        None,
+        504,
+        "gateway_timeout",
+    ),
 ]
 
 
@@ -428,15 +598,26 @@ def test_handler_answers_as_the_document_declares(
     options = dict(overrides)
     remaining_ms = options.pop("remaining_ms", 15_000)
     body = options.pop("body", None) if "body" in options else None
+    authorizer = options.pop("authorizer", "as-in-the-file")
+    if callable(options.get("query")):
+        options["query"] = options["query"]()
     event = http_event(event_file, body, **options)
+    if authorizer is None:
+        del event["requestContext"]["authorizer"]
+    elif authorizer != "as-in-the-file":
+        event["requestContext"]["authorizer"] = authorizer
+    if event.get("queryStringParameters") is not None and "query" in options:
+        event["queryStringParameters"] = dict(parse_qsl(options["query"], keep_blank_values=True)) or None
 
     # When the real handler runs
     response = handler(event, remaining_ms)
 
     # Then it answered what the scenario is about, in the shape the document declares for that status
     assert response["statusCode"] == status, response.get("body")
-    if code is not None:
+    if code is not None and response["headers"]["Content-Type"] == "application/json":
         assert json.loads(response["body"])["error"]["code"] == code
+    elif code is not None:  # the page browsers get on the follow route
+        assert response["headers"]["Content-Type"].startswith("text/html")
     assert check_response(method, path, response) == []
 
 

@@ -59,6 +59,15 @@ def event_for(method: str, target: str, headers: list[tuple[str, str]] | None = 
             {"customer_id": "ctm_x"},
             id="path-parameter-is-url-decoded",
         ),
+        pytest.param(
+            "POST",
+            f"/customers/{CUSTOMER_ID}/portal-links",
+            "POST /customers/{customer_id}/portal-links",
+            {"customer_id": CUSTOMER_ID},
+            id="link-mint",
+        ),
+        pytest.param("GET", "/links/portal", "GET /links/portal", {}, id="link-follow"),
+        pytest.param("POST", "/links/portal", None, None, id="post-on-link-route"),
         pytest.param("GET", "/portal-sessions", None, None, id="wrong-method"),
         pytest.param("POST", "/portal", None, None, id="post-on-get-route"),
         pytest.param("GET", "/portal/", None, None, id="trailing-slash"),
@@ -212,6 +221,13 @@ def test_bearer_jwt_on_jwt_route_becomes_string_claims_without_verification() ->
         pytest.param(f"/customers/{CUSTOMER_ID}/portal", "Bearer " + unsigned_jwt({"sub": "x"}), id="jwt-on-iam-route"),
         pytest.param(f"/customers/{CUSTOMER_ID}/portal", "AWS4-HMAC-SHA256 Signature=abc", id="sigv4-no-credential"),
         pytest.param(f"/customers/{CUSTOMER_ID}/portal", "Basic dXNlcjpwYXNz", id="basic-auth"),
+        # The signed-link route has no authorizer, as deployed: no credential becomes an identity there.
+        pytest.param("/links/portal?v=1", SIGV4, id="sigv4-on-link-route"),
+        pytest.param(
+            "/links/portal?v=1",
+            "Bearer " + unsigned_jwt({"custom:paddle_customer_id": CUSTOMER_ID}),
+            id="jwt-on-link-route",
+        ),
     ],
 )
 def test_no_authorizer_when_the_route_type_of_credential_is_absent(path: str, authorization: str | None) -> None:

@@ -20,7 +20,17 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from local.gateway import unsigned_jwt
-from local.server import FAKE_API_KEY, SECRET_NAME, UNKNOWN_CUSTOMER_ID, GatewayServer, banner, serve
+from local.server import (
+    FAKE_API_KEY,
+    FAKE_LINK_KEYS,
+    LINK_SECRET_NAME,
+    SECRET_NAME,
+    UNKNOWN_CUSTOMER_ID,
+    GatewayServer,
+    banner,
+    sample_link,
+    serve,
+)
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID
 
 SANDBOX_PORTAL = "https://sandbox-customer-portal.paddle.com/cpl_"
@@ -124,6 +134,49 @@ def test_unknown_customer_and_unknown_route(api: GatewayServer) -> None:
     assert (unknown_route.status, unknown_route.json()) == (404, {"message": "Not Found"})
 
 
+def test_a_link_minted_here_points_here_and_opens_the_portal(api: GatewayServer) -> None:
+    # Given a backend mints a link for a subscription's cancel page
+    url = f"{api.url}/customers/{CUSTOMER_ID}/portal-links"
+    body = json.dumps({"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID}).encode()
+    minted = urllib3.request("POST", url, body=body, headers=sigv4("POST", url, body))
+    assert minted.status == 201, minted.data
+    link = minted.json()["data"]["url"]
+
+    # When a browser follows it, with no credentials
+    followed = urllib3.request("GET", link, headers={"Accept": "text/html"}, redirect=False)
+
+    # Then the link pointed at this server, and it sent the browser to a fresh session's deep link
+    assert link.startswith(f"{api.url}/links/portal?v=1&c={CUSTOMER_ID}&a=cancel_subscription&")
+    assert os.environ["PORTAL_LINK_BASE_URL"] == api.url
+    assert followed.status == 302
+    assert f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}&token=pga_" in followed.headers["Location"]
+    assert api.paddle_fake is not None
+    assert [r.path for r in api.paddle_fake.requests] == [f"/customers/{CUSTOMER_ID}/portal-sessions"]
+    assert "pga_" not in link
+
+
+def test_an_altered_link_gets_the_page_and_paddle_is_not_called(api: GatewayServer) -> None:
+    link = sample_link(os.environ)
+    assert link is not None
+    altered = link.replace(f"c={CUSTOMER_ID}", f"c={OTHER_CUSTOMER_ID}")
+
+    as_page = urllib3.request("GET", altered, headers={"Accept": "text/html"})
+    as_json = urllib3.request("GET", altered, headers={"Accept": "application/json"})
+
+    assert (as_page.status, as_page.headers["Content-Type"]) == (403, "text/html; charset=utf-8")
+    assert (as_json.status, as_json.json()["error"]["code"]) == (403, "invalid_link")
+    assert api.paddle_fake is not None
+    assert api.paddle_fake.requests == []
+
+
+def test_the_link_secret_is_seeded_with_the_fake_key(api: GatewayServer) -> None:
+    secret = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(SecretId=LINK_SECRET_NAME)
+
+    assert json.loads(secret["SecretString"]) == FAKE_LINK_KEYS
+    assert "FAKE" in FAKE_LINK_KEYS["k1"]
+    assert os.environ["PORTAL_LINK_SIGNING_SECRET_ID"] == LINK_SECRET_NAME
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_printed_curl_samples_work(api: GatewayServer) -> None:
     commands = [line for line in banner(api, os.environ).splitlines() if line.startswith("curl ")]
@@ -139,7 +192,7 @@ def test_the_printed_curl_samples_work(api: GatewayServer) -> None:
         for command in commands
     ]
 
-    assert statuses == ["201", "302", "201", "200"]
+    assert statuses == ["201", "302", "201", "200", "201", "302"]
 
 
 def test_with_paddle_api_key_the_secret_holds_it_and_no_fake_runs(
