@@ -14,7 +14,7 @@ NODE_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed.stamp)
 # sam build (BuildMethod python3.13) looks for python3.13 on PATH; the venv provides it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv run test lint typecheck validate build deploy clean
+.PHONY: help venv run test lint typecheck validate build deploy clean bench
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ build: venv ## sam build: function + dependencies layer (arm64 wheels) into .aws
 
 deploy: build ## Build, then deploy interactively (asks for stack name, region, parameters)
 	$(BIN)/sam deploy --guided
+
+bench: venv ## Cold start and warm path beside a no-op floor and a typical Powertools function (bench/README.md)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove build output and tool caches (keeps .venv)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -30,7 +30,7 @@ from paddle_portal.models import DirectInvocation, DirectMintLink, MintLinkBody
 from paddle_portal.observability import logger, metrics, tracer
 from paddle_portal.paddle import PaddleClient, new_pool
 from paddle_portal.responses import error_page, error_response, json_response, redirect
-from paddle_portal.secrets import ApiKeySource, PowertoolsSecretReader
+from paddle_portal.secrets import ApiKeySource, secret_reader
 from paddle_portal.service import create_portal_session
 from paddle_portal.settings import Settings, get_settings
 from paddle_portal.signed_links import SigningKeySource, claims_for, link_url, verify
@@ -52,7 +52,7 @@ class Collaborators:
 @lru_cache(maxsize=1)
 def _collaborators() -> Collaborators:
     settings = get_settings()
-    reader = PowertoolsSecretReader()  # one cache for both secrets
+    reader = secret_reader(settings.secrets_extension_port)  # one cache for both secrets
     return Collaborators(
         settings=settings,
         client=PaddleClient(_pool(), environment=settings.paddle_environment, base_url=settings.api_base_url),

@@ -40,7 +40,8 @@ class _SessionData(_Lenient):
 
 def is_allowed_link(url: str, allowed_hosts: tuple[str, ...]) -> bool:
     """Only `https://<allowed host>/...` with no credentials, no port and no control characters or spaces."""
-    if not url.isprintable() or any(c.isspace() for c in url) or "\\" in url:
+    # isprintable() is False for every whitespace character but " " (one C loop instead of a generator per character)
+    if not url.isprintable() or " " in url or "\\" in url:
         return False
     try:
         parts = urlsplit(url)

@@ -9,8 +9,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
-# Patch only botocore (the Secrets Manager call); we do not use `requests`, and urllib3 calls are traced by hand.
-tracer = Tracer(patch_modules=["botocore"])
+# Patch nothing here: patching botocore imports it, a large share of every cold start. secrets.py patches botocore
+# when it first reads the secret through boto3; urllib3 calls to Paddle are traced by hand (service.py).
+tracer = Tracer(auto_patch=False)
 metrics = Metrics()
 
 

@@ -34,6 +34,7 @@ ENV_NAMES = {
     "customer_id_claim": "CUSTOMER_ID_CLAIM",
     "portal_allowed_hosts": "PORTAL_ALLOWED_HOSTS",
     "request_budget_seconds": "PADDLE_REQUEST_BUDGET_SECONDS",
+    "secrets_extension_port": "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",  # pragma: allowlist secret - a variable name
     "link_signing_secret_id": "PORTAL_LINK_SIGNING_SECRET_ID",
     "link_base_url": "PORTAL_LINK_BASE_URL",
 }
@@ -50,6 +51,9 @@ class Settings(BaseModel):
     portal_allowed_hosts: tuple[str, ...] = DEFAULT_PORTAL_HOSTS
     # API Gateway gives up after 29 s; the template's function timeout (15 s) bounds this further.
     request_budget_seconds: Annotated[float, Field(gt=0, le=28)] = 10.0
+    # Set by the template when it adds the AWS Parameters and Secrets Lambda Extension layer (2773 is its default):
+    # the secret is then read from the extension's local cache, without boto3. Unset: Powertools Parameters (boto3).
+    secrets_extension_port: Annotated[int, Field(ge=1, le=65_535)] | None = None
     # Signed portal links (optional feature): the secret with the HMAC keys, and the public URL links point at.
     link_signing_secret_id: str | None = None
     link_base_url: str | None = None
