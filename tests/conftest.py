@@ -15,15 +15,15 @@ import pytest
 os.environ.update(
     AWS_DEFAULT_REGION="us-east-1",
     AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's conventional fake
-    AWS_SESSION_TOKEN="testing",  # noqa: S105
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
     AWS_EC2_METADATA_DISABLED="true",
     POWERTOOLS_SERVICE_NAME="paddle-portal",
     POWERTOOLS_METRICS_NAMESPACE="PaddlePortal",
     POWERTOOLS_TRACE_DISABLED="true",
 )
 
-from tests.support import (  # noqa: E402
+from tests.support import (
     API_KEY,
     SECRET_ID,
     LambdaContext,
@@ -48,8 +48,15 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from paddle_portal import app
     from paddle_portal.settings import get_settings
 
-    for name in ("PADDLE_API_BASE_URL", "PADDLE_ENVIRONMENT", "PORTAL_ALLOWED_HOSTS", "CUSTOMER_ID_CLAIM",
-                 "SECRET_MAX_AGE_SECONDS", "PADDLE_REQUEST_BUDGET_SECONDS", "PADDLE_API_KEY"):
+    for name in (
+        "PADDLE_API_BASE_URL",
+        "PADDLE_ENVIRONMENT",
+        "PORTAL_ALLOWED_HOSTS",
+        "CUSTOMER_ID_CLAIM",
+        "SECRET_MAX_AGE_SECONDS",
+        "PADDLE_REQUEST_BUDGET_SECONDS",
+        "PADDLE_API_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PADDLE_API_KEY_SECRET_ID", SECRET_ID)
 

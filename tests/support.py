@@ -13,18 +13,19 @@ CUSTOMER_ID = "ctm_01gysfvfy7vqhpzkq8rjmrq7an"
 OTHER_CUSTOMER_ID = "ctm_01hv6y1jedq4p1n0yqn5ba3ky4"
 SUBSCRIPTION_ID = "sub_01h04vsc0qhwtsbsxh3422wjs4"
 OTHER_SUBSCRIPTION_ID = "sub_01h8bx8fmywym11t6swgzba704"
-SECRET_ID = "paddle-portal/api-key"  # noqa: S105 - a name, not a secret
+SECRET_ID = "paddle-portal/api-key"
 # Obviously fake keys, shaped like Paddle's (69 characters, sandbox and live prefixes).
 API_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_AAA"
 ROTATED_API_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_BBB"
 LIVE_API_KEY = "pdl_live_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_CCC"
 LEGACY_API_KEY = "FAKE0legacy0key0without0prefix0000000000000000000"
-PORTAL_TOKEN = "pga_eyJhbGciOiJIUzI1NiJ9.FAKE-portal-token.signature"  # noqa: S105 - fake
+PORTAL_TOKEN = "pga_eyJhbGciOiJIUzI1NiJ9.FAKE-portal-token.signature"
 PORTAL_HOST = "https://customer-portal.paddle.com"
 
 
-def portal_session(customer_id: str = CUSTOMER_ID, subscription_ids: list[str] | tuple[str, ...] = (),
-                   host: str = PORTAL_HOST) -> dict[str, Any]:
+def portal_session(
+    customer_id: str = CUSTOMER_ID, subscription_ids: list[str] | tuple[str, ...] = (), host: str = PORTAL_HOST
+) -> dict[str, Any]:
     """A 201 body exactly as Paddle documents it (schema `customer-portal-session`)."""
     base = f"{host}/cpl_01j7zbyqs3vah3aafp4jf62qaw"
     return {
@@ -36,7 +37,9 @@ def portal_session(customer_id: str = CUSTOMER_ID, subscription_ids: list[str] |
                 "subscriptions": [
                     {
                         "id": sub,
-                        "cancel_subscription": f"{base}?action=cancel_subscription&subscription_id={sub}&token={PORTAL_TOKEN}",
+                        "cancel_subscription": (
+                            f"{base}?action=cancel_subscription&subscription_id={sub}&token={PORTAL_TOKEN}"
+                        ),
                         "update_subscription_payment_method": (
                             f"{base}?action=update_subscription_payment_method&subscription_id={sub}&token={PORTAL_TOKEN}"
                         ),
@@ -50,8 +53,9 @@ def portal_session(customer_id: str = CUSTOMER_ID, subscription_ids: list[str] |
     }
 
 
-def paddle_error(code: str, detail: str = "", errors: list[dict[str, str]] | None = None,
-                 type_: str = "request_error") -> dict[str, Any]:
+def paddle_error(
+    code: str, detail: str = "", errors: list[dict[str, str]] | None = None, type_: str = "request_error"
+) -> dict[str, Any]:
     """An error body exactly as Paddle documents it (schema `error`)."""
     error: dict[str, Any] = {
         "type": type_,
@@ -73,16 +77,23 @@ class PaddleStub:
     def path(self, customer_id: str = CUSTOMER_ID) -> str:
         return f"/customers/{customer_id}/portal-sessions"
 
-    def creates_session(self, customer_id: str = CUSTOMER_ID, subscription_ids: tuple[str, ...] = (),
-                        **kwargs: Any) -> dict[str, Any]:
+    def creates_session(
+        self, customer_id: str = CUSTOMER_ID, subscription_ids: tuple[str, ...] = (), **kwargs: Any
+    ) -> dict[str, Any]:
         body = portal_session(customer_id, subscription_ids, **kwargs)
         self.server.expect_request(self.path(customer_id), method="POST").respond_with_json(
             body, status=201, headers={"Request-Id": body["meta"]["request_id"]}
         )
         return body
 
-    def answers(self, status: int, body: Any, customer_id: str = CUSTOMER_ID,
-                headers: dict[str, str] | None = None, once: bool = False) -> None:
+    def answers(
+        self,
+        status: int,
+        body: Any,
+        customer_id: str = CUSTOMER_ID,
+        headers: dict[str, str] | None = None,
+        once: bool = False,
+    ) -> None:
         expect = self.server.expect_oneshot_request if once else self.server.expect_request
         handler = expect(self.path(customer_id), method="POST")
         if isinstance(body, (dict, list)):

@@ -99,7 +99,7 @@ class RestIdentity(APIGatewayEventIdentity):
 
 
 class RestRequestContext(APIGatewayEventRequestContext):
-    identity: RestIdentity = RestIdentity()  # type: ignore[assignment]
+    identity: RestIdentity = RestIdentity()
 
 
 class RestApiEvent(APIGatewayProxyEventModel):
@@ -107,4 +107,4 @@ class RestApiEvent(APIGatewayProxyEventModel):
 
     headers: dict[str, str] | None = None  # type: ignore[assignment]  # REST sends null for no headers
     multiValueHeaders: dict[str, list[str]] | None = None  # type: ignore[assignment]
-    requestContext: RestRequestContext  # type: ignore[assignment]
+    requestContext: RestRequestContext
