@@ -19,7 +19,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-venv: $(STAMP) $(NODE_STAMP) ## Create .venv, install requirements-dev.txt (and npm ci); again only when they change
+# checkov pins versions that clash with ours (boto3, urllib3, packaging): it gets a virtualenv of its own.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
+
+venv: $(STAMP) $(NODE_STAMP) $(CHECKOV) ## Create .venv, install requirements-dev.txt (and npm ci); again only when they change
 
 $(STAMP): $(REQUIREMENTS)
 	@if [ ! -x $(BIN)/python ]; then \
@@ -30,6 +33,11 @@ $(STAMP): $(REQUIREMENTS)
 	  $(PYTHON) -m venv $(VENV); \
 	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(CHECKOV): tests/security/requirements-checkov.txt | $(STAMP)
+	$(BIN)/python -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
 node_modules/.installed.stamp: package.json package-lock.json

@@ -23,6 +23,7 @@ import logging
 import os
 import shlex
 import signal
+import re
 import sys
 import threading
 import time
@@ -128,7 +129,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return None if length > MAX_BODY_BYTES else self.rfile.read(length)
 
     def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"{self.address_string()} {format % args}\n")
+        # Like the template's access logs: no query strings (a signed link's query is a credential).
+        line = re.sub(r"\?\S*", "", format % args)
+        sys.stderr.write(f"{self.address_string()} {line}\n")
 
 
 @dataclass

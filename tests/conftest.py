@@ -31,6 +31,9 @@ from tests.support import (
     SecretsManagerCalls,
 )
 
+# Fails any test whose logs or output carry an API key, a portal token or link, or a signed link.
+pytest_plugins = ["tests.redaction"]
+
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = REPO / "events"
 

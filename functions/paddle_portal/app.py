@@ -27,7 +27,7 @@ from paddle_portal.inputs import (
 )
 from paddle_portal.links import PortalSession
 from paddle_portal.models import DirectInvocation, DirectMintLink, MintLinkBody
-from paddle_portal.observability import logger, metrics, tracer
+from paddle_portal.observability import log_unexpected, logger, metrics, tracer
 from paddle_portal.paddle import PaddleClient, new_pool
 from paddle_portal.responses import error_page, error_response, json_response, redirect
 from paddle_portal.secrets import ApiKeySource, secret_reader
@@ -100,8 +100,8 @@ def _handle_http(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
         if request is not None and request.route.kind is Kind.FOLLOW_LINK and request.wants_html():
             return error_page(error, request_id)
         return error_response(error, request_id)
-    except Exception:
-        logger.exception("Unexpected error")
+    except Exception as unexpected:
+        log_unexpected(unexpected)
         return error_response(InternalError("unexpected"), request_id)
 
 
@@ -153,8 +153,8 @@ def _handle_direct(event: object, context: LambdaContext) -> dict[str, Any]:
     except PortalError as error:
         _log_refusal(error)
         raise
-    except Exception:
-        logger.exception("Unexpected error")
+    except Exception as unexpected:
+        log_unexpected(unexpected)
         raise InternalError("An unexpected error occurred; the function's logs have the cause.") from None
 
 
@@ -174,7 +174,7 @@ def _log_refusal(error: PortalError) -> None:
     )
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)  # events carry credentials: never log them
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

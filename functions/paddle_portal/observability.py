@@ -5,6 +5,8 @@ Never log or trace the event, a portal URL or the API key: log ids, counts, stat
 
 from __future__ import annotations
 
+import traceback
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -30,3 +32,14 @@ def record_paddle_error(code: str) -> None:
     ) as metric:
         metric.add_dimension(name="service", value=metrics.service or "paddle-portal")
         metric.add_dimension(name="code", value=code)
+
+
+def log_unexpected(error: BaseException) -> None:
+    """Log a bug by its type and where it happened, never its message: the message of an exception nobody
+    anticipated can hold anything (the API key, a portal link)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    logger.error(
+        "Unexpected error",
+        error_type=type(error).__name__,
+        stack=[f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames],
+    )

@@ -13,6 +13,7 @@ from paddle_portal.errors import (
     ConfigurationError,
     CustomerNotFoundError,
     FieldError,
+    InternalError,
     InvalidRequestError,
     PortalError,
     RateLimitedError,
@@ -21,6 +22,7 @@ from paddle_portal.errors import (
 )
 from paddle_portal.links import PortalSession
 from paddle_portal.observability import (
+    log_unexpected,
     logger,
     record_paddle_error,
     record_session_created,
@@ -53,6 +55,27 @@ def create_portal_session(
     allowed_hosts: tuple[str, ...],
 ) -> PortalSession:
     """Ids must already be validated. Raises `PortalError`s only."""
+    try:
+        return _create_portal_session(
+            customer_id, subscription_ids, client=client, keys=keys, deadline=deadline, allowed_hosts=allowed_hosts
+        )
+    except PortalError:
+        raise
+    except Exception as unexpected:
+        # Not past the tracer: X-Ray records an escaping exception's message, and a bug's message can hold anything.
+        log_unexpected(unexpected)
+        raise InternalError("An unexpected error occurred; the function's logs have the cause.") from None
+
+
+def _create_portal_session(
+    customer_id: str,
+    subscription_ids: Sequence[str],
+    *,
+    client: PaddleClient,
+    keys: ApiKeySource,
+    deadline: Deadline,
+    allowed_hosts: tuple[str, ...],
+) -> PortalSession:
     api_key = keys.get()
     try:
         try:
