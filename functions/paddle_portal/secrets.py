@@ -36,6 +36,9 @@ EXTENSION_TIMEOUT_SECONDS = 1.0
 
 SecretReader = Callable[[str, int, bool], object]
 
+# What template.yaml writes into a secret it creates, until the operator puts the real key there.
+PLACEHOLDER = "REPLACE_WITH_PADDLE_API_KEY"
+
 
 class PowertoolsSecretReader:
     """Powertools Parameters' `SecretsProvider` with bounded timeouts. Its in-memory cache lives as long as this
@@ -122,7 +125,9 @@ def parse_api_key(value: object) -> str:
     if not isinstance(value, str):
         raise ConfigurationError("The Paddle API key secret is not a string")
     text = value.strip()
-    if text.startswith("{"):
+    if text == PLACEHOLDER:
+        raise ConfigurationError("The Paddle API key secret still holds the stack's placeholder: put the key in it")
+    if text.startswith(("{", "[", '"')):  # JSON: only an object with "api_key" is a key (a quoted string is not)
         try:
             document = json.loads(text)
         except ValueError:

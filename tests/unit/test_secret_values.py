@@ -47,6 +47,9 @@ def test_accepted_shapes(value: object, expected: str) -> None:
         pytest.param(json.dumps({"api_key": ""}), id="json-api_key-empty"),
         pytest.param(None, id="none"),
         pytest.param({"api_key": API_KEY}, id="dict-not-text"),
+        pytest.param(json.dumps(API_KEY), id="json-quoted-string"),
+        pytest.param(json.dumps([API_KEY]), id="json-array"),
+        pytest.param("REPLACE_WITH_PADDLE_API_KEY", id="template-placeholder"),
     ],
 )
 def test_refused_shapes_do_not_leak_the_value(value: object) -> None:
@@ -58,3 +61,8 @@ def test_refused_shapes_do_not_leak_the_value(value: object) -> None:
     assert API_KEY not in message
     assert API_KEY[:20] not in message
     assert "pdl_" not in message
+
+
+def test_placeholder_message_says_what_to_do() -> None:
+    with pytest.raises(ConfigurationError, match="placeholder"):
+        parse_api_key("REPLACE_WITH_PADDLE_API_KEY")

@@ -350,3 +350,11 @@ def test_every_log_group_has_a_retention(template: dict[str, Any], function: dic
     for name, group in log_groups.items():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
     assert function["LoggingConfig"]["LogGroup"]["Ref"] in log_groups
+
+
+def test_created_secret_placeholder_is_one_the_function_recognises(template: dict[str, Any]) -> None:
+    # Until the operator puts the key in the stack-created secret, calls fail with a message saying so
+    # (secrets.PLACEHOLDER) instead of sending the placeholder to Paddle as a key.
+    from paddle_portal.secrets import PLACEHOLDER
+
+    assert template["Resources"]["PaddleApiKeySecret"]["Properties"]["SecretString"] == PLACEHOLDER
