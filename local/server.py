@@ -21,9 +21,9 @@ import importlib
 import json
 import logging
 import os
+import re
 import shlex
 import signal
-import re
 import sys
 import threading
 import time
