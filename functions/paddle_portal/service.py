@@ -6,7 +6,9 @@ error tree in one place (`public_error`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import (
@@ -44,7 +46,29 @@ from paddle_portal.secrets import ApiKeySource
 DEFAULT_RETRY_AFTER_SECONDS = 10
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _only_portal_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """Anything but a `PortalError` becomes `InternalError` here, inside the tracer: X-Ray records an escaping
+    exception's message, and a bug's message can hold anything (the key, a link)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except PortalError:
+            raise
+        except Exception as unexpected:
+            log_unexpected(unexpected)
+            raise InternalError("An unexpected error occurred; the function's logs have the cause.") from None
+
+    return wrapper
+
+
 @tracer.capture_method(capture_response=False)
+@_only_portal_errors
 def create_portal_session(
     customer_id: str,
     subscription_ids: Sequence[str],
@@ -55,27 +79,6 @@ def create_portal_session(
     allowed_hosts: tuple[str, ...],
 ) -> PortalSession:
     """Ids must already be validated. Raises `PortalError`s only."""
-    try:
-        return _create_portal_session(
-            customer_id, subscription_ids, client=client, keys=keys, deadline=deadline, allowed_hosts=allowed_hosts
-        )
-    except PortalError:
-        raise
-    except Exception as unexpected:
-        # Not past the tracer: X-Ray records an escaping exception's message, and a bug's message can hold anything.
-        log_unexpected(unexpected)
-        raise InternalError("An unexpected error occurred; the function's logs have the cause.") from None
-
-
-def _create_portal_session(
-    customer_id: str,
-    subscription_ids: Sequence[str],
-    *,
-    client: PaddleClient,
-    keys: ApiKeySource,
-    deadline: Deadline,
-    allowed_hosts: tuple[str, ...],
-) -> PortalSession:
     api_key = keys.get()
     try:
         try:
