@@ -49,7 +49,7 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from aws_lambda_powertools.utilities import parameters
 
     from paddle_portal import app
-    from paddle_portal.settings import get_settings
+    from paddle_portal.settings import clear_settings_cache
 
     for name in (
         "PADDLE_API_BASE_URL",
@@ -64,8 +64,8 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("PADDLE_API_KEY_SECRET_ID", SECRET_ID)
 
     def clear() -> None:
-        get_settings.cache_clear()
-        app._collaborators.cache_clear()
+        clear_settings_cache()
+        app._collaborators_for.cache_clear()
         app._pool.cache_clear()
         parameters.clear_caches()
 

@@ -49,9 +49,13 @@ class Collaborators:
     signing_keys: SigningKeySource
 
 
-@lru_cache(maxsize=1)
 def _collaborators() -> Collaborators:
-    settings = get_settings()
+    return _collaborators_for(get_settings())
+
+
+@lru_cache(maxsize=1)
+def _collaborators_for(settings: Settings) -> Collaborators:
+    """Built once per execution environment (per configuration: settings are frozen and hashable)."""
     reader = secret_reader(settings.secrets_extension_port)  # one cache for both secrets
     return Collaborators(
         settings=settings,

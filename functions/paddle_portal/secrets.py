@@ -41,28 +41,37 @@ PLACEHOLDER = "REPLACE_WITH_PADDLE_API_KEY"
 
 
 class PowertoolsSecretReader:
-    """Powertools Parameters' `SecretsProvider` with bounded timeouts. Its in-memory cache lives as long as this
-    reader, i.e. one per execution environment (the handler builds one `ApiKeySource`)."""
-
-    def __init__(self) -> None:
-        self._provider: Any = None
+    """Powertools Parameters' `SecretsProvider` with bounded timeouts, installed as Powertools' default secrets
+    provider: its in-memory cache lives for the execution environment, and `parameters.clear_caches()` clears it
+    like any Powertools cache (tests rely on that)."""
 
     def __call__(self, secret_id: str, max_age: int, force_fetch: bool) -> object:
-        if self._provider is None:
-            # deferred: boto3 and botocore are imported only when the first request needs the key
-            from aws_lambda_powertools.utilities.parameters import SecretsProvider
-            from botocore.config import Config
+        from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
-            tracer.patch(["botocore"])  # the Secrets Manager call appears in X-Ray (a no-op when tracing is off)
+        provider: Any = DEFAULT_PROVIDERS.get("secrets")
+        if not getattr(provider, _BOUNDED, False):
+            provider = DEFAULT_PROVIDERS["secrets"] = _bounded_provider()
+        return provider.get(secret_id, max_age=max_age, force_fetch=force_fetch)
 
-            self._provider = SecretsProvider(
-                boto_config=Config(
-                    connect_timeout=SECRETS_CONNECT_TIMEOUT_SECONDS,
-                    read_timeout=SECRETS_READ_TIMEOUT_SECONDS,
-                    retries={"mode": "standard", "total_max_attempts": SECRETS_MAX_ATTEMPTS},
-                )
-            )
-        return self._provider.get(secret_id, max_age=max_age, force_fetch=force_fetch)
+
+_BOUNDED = "_paddle_portal_bounded"
+
+
+def _bounded_provider() -> Any:
+    # deferred: boto3 and botocore are imported only when the first request needs a secret
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from botocore.config import Config
+
+    tracer.patch(["botocore"])  # the Secrets Manager call appears in X-Ray (a no-op when tracing is off)
+    provider = SecretsProvider(
+        boto_config=Config(
+            connect_timeout=SECRETS_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=SECRETS_READ_TIMEOUT_SECONDS,
+            retries={"mode": "standard", "total_max_attempts": SECRETS_MAX_ATTEMPTS},
+        )
+    )
+    setattr(provider, _BOUNDED, True)
+    return provider
 
 
 class ExtensionSecretReader:

@@ -120,7 +120,16 @@ def settings_from_env(environ: dict[str, str] | os._Environ[str]) -> Settings:
         raise ConfigurationError(f"Invalid settings: {problems}") from None
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings for this execution environment (tests call `get_settings.cache_clear()`)."""
-    return settings_from_env(os.environ)
+    """Settings for the current environment variables, validated once per distinct set of values (in Lambda: once
+    per execution environment; a process that changes its environment, like a test run, gets matching settings)."""
+    return _settings_for(tuple(os.environ.get(name, "") for name in ENV_NAMES.values()))
+
+
+@lru_cache(maxsize=1)
+def _settings_for(values: tuple[str, ...]) -> Settings:
+    return settings_from_env(dict(zip(ENV_NAMES.values(), values, strict=True)))
+
+
+def clear_settings_cache() -> None:
+    _settings_for.cache_clear()

@@ -745,7 +745,10 @@ def test_secrets_manager_calls_are_bounded(aws):
     reader = secrets.PowertoolsSecretReader()
     reader(SECRET_ID, 300, False)
 
-    config = reader._provider.client.meta.config
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    # The bounded provider is Powertools' default secrets provider (so `parameters.clear_caches()` clears it).
+    config = DEFAULT_PROVIDERS["secrets"].client.meta.config
     assert (config.connect_timeout, config.read_timeout) == (1, 1)
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
     assert aws.get_secret_value == 1

@@ -276,10 +276,10 @@ def test_minted_link_on_a_custom_domain_needs_the_configured_base_url(
     refused = invoke(event)
     monkeypatch.setenv("PORTAL_LINK_BASE_URL", "https://billing.example.com/portal-api")
     from paddle_portal import app
-    from paddle_portal.settings import get_settings
+    from paddle_portal.settings import clear_settings_cache
 
-    get_settings.cache_clear()
-    app._collaborators.cache_clear()
+    clear_settings_cache()
+    app._collaborators_for.cache_clear()
     minted = invoke(event)
 
     # Then no link is made on the event's domain; with the setting, the link is on the configured URL

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from paddle_portal.errors import ConfigurationError
-from paddle_portal.settings import DEFAULT_PORTAL_HOSTS, ENV_NAMES, Settings, get_settings, settings_from_env
+from paddle_portal.settings import (
+    DEFAULT_PORTAL_HOSTS,
+    ENV_NAMES,
+    Settings,
+    clear_settings_cache,
+    get_settings,
+    settings_from_env,
+)
 from tests.support import SECRET_ID
 
 REQUIRED = {"PADDLE_API_KEY_SECRET_ID": SECRET_ID}
@@ -111,18 +118,21 @@ def test_several_bad_values_are_all_named() -> None:
         assert variable in message
 
 
-def test_settings_are_read_once_per_execution_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_are_validated_once_per_set_of_values(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given settings read once
     monkeypatch.setenv("PADDLE_ENVIRONMENT", "sandbox")
     first = get_settings()
 
-    # When the environment changes afterwards
-    monkeypatch.setenv("PADDLE_ENVIRONMENT", "production")
-
-    # Then the cached settings stay, until the cache is cleared
+    # Then reading again with the same environment reuses them (no second validation)
     assert get_settings() is first
-    get_settings.cache_clear()
+
+    # When the environment changes, the settings follow it
+    monkeypatch.setenv("PADDLE_ENVIRONMENT", "production")
     assert get_settings().paddle_environment == "production"
+
+    # And cleared caches rebuild equal settings
+    clear_settings_cache()
+    assert get_settings() == Settings.model_validate({"secret_id": first.secret_id, "paddle_environment": "production"})
 
 
 def test_settings_are_immutable() -> None:
