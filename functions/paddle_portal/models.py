@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities.parser.models import (
@@ -10,6 +11,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventModel,
     APIGatewayProxyEventV2Model,
 )
+from aws_lambda_powertools.utilities.parser.models.apigwv2 import RequestContextV2, RequestContextV2Http
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from paddle_portal.links import Action
@@ -85,13 +87,38 @@ class DirectMintLink(MintLinkBody):
     correlation_id: CorrelationId | None = None
 
 
-# --- HTTP events. Powertools' models keep the authorizer context (its envelopes would drop it). ---
+# --- HTTP events. Powertools' models keep the authorizer context (its envelopes would drop it). Fields the function
+# never reads are relaxed to optional, so a hand-written or older-shaped event is not refused for bookkeeping it lacks;
+# everything identity and routing depend on keeps Powertools' types.
+
+
+class HttpApiHttp(RequestContextV2Http):
+    path: str = ""
+    protocol: str = ""
+    sourceIp: str = ""
+    userAgent: str = ""
+
+
+class HttpApiRequestContext(RequestContextV2):
+    accountId: str = ""
+    apiId: str = ""
+    domainName: str = ""
+    domainPrefix: str = ""
+    routeKey: str = "$default"
+    stage: str = "$default"
+    time: str = ""
+    timeEpoch: datetime | None = None  # type: ignore[assignment]
+    http: HttpApiHttp
 
 
 class HttpApiEvent(APIGatewayProxyEventV2Model):
     """API Gateway HTTP API (payload 2.0) and Lambda Function URL events."""
 
+    version: str = "2.0"
+    routeKey: str = "$default"
+    rawQueryString: str = ""
     headers: dict[str, str] = Field(default_factory=dict)  # absent when a client sends none
+    requestContext: HttpApiRequestContext
 
 
 class RestIdentity(APIGatewayEventIdentity):
@@ -99,7 +126,16 @@ class RestIdentity(APIGatewayEventIdentity):
 
 
 class RestRequestContext(APIGatewayEventRequestContext):
+    accountId: str = ""
+    apiId: str = ""
+    stage: str = ""
+    protocol: str = ""
     identity: RestIdentity = RestIdentity()
+    requestTime: str = ""
+    requestTimeEpoch: datetime | None = None  # type: ignore[assignment]
+    resourcePath: str = ""
+    httpMethod: str = ""  # type: ignore[assignment]  # the event's own httpMethod is the one routed on
+    path: str = ""
 
 
 class RestApiEvent(APIGatewayProxyEventModel):
