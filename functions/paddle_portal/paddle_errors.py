@@ -60,7 +60,7 @@ class PaddleBadRequestError(PaddleAPIError):
 
 
 class PaddleAuthenticationError(PaddleAPIError):
-    """401/403 in Paddle's error envelope: our API key is invalid, expired, revoked or lacks the permission."""
+    """401/403: our API key is invalid, expired, revoked or lacks the permission."""
 
 
 class PaddleNotFoundError(PaddleAPIError):
@@ -72,21 +72,21 @@ class PaddleRateLimitError(PaddleAPIError):
 
 
 class PaddleServerError(PaddleAPIError):
-    """5xx after retries, or any error status whose body is not Paddle's envelope (HTML from an edge, empty)."""
+    """5xx after retries, or a 4xx other than 401/403/404/429 whose body is not Paddle's envelope."""
 
 
 def _error_class(status: int, from_paddle: bool) -> type[PaddleAPIError]:
-    """`from_paddle`: the body is Paddle's error envelope. Without it (an edge's HTML page, an empty body) a 4xx says
-    nothing about our key or the caller's data, so only the status classes that need no body keep their meaning."""
+    """By status, as the contract's error table says. `from_paddle` (the body is Paddle's error envelope) matters only
+    for the other 4xx: without an envelope they say nothing about the caller's data, so they are upstream trouble."""
     if status == 429:
         return PaddleRateLimitError  # an edge's rate limit is a rate limit too
-    if status >= 500 or status < 400 or not from_paddle:
-        return PaddleServerError  # 5xx, a 1xx/3xx a JSON API should never send, or a 4xx not from Paddle's API
+    if status >= 500 or status < 400:
+        return PaddleServerError  # 5xx, or a 1xx/3xx a JSON API should never send
     if status in (401, 403):
-        return PaddleAuthenticationError
+        return PaddleAuthenticationError  # at worst one forced secret re-read per 30 s (secrets.py)
     if status == 404:
         return PaddleNotFoundError
-    return PaddleBadRequestError
+    return PaddleBadRequestError if from_paddle else PaddleServerError
 
 
 def _text(value: object, limit: int) -> str:

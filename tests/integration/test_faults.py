@@ -566,14 +566,15 @@ def test_key_rejected_too_late_for_a_retry_is_not_re_read(warm, call, server, aw
     assert within_deadline(outcome, SHORT)
 
 
-def test_html_403_from_an_edge_is_not_a_key_problem(call, server, aws):
-    server.default = Reply.text(403, "<html><body>Access denied by the edge</body></html>")
+def test_bare_403_is_a_key_problem_with_one_re_read(call, server, aws):
+    # The contract maps 403 to our key whatever the body; the throttled re-read bounds what a bare edge 403 costs.
+    server.default = Reply.text(403, "<html><body>Access denied</body></html>")
 
     outcome = call()
 
-    assert_error(outcome, 502, "bad_gateway")
-    assert len(server.requests) == 1
-    assert aws.get_secret_value == 1  # no forced re-read for a page that says nothing about our key
+    assert_error(outcome, 500, "configuration_error")
+    assert len(server.requests) == 1  # the re-read returned the same key: no retry
+    assert aws.get_secret_value == 2
 
 
 # --- odd responses ---------------------------------------------------------------------------------------------
@@ -586,7 +587,7 @@ def test_html_403_from_an_edge_is_not_a_key_problem(call, server, aws):
         (Reply.text(503, b"", "text/plain"), 3, 502, "bad_gateway"),
         (Reply(500), 3, 502, "bad_gateway"),
         (Reply.text(400, "<html>Bad Request</html>"), 1, 502, "bad_gateway"),
-        (Reply.text(404, "<html>Not Found</html>"), 1, 502, "bad_gateway"),
+        (Reply.text(404, "<html>Not Found</html>"), 1, 404, "not_found"),
         (Reply.text(429, "<html>Slow down</html>"), 3, 429, "too_many_requests"),
         (Reply.json(400, {"error": {"code": "bad_request", "errors": 5}}), 1, 400, "bad_request"),
         (Reply.json(400, {"error": "flat string"}), 1, 502, "bad_gateway"),

@@ -69,10 +69,10 @@ def test_caller_headers_are_not_forwarded(invoke: Any, paddle: PaddleStub, aws: 
 ANSWERS = [
     pytest.param(404, paddle_error("entity_not_found"), None, 404, "not_found", id="404-not-found"),
     # A 4xx page that is not Paddle's envelope (an edge or WAF speaking) says nothing about the key or the customer.
-    pytest.param(404, b"<html><h1>Not Found</h1></html>", None, 502, "bad_gateway", id="404-html-from-an-edge"),
+    pytest.param(404, b"<html><h1>Not Found</h1></html>", None, 404, "not_found", id="404-without-envelope"),
     pytest.param(403, paddle_error("invalid_token"), None, 500, "configuration_error", id="403-invalid-token"),
     pytest.param(403, paddle_error("forbidden"), None, 500, "configuration_error", id="403-missing-permission"),
-    pytest.param(403, b"<html>Forbidden</html>", None, 502, "bad_gateway", id="403-html-from-an-edge"),
+    pytest.param(403, b"<html>Forbidden</html>", None, 500, "configuration_error", id="403-without-envelope"),
     pytest.param(401, paddle_error("authentication_missing"), None, 500, "configuration_error", id="401"),
     pytest.param(500, paddle_error("internal_error", type_="api_error"), None, 502, "bad_gateway", id="500"),
     pytest.param(

@@ -140,12 +140,24 @@ def test_message_names_status_and_code_only() -> None:
     assert str(error) == "Paddle answered 403 invalid_token"
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
-def test_4xx_without_paddles_envelope_is_upstream_trouble(status: int) -> None:
-    # An edge's or WAF's page says nothing about our key or the caller's data: no configuration error, no 404.
+@pytest.mark.parametrize("status", [400, 409, 422])
+def test_other_4xx_without_paddles_envelope_is_upstream_trouble(status: int) -> None:
+    # An edge's or WAF's page says nothing about the caller's data: not a 400 for the caller.
     error = error_from_response(status, b"<html><body>Request blocked</body></html>")
 
     assert type(error) is PaddleServerError
+    assert error.code == f"http_{status}"
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(401, PaddleAuthenticationError), (403, PaddleAuthenticationError), (404, PaddleNotFoundError)],
+)
+def test_key_and_not_found_statuses_keep_their_meaning_without_an_envelope(status: int, kind: type) -> None:
+    # The contract maps these by status: a bare 403 still means our key was refused, a bare 404 still not found.
+    error = error_from_response(status, b"<html><body>Blocked</body></html>")
+
+    assert type(error) is kind
     assert error.code == f"http_{status}"
 
 
