@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.contract.documents import PADDLE_DOCUMENT, REPO
-from tests.contract.prism import PaddleTarget, Prism, PrismError, PrismTap
+from tests.contract.prism import PaddleTarget, Prism, PrismError, PrismTap, stop_process_group
 from tests.support import API_KEY, CUSTOMER_ID, SUBSCRIPTION_ID
 
 LOCAL_SERVER_STARTUP_SECONDS = 60.0
@@ -113,13 +113,7 @@ def local_server() -> Iterator[str]:
         try:
             yield _wait_for_banner(process, Path(out.name))
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=10)
+            stop_process_group(process)
 
 
 def _wait_for_banner(process: subprocess.Popen[bytes], log: Path) -> str:
