@@ -156,7 +156,7 @@ def _from_v2(event: HttpApiEvent) -> HttpRequest:
     return HttpRequest(
         route=route,
         path_params=params,
-        query=parse_qsl(event.rawQueryString, keep_blank_values=True),
+        query=_v2_query(event),
         headers={name.lower(): value for name, value in event.headers.items()},
         raw_body=event.body if isinstance(event.body, str) else None,
         body_is_base64=bool(event.isBase64Encoded),
@@ -165,6 +165,14 @@ def _from_v2(event: HttpApiEvent) -> HttpRequest:
         stage=context.stage,
         public_url=_public_url(context.domainName, context.stage),
     )
+
+
+def _v2_query(event: HttpApiEvent) -> list[tuple[str, str]]:
+    """The raw query keeps repeated parameters apart (API Gateway comma-joins them in `queryStringParameters`); a
+    hand-written event may carry only the parsed form."""
+    if event.rawQueryString:
+        return parse_qsl(event.rawQueryString, keep_blank_values=True)
+    return list((event.queryStringParameters or {}).items())
 
 
 def _public_url(domain: str | None, stage: str) -> str | None:

@@ -77,3 +77,22 @@ def test_event_without_a_method_is_invalid_not_a_crash(invoke: Any, paddle: Padd
 
     assert response["statusCode"] == 400
     assert paddle.requests == []
+
+
+def test_query_from_parsed_parameters_when_the_raw_query_is_absent(invoke: Any, paddle: PaddleStub) -> None:
+    # Given a hand-written GET event with only `queryStringParameters`
+    subscription = "sub_01h04vsc0qhwtsbsxh3422wjs4"
+    paddle.creates_session(subscription_ids=(subscription,))
+    event = minimal_v2(IAM)
+    event.update(
+        routeKey="GET /customers/{customer_id}/portal",
+        rawPath=f"/customers/{CUSTOMER_ID}/portal",
+        queryStringParameters={"action": "cancel_subscription", "subscription_id": subscription},
+    )
+    event["requestContext"]["http"]["method"] = "GET"
+
+    response = invoke(event)
+
+    # Then the deep link asked for is the one redirected to
+    assert response["statusCode"] == 302
+    assert "action=cancel_subscription" in response["headers"]["Location"]
