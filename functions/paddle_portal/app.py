@@ -116,7 +116,13 @@ def _answer(request: HttpRequest, context: LambdaContext) -> dict[str, Any]:
     if kind is Kind.MINT_LINK:
         customer_id = path_customer_id(request)
         return json_response(
-            201, _signed_link(request.public_url, customer_id, read_link_request(request), request.request_id)
+            201,
+            _signed_link(
+                request.public_url,
+                customer_id,
+                read_link_request(request),
+                request.request_id or context.aws_request_id,
+            ),
         )
     if kind is Kind.FOLLOW_LINK:
         # The link is the credential: verified before Paddle is called, and it alone says what to open.

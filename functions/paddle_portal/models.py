@@ -100,6 +100,7 @@ class HttpApiHttp(RequestContextV2Http):
 
 
 class HttpApiRequestContext(RequestContextV2):
+    requestId: str = ""  # answers fall back to the invocation's id
     accountId: str = ""
     apiId: str = ""
     domainName: str = ""
@@ -126,6 +127,7 @@ class RestIdentity(APIGatewayEventIdentity):
 
 
 class RestRequestContext(APIGatewayEventRequestContext):
+    requestId: str = ""  # answers fall back to the invocation's id
     accountId: str = ""
     apiId: str = ""
     stage: str = ""

@@ -96,3 +96,13 @@ def test_query_from_parsed_parameters_when_the_raw_query_is_absent(invoke: Any, 
     # Then the deep link asked for is the one redirected to
     assert response["statusCode"] == 302
     assert "action=cancel_subscription" in response["headers"]["Location"]
+
+
+def test_event_without_a_request_id_answers_with_the_invocation_id(invoke: Any, paddle: PaddleStub, context) -> None:
+    event = minimal_v2(None)
+    del event["requestContext"]["requestId"]
+
+    response = invoke(event)
+
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"])["meta"]["request_id"] == context.aws_request_id
