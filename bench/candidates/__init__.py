@@ -1,11 +1,8 @@
-"""Candidate changes, each measured on a scratch copy of functions/ (see bench/README.md).
+"""Build steps undone one at a time on the current code (`--candidates`; see bench/README.md), so the table shows
+what each step of the build still buys. The code-level steps (lazy botocore patching, the extension reader, the
+one-pass link check) have landed in functions/; their measured effect is recorded in bench/README.md.
 
-Each row adds one change to the row before it, so the table shows what each step buys. The diffs are written
-against the repository root (a/functions/...) and apply in order with `git apply bench/candidates/<name>.diff`.
-
-What goes with them outside functions/ (not used by the bench itself): functions.Makefile (-> functions/Makefile),
-template-layer-metadata.diff + test-template-layer.diff, template-function-metadata.diff,
-template-secrets-extension.diff + test-secrets-extension.diff.
+functions.Makefile is a copy of functions/Makefile kept here so a build variant can point at it explicitly.
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ LAYER = LayerBuild("makefile")
 LAYER_UNCHECKED = LayerBuild("makefile", (("INVALIDATION_MODE", "unchecked-hash"),))
 FUNCTION_DEFAULT = FunctionBuild("python3.13")
 FUNCTION_COMPILED = FunctionBuild("makefile", HERE / "functions.Makefile")
-EXTENSION_ENV = (("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "{extension_port}"),)
 
 
 @dataclass(frozen=True)
@@ -35,28 +31,9 @@ class Candidate:
     note: str = ""
 
 
-def _patches(*names: str) -> tuple[Path, ...]:
-    return tuple(HERE / f"{name}.diff" for name in names)
-
-
 CANDIDATES: list[Candidate] = [
-    Candidate("c1 layer compiled (keeps botocore)", FUNCTION_DEFAULT, LAYER_KEEP_BOTOCORE),
-    Candidate("c2 + runtime's botocore", FUNCTION_DEFAULT, LAYER),
-    Candidate("c3 + function compiled", FUNCTION_COMPILED, LAYER),
-    Candidate("c3u unchecked-hash layer", FUNCTION_COMPILED, LAYER_UNCHECKED),
-    Candidate("c4 + Tracer patches botocore lazily", FUNCTION_COMPILED, LAYER, _patches("c4-tracer-lazy-botocore")),
-    Candidate(
-        "c5 + secret via the extension",
-        FUNCTION_COMPILED,
-        LAYER,
-        _patches("c4-tracer-lazy-botocore", "c5-secrets-extension"),
-        EXTENSION_ENV,
-    ),
-    Candidate(
-        "c6 + links checked in one pass",
-        FUNCTION_COMPILED,
-        LAYER,
-        _patches("c4-tracer-lazy-botocore", "c5-secrets-extension", "c6-links-fast-check"),
-        EXTENSION_ENV,
-    ),
+    Candidate("boto3 path, no compiled bytecode (SAM's python3.13 builder)", FUNCTION_DEFAULT, SAM_DEFAULT),
+    Candidate("boto3 path, layer bundling botocore", FUNCTION_COMPILED, LAYER_KEEP_BOTOCORE),
+    Candidate("boto3 path, function not compiled", FUNCTION_DEFAULT, LAYER),
+    Candidate("boto3 path, unchecked-hash layer", FUNCTION_COMPILED, LAYER_UNCHECKED),
 ]
