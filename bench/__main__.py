@@ -312,7 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cold", type=int, default=15, help="fresh processes per variant (default 15)")
     parser.add_argument("--warm", type=int, default=1000, help="warm invocations per variant (default 1000)")
-    parser.add_argument("--candidates", action="store_true", help="also measure the build steps undone one at a time (bench/candidates/)")
+    parser.add_argument(
+        "--candidates",
+        action="store_true",
+        help="also measure the build steps undone one at a time (bench/candidates/)",
+    )
     parser.add_argument(
         "--only", help="comma-separated substrings: measure only the variants (candidates included) whose name has one"
     )
