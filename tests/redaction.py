@@ -6,6 +6,9 @@ What it watches, per test phase (setup, call, teardown):
 - every record of the function's Powertools Logger (service `POWERTOOLS_SERVICE_NAME`), formatted exactly as it
   would reach CloudWatch, through a filter on that logger. This sees records even when a test redirects the
   handler's stream or reads stdout with capsys;
+- every byte that logger's handlers write: a Powertools handler keeps the stream it was created with (often a
+  stdout that pytest's capture no longer reads), so the guard wraps each handler's stream and reads what passes
+  through, child loggers' records included (they reach the handler without passing the parent's filter);
 - every record that reaches the root logger (other libraries: urllib3, botocore, werkzeug, moto);
 - the stdout, stderr and log sections pytest captured for the test.
 
@@ -22,6 +25,7 @@ import re
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -99,6 +103,25 @@ class _RootHandler(logging.Handler):
         self._seen.add(f"log record of {record.name}", _record_text(record, None))
 
 
+class _TeeStream:
+    """Stands in for a log handler's stream: writes go on to the stream as before, and are read for leaks."""
+
+    def __init__(self, stream: Any, seen: _Seen, name: str) -> None:
+        self.wrapped = stream
+        self._seen = seen
+        self._name = name
+
+    def write(self, text: str) -> int:
+        self._seen.add(f"written by the handler of {self._name}", text)
+        return int(self.wrapped.write(text) or 0)
+
+    def flush(self) -> None:
+        self.wrapped.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
 class RedactionGuard:
     def __init__(self) -> None:
         self.seen = _Seen()
@@ -113,6 +136,32 @@ class RedactionGuard:
     def uninstall(self) -> None:
         self._service_logger.removeFilter(self._filter)
         logging.getLogger().removeHandler(self._root_handler)
+        for handler in self._service_logger.handlers:
+            if isinstance(handler, logging.StreamHandler) and isinstance(handler.stream, _TeeStream):
+                handler.stream = handler.stream.wrapped
+
+    def watch_handler_streams(self) -> None:
+        """Wrap the stream of every handler the service logger has now. Called before each test phase: the
+        function's Logger is built on first import, which may be inside a test (its records of that phase are
+        still seen by the filter)."""
+        for handler in self._service_logger.handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler.stream, _TeeStream):
+                handler.stream = _TeeStream(handler.stream, self.seen, self._service_logger.name)
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
+        self.watch_handler_streams()
+        yield
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        self.watch_handler_streams()
+        yield
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
+        self.watch_handler_streams()
+        yield
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:

@@ -1,7 +1,13 @@
-"""Paddle's portal session as we accept it: every link checked before any leaves this function."""
+"""Paddle's portal session as we accept it: every link checked before any leaves this function.
+
+Links under fields we do not know (a future `urls.general.billing_history`) are passed on, checked like the
+overview: one link that fails the checks refuses the whole answer (502), so no unchecked URL reaches a caller.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -59,6 +65,31 @@ def is_allowed_link(url: str, allowed_hosts: tuple[str, ...]) -> bool:
     )
 
 
+# A Paddle id ("sub_01h..."): the only kind of string under `urls` that is not a link.
+_PADDLE_ID = re.compile(r"[a-z]{3,4}_[a-z\d]{26}")
+# Outside `urls`, a string is taken for a link when it has a scheme ("https:x", "javascript:x") or a "//".
+_LINK_SHAPED = re.compile(r"\s*[a-z][a-z\d+.\-]*:\S|.*(?://|\\\\|www\.)", re.IGNORECASE | re.DOTALL)
+
+
+def _links_in(data: dict[str, Any]) -> Iterator[str]:
+    """Every link the answer carries, known fields or not: every string anywhere under `urls` except Paddle ids
+    (a string there is a link or an id, nothing else), and every link-shaped string elsewhere. All are passed on
+    to callers as they came (`as_json`), so all must pass `is_allowed_link`. A loop, not recursion: the nesting
+    is Paddle's to choose."""
+    pending: list[tuple[object, bool, str]] = [(value, key == "urls", key) for key, value in data.items()]
+    while pending:
+        value, inside_urls, key = pending.pop()
+        if isinstance(value, str):
+            if inside_urls and not (key == "id" and _PADDLE_ID.fullmatch(value)):
+                yield value
+            elif not inside_urls and _LINK_SHAPED.match(value):
+                yield value
+        elif isinstance(value, dict):
+            pending += [(inner, inside_urls, str(inner_key)) for inner_key, inner in value.items()]
+        elif isinstance(value, list):
+            pending += [(item, inside_urls, key) for item in value]
+
+
 @dataclass(frozen=True)
 class PortalSession:
     data: dict[str, Any]  # exactly as Paddle returned it
@@ -86,10 +117,7 @@ class PortalSession:
             ) from None
         if customer_id is not None and parsed.customer_id is not None and parsed.customer_id != customer_id:
             raise UpstreamError("Paddle answered with a session for another customer.", request_id=request_id)
-        links = [parsed.urls.general.overview]
-        for sub in parsed.urls.subscriptions:
-            links += [sub.cancel_subscription, sub.update_subscription_payment_method]
-        if not all(is_allowed_link(link, allowed_hosts) for link in links):
+        if not all(is_allowed_link(link, allowed_hosts) for link in _links_in(data)):
             raise UpstreamError(
                 "Paddle answered with a portal link on a host that is not allowed.",
                 request_id=request_id,

@@ -35,6 +35,7 @@ from paddle_portal.paddle_errors import (
     PaddleTLSError,
     error_from_response,
 )
+from paddle_portal.screening import screened_request_id
 
 PRODUCTION_URL = "https://api.paddle.com"
 SANDBOX_URL = "https://sandbox-api.paddle.com"
@@ -136,7 +137,7 @@ class PaddleClient:
         request_id = answer.headers.get("Request-Id")
         if 200 <= answer.status < 300:
             data, body_request_id = _session_data(answer.body)
-            return PaddleResult(data, body_request_id or request_id, attempts, latency_ms)
+            return PaddleResult(data, screened_request_id(body_request_id or request_id), attempts, latency_ms)
         retry_after = _retry_after(answer.headers.get("Retry-After"))
         raise error_from_response(
             answer.status,
@@ -282,7 +283,7 @@ def _session_data(body: bytes) -> tuple[dict[str, Any], str | None]:
         raise PaddleResponseError("Paddle's answer has no data object")
     meta = parsed.get("meta")
     request_id = meta.get("request_id") if isinstance(meta, dict) else None
-    return data, request_id[:100] if isinstance(request_id, str) else None
+    return data, request_id if isinstance(request_id, str) else None
 
 
 def _retry_after(value: str | None) -> float | None:

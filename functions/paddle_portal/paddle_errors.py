@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from paddle_portal.screening import screened, screened_code, screened_field, screened_request_id
+
 
 @dataclass(frozen=True)
 class PaddleFieldError:
@@ -89,8 +91,8 @@ def _error_class(status: int, from_paddle: bool) -> type[PaddleAPIError]:
     return PaddleBadRequestError if from_paddle else PaddleServerError
 
 
-def _text(value: object, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def error_from_response(
@@ -111,17 +113,21 @@ def error_from_response(
     error = envelope.get("error", {})
     meta = envelope.get("meta")
     if isinstance(meta, dict) and isinstance(meta.get("request_id"), str):
-        request_id = meta["request_id"][:100]
+        request_id = meta["request_id"]
+    request_id = screened_request_id(request_id)
     items = error.get("errors")
+    # Every text below may reach a caller (or a log line): screened where it enters, once (screening.py).
     field_errors = tuple(
-        PaddleFieldError(_text(item.get("field"), 200), _text(item.get("message"), 500))
+        PaddleFieldError(
+            screened_field(_text(item.get("field"))), screened(_text(item.get("message")), "Paddle rejected this value.")
+        )
         for item in (items if isinstance(items, list) else ())
         if isinstance(item, dict)
     )
     return _error_class(status, bool(envelope))(
         status,
-        _text(error.get("code"), 100) or f"http_{status}",
-        _text(error.get("detail"), 1000),
+        screened_code(_text(error.get("code")), f"http_{status}"),
+        screened(_text(error.get("detail")), ""),
         errors=field_errors,
         request_id=request_id,
         retry_after=retry_after,

@@ -122,7 +122,7 @@ def create_portal_session(
 
 def public_error(exc: PaddleError, customer_id: str) -> PortalError:
     """Paddle's failure as the caller sees it. Texts are fixed; only Paddle's code, field errors and request id
-    pass through (they describe the caller's data, not ours)."""
+    pass through (they describe the caller's data, not ours), screened as they were read (paddle_errors.py)."""
     request_id = getattr(exc, "request_id", None)
     if isinstance(exc, PaddleNotFoundError):
         return CustomerNotFoundError(

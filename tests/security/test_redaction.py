@@ -88,6 +88,24 @@ def test_key_logged_then_read_by_the_test(capsys):
     capsys.readouterr()
 
 
+# The function's own logger, writing to a stream that no capture reads (as when it was built before the capture
+# began), and a child logger whose records reach that handler without passing the parent logger's filter: only
+# what the handler writes shows the leak.
+import io
+from paddle_portal.observability import logger as function_logger
+
+function_logger.registered_handler.setStream(io.StringIO())
+child_logger = Logger(service="paddle-portal", child=True)
+
+
+def test_function_logger_clean():
+    function_logger.info("Portal session created", session_id="cpls_01h4ge9r64c22exjsx0fy8b48b")
+
+
+def test_key_in_child_log_written_where_no_capture_reads():
+    child_logger.info("calling Paddle", key=API_KEY)
+
+
 @pytest.mark.allow_secrets_in_output("proves the marker")
 def test_allowed():
     print("token", PORTAL_TOKEN)
@@ -111,9 +129,16 @@ def test_guard_fails_tests_that_leak_and_only_those(tmp_path: Path) -> None:
     result = pytest.RunResult(completed.returncode, completed.stdout.splitlines(), completed.stderr.splitlines(), 0)
 
     # Then exactly the leaking tests fail, and the report names what leaked without repeating it
-    result.assert_outcomes(passed=2, failed=4)
+    result.assert_outcomes(passed=3, failed=5)
     result.stdout.fnmatch_lines(["*Redaction guard*a Paddle API key*"])
-    for name in ("key_in_powertools_log", "link_in_root_log", "token_printed", "key_logged_then_read_by_the_test"):
+    result.stdout.fnmatch_lines(["*written by the handler of paddle-portal*"])
+    for name in (
+        "key_in_powertools_log",
+        "link_in_root_log",
+        "token_printed",
+        "key_logged_then_read_by_the_test",
+        "key_in_child_log_written_where_no_capture_reads",
+    ):
         result.stdout.fnmatch_lines([f"FAILED*test_{name}*"])
     assert "FAKEFAKEFAKE" not in "\n".join(line for line in result.outlines if "Redaction guard" in line)
 
