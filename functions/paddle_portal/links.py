@@ -80,9 +80,8 @@ def _links_in(data: dict[str, Any]) -> Iterator[str]:
     while pending:
         value, inside_urls, key = pending.pop()
         if isinstance(value, str):
-            if inside_urls and not (key == "id" and _PADDLE_ID.fullmatch(value)):
-                yield value
-            elif not inside_urls and _LINK_SHAPED.match(value):
+            is_id = key == "id" and _PADDLE_ID.fullmatch(value)
+            if (inside_urls and not is_id) or (not inside_urls and _LINK_SHAPED.match(value)):
                 yield value
         elif isinstance(value, dict):
             pending += [(inner, inside_urls, str(inner_key)) for inner_key, inner in value.items()]

@@ -119,7 +119,8 @@ def error_from_response(
     # Every text below may reach a caller (or a log line): screened where it enters, once (screening.py).
     field_errors = tuple(
         PaddleFieldError(
-            screened_field(_text(item.get("field"))), screened(_text(item.get("message")), "Paddle rejected this value.")
+            screened_field(_text(item.get("field"))),
+            screened(_text(item.get("message")), "Paddle rejected this value."),
         )
         for item in (items if isinstance(items, list) else ())
         if isinstance(item, dict)

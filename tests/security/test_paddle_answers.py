@@ -35,7 +35,9 @@ def _follow_event() -> dict[str, Any]:
 HTTP_CALLERS: dict[str, Callable[[], dict[str, Any]]] = {
     "iam-get-redirect": lambda: set_identity(route_event("http_api", "iam_get"), "iam"),
     "iam-post-json": lambda: set_identity(route_event("http_api", "iam_post"), "iam"),
-    "jwt-get-json": lambda: _accept_json(set_identity(route_event("http_api", "jwt_get"), "jwt", claims_with(CUSTOMER_ID))),
+    "jwt-get-json": lambda: _accept_json(
+        set_identity(route_event("http_api", "jwt_get"), "jwt", claims_with(CUSTOMER_ID))
+    ),
     "jwt-post-json": lambda: set_identity(route_event("http_api", "jwt_post"), "jwt", claims_with(CUSTOMER_ID)),
     "signed-link-follow": _follow_event,
 }
@@ -203,7 +205,8 @@ def test_paddle_texts_that_echo_credentials_never_reach_direct_invokers(
 
     message = str(raised.value)
     assert ECHOES[echo] not in message
-    assert API_KEY not in message and PORTAL_TOKEN not in message
+    assert API_KEY not in message
+    assert PORTAL_TOKEN not in message
     assert message.startswith("invalid_field: Paddle rejected the request. (subscription_ids[0]: Paddle rejected")
 
 
