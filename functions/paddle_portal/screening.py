@@ -18,8 +18,10 @@ _CREDENTIAL_SHAPED = re.compile(
     r"|[a-z\d_\-+/=]{40,}",  # a long opaque run: a legacy 50-character key, a JWT, a signature
     re.IGNORECASE,
 )
-_CODE = re.compile(r"[a-z\d_]{1,64}")  # Paddle's codes: "invalid_field", "customer_not_found", ...
-_FIELD = re.compile(r"[A-Za-z\d_.\[\]]{1,100}")  # "subscription_ids[0]", "customer_id"
+# Codes and field names are words joined by "_" (and "." or "[0]" for fields): a key or token has a long opaque run.
+_CODE = re.compile(r"[a-z\d]{1,20}(?:_[a-z\d]{1,20}){0,7}")  # "invalid_field", "invalid_token", ...
+_FIELD = re.compile(r"[A-Za-z\d]{1,20}(?:(?:[_.]|\[\d{1,3}\]\.?)[A-Za-z\d]{0,20}){0,7}")  # "subscription_ids[0]"
+_KEY_PREFIX = re.compile(r"pdl_|pga_|apikey", re.IGNORECASE)
 _REQUEST_ID = re.compile(r"[A-Za-z\d\-_.:]{1,100}")  # a UUID in practice
 
 DETAIL_LIMIT = 500  # characters of a detail or message a caller may read
@@ -33,11 +35,11 @@ def screened(text: str, replacement: str) -> str:
 
 
 def screened_code(code: str, replacement: str) -> str:
-    return code if _CODE.fullmatch(code) and not _CREDENTIAL_SHAPED.search(code) else replacement
+    return code if _CODE.fullmatch(code) and not _KEY_PREFIX.search(code) else replacement
 
 
 def screened_field(field: str) -> str:
-    return field if _FIELD.fullmatch(field) and not _CREDENTIAL_SHAPED.search(field) else "(field)"
+    return field if _FIELD.fullmatch(field) and not _KEY_PREFIX.search(field) else "(field)"
 
 
 def screened_request_id(request_id: object) -> str | None:
