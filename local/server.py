@@ -231,7 +231,7 @@ def sample_link(environ: MutableMapping[str, str]) -> str | None:
     base_url = environ.get("PORTAL_LINK_BASE_URL", "").rstrip("/")
     if not base_url:
         return None
-    claims = claims_for(SAMPLE_CUSTOMER_ID, "overview", None, SAMPLE_LINK_SECONDS)
+    claims = claims_for(SAMPLE_CUSTOMER_ID, "overview", None, SAMPLE_LINK_SECONDS, time.time())
     return link_url(base_url, claims, SigningKeys.parse(json.dumps(FAKE_LINK_KEYS)))
 
 

@@ -48,7 +48,7 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts cold: settings, collaborators, connection pool and secret cache are rebuilt."""
     from aws_lambda_powertools.utilities import parameters
 
-    from paddle_portal import app
+    from paddle_portal import operations
     from paddle_portal.settings import clear_settings_cache
 
     for name in (
@@ -65,8 +65,8 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     def clear() -> None:
         clear_settings_cache()
-        app._collaborators_for.cache_clear()
-        app._pool.cache_clear()
+        operations.dependencies_for.cache_clear()
+        operations._pool.cache_clear()
         parameters.clear_caches()
 
     clear()

@@ -1,8 +1,6 @@
 """Build steps undone one at a time on the current code (`--candidates`; see bench/README.md), so the table shows
 what each step of the build still buys. The code-level steps (lazy botocore patching, the extension reader, the
 one-pass link check) have landed in functions/; their measured effect is recorded in bench/README.md.
-
-functions.Makefile is a copy of functions/Makefile kept here so a build variant can point at it explicitly.
 """
 
 from __future__ import annotations
@@ -12,13 +10,12 @@ from pathlib import Path
 
 from bench.artifacts import FunctionBuild, LayerBuild
 
-HERE = Path(__file__).resolve().parent
 SAM_DEFAULT = LayerBuild("python3.13")
 LAYER_KEEP_BOTOCORE = LayerBuild("makefile", (("RUNTIME_PROVIDED", ""),))
 LAYER = LayerBuild("makefile")
 LAYER_UNCHECKED = LayerBuild("makefile", (("INVALIDATION_MODE", "unchecked-hash"),))
 FUNCTION_DEFAULT = FunctionBuild("python3.13")
-FUNCTION_COMPILED = FunctionBuild("makefile", HERE / "functions.Makefile")
+FUNCTION_COMPILED = FunctionBuild("makefile")  # functions/Makefile, the CodeUri's own
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol
 
 # Time kept back from the Lambda's remaining time to log, flush metrics and answer before the runtime kills us.
 LAMBDA_SAFETY_MARGIN_SECONDS = 1.0
-
-
-class LambdaContextLike(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
 
 
 @dataclass(frozen=True)

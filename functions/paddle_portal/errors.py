@@ -19,11 +19,17 @@ class FieldError:
 
 
 class PortalError(Exception):
-    """Base of every error this function reports on purpose."""
+    """Base of every error this function reports on purpose.
+
+    What a caller may read of it is decided here, once, on the type: the detail, unless the class says its cause is
+    for the operator's logs only (`private_detail`); then every caller (HTTP JSON, the signed-link page, a direct
+    invoker's exception) reads that fixed text instead.
+    """
 
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     type: ClassVar[ErrorType] = "api_error"
+    private_detail: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -41,6 +47,16 @@ class PortalError(Exception):
         self.errors = errors
         self.request_id = request_id
         self.retry_after = retry_after
+
+    @property
+    def public_detail(self) -> str:
+        return self.private_detail or self.detail
+
+    def for_caller(self) -> PortalError:
+        """This error as a caller may see it (itself, unless its detail is private)."""
+        if self.private_detail is None:
+            return self
+        return type(self)(self.private_detail, request_id=self.request_id)
 
     def __str__(self) -> str:
         text = f"{self.code}: {self.detail}"
@@ -112,11 +128,13 @@ class ConfigurationError(PortalError):
 
     status = 500
     code = "configuration_error"
+    private_detail = "The service is not configured correctly. The operator can find the cause in its logs."
 
 
 class InternalError(PortalError):
     status = 500
     code = "internal_error"
+    private_detail = "An unexpected error occurred. The operator can find the cause in its logs."
 
 
 class LinkInvalidError(PortalError):

@@ -6,18 +6,25 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from pydantic import ValidationError
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayEventIdentity,
+    APIGatewayEventRequestContext,
+    APIGatewayProxyEventModel,
+    APIGatewayProxyEventV2Model,
+)
+from aws_lambda_powertools.utilities.parser.models.apigwv2 import RequestContextV2, RequestContextV2Http
+from pydantic import Field, ValidationError
 
 from paddle_portal.errors import (
     InvalidRequestError,
     RequestTooLargeError,
     RouteNotFoundError,
 )
-from paddle_portal.models import HttpApiEvent, RestApiEvent
 
 MAX_BODY_BYTES = 16 * 1024
 _MAX_BASE64_CHARS = (MAX_BODY_BYTES + 2) // 3 * 4
@@ -29,7 +36,9 @@ class Auth(Enum):
     LINK = "link"  # no gateway auth: the signed link itself is the credential (signed_links.verify)
 
 
-class Kind(Enum):
+class Operation(Enum):
+    """What a route does (app.py dispatches on it)."""
+
     SESSION = "session"  # POST: create a Paddle session, 201 JSON
     PORTAL = "portal"  # GET: create a session, 302 to the link (200 JSON on request)
     MINT_LINK = "mint_link"  # POST: a signed, expiring link for later, 201 JSON
@@ -41,7 +50,7 @@ class Route:
     method: str
     template: str
     auth: Auth
-    kind: Kind
+    operation: Operation
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -49,12 +58,12 @@ class Route:
 
 
 ROUTES = (
-    Route("POST", "/customers/{customer_id}/portal-sessions", Auth.IAM, Kind.SESSION),
-    Route("GET", "/customers/{customer_id}/portal", Auth.IAM, Kind.PORTAL),
-    Route("POST", "/portal-sessions", Auth.JWT, Kind.SESSION),
-    Route("GET", "/portal", Auth.JWT, Kind.PORTAL),
-    Route("POST", "/customers/{customer_id}/portal-links", Auth.IAM, Kind.MINT_LINK),
-    Route("GET", "/links/portal", Auth.LINK, Kind.FOLLOW_LINK),
+    Route("POST", "/customers/{customer_id}/portal-sessions", Auth.IAM, Operation.SESSION),
+    Route("GET", "/customers/{customer_id}/portal", Auth.IAM, Operation.PORTAL),
+    Route("POST", "/portal-sessions", Auth.JWT, Operation.SESSION),
+    Route("GET", "/portal", Auth.JWT, Operation.PORTAL),
+    Route("POST", "/customers/{customer_id}/portal-links", Auth.IAM, Operation.MINT_LINK),
+    Route("GET", "/links/portal", Auth.LINK, Operation.FOLLOW_LINK),
 )
 _BY_KEY = {(route.method, route.template): route for route in ROUTES}
 
@@ -129,6 +138,67 @@ def _quality(params: str) -> float:
             except ValueError:
                 return 0.0  # unreadable weight: do not take it as a request for JSON
     return 1.0
+
+
+# --- The event shapes. Powertools' models keep the authorizer context (its envelopes would drop it). Fields the
+# function never reads are relaxed to optional, so a hand-written or older-shaped event is not refused for bookkeeping
+# it lacks; everything identity and routing depend on keeps Powertools' types.
+
+
+class HttpApiHttp(RequestContextV2Http):
+    path: str = ""
+    protocol: str = ""
+    sourceIp: str = ""
+    userAgent: str = ""
+
+
+class HttpApiRequestContext(RequestContextV2):
+    requestId: str = ""  # answers fall back to the invocation's id
+    accountId: str = ""
+    apiId: str = ""
+    domainName: str = ""
+    domainPrefix: str = ""
+    routeKey: str = "$default"
+    stage: str = "$default"
+    time: str = ""
+    timeEpoch: datetime | None = None  # type: ignore[assignment]
+    http: HttpApiHttp
+
+
+class HttpApiEvent(APIGatewayProxyEventV2Model):
+    """API Gateway HTTP API (payload 2.0) and Lambda Function URL events."""
+
+    version: str = "2.0"
+    routeKey: str = "$default"
+    rawQueryString: str = ""
+    headers: dict[str, str] = Field(default_factory=dict)  # absent when a client sends none
+    requestContext: HttpApiRequestContext
+
+
+class RestIdentity(APIGatewayEventIdentity):
+    sourceIp: str | None = None  # type: ignore[assignment]  # the console's test button sends none
+
+
+class RestRequestContext(APIGatewayEventRequestContext):
+    requestId: str = ""  # answers fall back to the invocation's id
+    accountId: str = ""
+    apiId: str = ""
+    stage: str = ""
+    protocol: str = ""
+    identity: RestIdentity = RestIdentity()
+    requestTime: str = ""
+    requestTimeEpoch: datetime | None = None  # type: ignore[assignment]
+    resourcePath: str = ""
+    httpMethod: str = ""  # type: ignore[assignment]  # the event's own httpMethod is the one routed on
+    path: str = ""
+
+
+class RestApiEvent(APIGatewayProxyEventModel):
+    """API Gateway REST API proxy (payload 1.0) events."""
+
+    headers: dict[str, str] | None = None  # type: ignore[assignment]  # REST sends null for no headers
+    multiValueHeaders: dict[str, list[str]] | None = None  # type: ignore[assignment]
+    requestContext: RestRequestContext
 
 
 def parse_http_event(event: dict[str, Any]) -> HttpRequest:

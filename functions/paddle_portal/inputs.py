@@ -9,15 +9,17 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from paddle_portal.errors import FieldError, InvalidRequestError
-from paddle_portal.http_events import HttpRequest, Kind
-from paddle_portal.links import Action
+from paddle_portal.http_events import HttpRequest, Operation
 from paddle_portal.models import CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
+from paddle_portal.paddle_ids import Action
 
 M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
-class SessionAsk:
+class PortalRequest:
+    """A portal session to open: for whom, with which subscriptions' deep links, and which link to redirect to."""
+
     customer_id: str
     subscription_ids: tuple[str, ...]
     action: Action = "overview"
@@ -35,16 +37,16 @@ def validate(model: type[M], data: object) -> M:
         ) from None
 
 
-def read_http_ask(request: HttpRequest, bound_customer_id: str | None) -> SessionAsk:
-    """The ask of an authorized HTTP request. On JWT routes `bound_customer_id` (from the token) is the only
-    customer; path, body and query cannot name another one."""
+def read_portal_request(request: HttpRequest, bound_customer_id: str | None) -> PortalRequest:
+    """The portal session an authorized HTTP request asks for. On JWT routes `bound_customer_id` (from the token) is
+    the only customer; path, body and query cannot name another one."""
     customer_id = bound_customer_id or path_customer_id(request)
-    if request.route.kind is Kind.SESSION:
+    if request.route.operation is Operation.SESSION:
         _no_query(request)
         body = validate(CreateSessionBody, _json_object(request.body()))
-        return SessionAsk(customer_id, tuple(body.subscription_ids))
+        return PortalRequest(customer_id, tuple(body.subscription_ids))
     query = validate(PortalQuery, _single_values(request.query))
-    return portal_ask(customer_id, query.action, query.subscription_id)
+    return portal_link_request(customer_id, query.action, query.subscription_id)
 
 
 def path_customer_id(request: HttpRequest) -> str:
@@ -68,11 +70,11 @@ def require_subscription_for(action: Action, subscription_id: str | None) -> Non
         )
 
 
-def portal_ask(customer_id: str, action: Action, subscription_id: str | None) -> SessionAsk:
+def portal_link_request(customer_id: str, action: Action, subscription_id: str | None) -> PortalRequest:
     """Open the overview, or a subscription's deep link."""
     require_subscription_for(action, subscription_id)
     subs = (subscription_id,) if subscription_id else ()
-    return SessionAsk(customer_id, subs, action, subscription_id)
+    return PortalRequest(customer_id, subs, action, subscription_id)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

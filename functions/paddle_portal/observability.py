@@ -1,4 +1,4 @@
-"""Powertools Logger, Tracer and Metrics for the whole function (SPEC §6).
+"""Powertools Logger, Tracer and Metrics for the whole function.
 
 Never log or trace the event, a portal URL or the API key: log ids, counts, status and latency only.
 """
@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
 # Patch nothing here: patching botocore imports it, a large share of every cold start. secrets.py patches botocore
-# when it first reads the secret through boto3; urllib3 calls to Paddle are traced by hand (service.py).
+# when it first reads the secret through boto3; urllib3 calls to Paddle are traced by hand (operations.py).
 tracer = Tracer(auto_patch=False)
 metrics = Metrics()
 

@@ -13,7 +13,7 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +26,7 @@ from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 from paddle_portal import __version__
 from paddle_portal.deadline import Deadline
 from paddle_portal.paddle_errors import (
-    PaddleAPIError,
     PaddleConnectionError,
-    PaddleError,
-    PaddleRateLimitError,
     PaddleResponseError,
     PaddleTimeoutError,
     PaddleTLSError,
@@ -104,14 +101,10 @@ class PaddleClient:
         *,
         environment: str = "auto",
         base_url: str | None = None,
-        jitter: Callable[[float], float] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._pool = pool
         self._environment = environment
         self._base_url = base_url
-        self._jitter = jitter  # None: the module's `equal_jitter`
-        self._sleep = sleep
 
     def create_portal_session(
         self,
@@ -211,15 +204,14 @@ class PaddleClient:
             response.release_conn()
 
     def _backoff(self, attempt: int) -> float:
-        jitter = self._jitter or equal_jitter
-        return jitter(min(BACKOFF_MAX_SECONDS, BACKOFF_INITIAL_SECONDS * 2 ** (attempt - 1)))
+        return equal_jitter(min(BACKOFF_MAX_SECONDS, BACKOFF_INITIAL_SECONDS * 2 ** (attempt - 1)))
 
     def _pause(self, seconds: float, deadline: Deadline) -> bool:
         """Sleep before the next attempt, unless the attempt after it could not finish in time."""
         if deadline.remaining() - seconds < MIN_ATTEMPT_SECONDS:
             return False
         if seconds > 0:
-            self._sleep(seconds)
+            time.sleep(seconds)
         return True
 
 
@@ -300,14 +292,3 @@ def _retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError, OverflowError, IndexError):
             return None
     return seconds if seconds <= MAX_RETRY_AFTER_SECONDS else None
-
-
-__all__ = [
-    "PaddleAPIError",
-    "PaddleClient",
-    "PaddleError",
-    "PaddleRateLimitError",
-    "PaddleResult",
-    "base_url_for",
-    "new_pool",
-]

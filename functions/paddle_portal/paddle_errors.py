@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
+from paddle_portal.errors import FieldError
 from paddle_portal.screening import screened, screened_code, screened_field, screened_request_id
 
 
-@dataclass(frozen=True)
-class PaddleFieldError:
-    field: str
-    message: str
-
-
 class PaddleError(Exception):
-    """Base of everything the client raises."""
+    """Base of everything the client raises. `request_id` is Paddle's, when an answer carried one."""
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
 
 
 class PaddleConnectionError(PaddleError):
@@ -44,16 +42,15 @@ class PaddleAPIError(PaddleError):
         code: str,
         detail: str,
         *,
-        errors: tuple[PaddleFieldError, ...] = (),
+        errors: tuple[FieldError, ...] = (),
         request_id: str | None = None,
         retry_after: int | None = None,
     ) -> None:
-        super().__init__(f"Paddle answered {status} {code}")
+        super().__init__(f"Paddle answered {status} {code}", request_id=request_id)
         self.status = status
         self.code = code
         self.detail = detail
         self.errors = errors
-        self.request_id = request_id
         self.retry_after = retry_after
 
 
@@ -118,7 +115,7 @@ def error_from_response(
     items = error.get("errors")
     # Every text below may reach a caller (or a log line): screened where it enters, once (screening.py).
     field_errors = tuple(
-        PaddleFieldError(
+        FieldError(
             screened_field(_text(item.get("field"))),
             screened(_text(item.get("message")), "Paddle rejected this value."),
         )

@@ -9,16 +9,10 @@ import html
 import json
 from typing import Any
 
-from paddle_portal.errors import ConfigurationError, InternalError, PortalError
+from paddle_portal.errors import PortalError
 
 # Portal sessions are temporary credentials: nothing we answer may be cached (Paddle's guidance).
 _COMMON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-
-# What a caller may read about our own failures; the cause is in the logs only.
-_PRIVATE_DETAILS = {
-    ConfigurationError.code: "The service is not configured correctly. The operator can find the cause in its logs.",
-    InternalError.code: "An unexpected error occurred. The operator can find the cause in its logs.",
-}
 
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -35,7 +29,7 @@ def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | N
 
 
 def redirect(location: str) -> dict[str, Any]:
-    """302 to a portal link; the caller must have checked it with `links.is_allowed_link`."""
+    """302 to a portal link; the caller must have checked it (`paddle_session.is_allowed_link`)."""
     return {
         "statusCode": 302,
         # no-referrer: the link's token must not travel on to whatever the portal page loads next
@@ -50,8 +44,7 @@ def redirect(location: str) -> dict[str, Any]:
 
 
 def error_body(error: PortalError, request_id: str | None) -> dict[str, Any]:
-    detail = _PRIVATE_DETAILS.get(error.code, error.detail) if error.status >= 500 else error.detail
-    body: dict[str, Any] = {"type": error.type, "code": error.code, "detail": detail}
+    body: dict[str, Any] = {"type": error.type, "code": error.code, "detail": error.public_detail}
     if error.errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in error.errors]
     return {"error": body, "meta": {"request_id": error.request_id or request_id}}

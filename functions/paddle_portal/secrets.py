@@ -1,5 +1,5 @@
-"""The Paddle API key, read from Secrets Manager (through the Parameters and Secrets extension when the template
-adds it, else Powertools Parameters) with an in-memory cache."""
+"""The function's two secrets (the Paddle API key, the link signing keys), read from Secrets Manager through the
+Parameters and Secrets extension when the template adds it, else Powertools Parameters, with an in-memory cache."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import urllib3
 
@@ -35,6 +35,7 @@ SECRETS_WORST_CASE_SECONDS = SECRETS_MAX_ATTEMPTS * (SECRETS_CONNECT_TIMEOUT_SEC
 EXTENSION_TIMEOUT_SECONDS = 1.0
 
 SecretReader = Callable[[str, int, bool], object]
+T = TypeVar("T")
 
 # What template.yaml writes into a secret it creates, until the operator puts the real key there.
 PLACEHOLDER = "REPLACE_WITH_PADDLE_API_KEY"
@@ -150,41 +151,52 @@ def parse_api_key(value: object) -> str:
     return text
 
 
-class ApiKeySource:
+class SecretSource(Generic[T]):
+    """One secret of the function, parsed: the Paddle API key, or the link signing keys. Both come through the same
+    cached reader; the parsed value is kept per raw value, so a warm invocation neither reads nor parses."""
+
     def __init__(
         self,
-        secret_id: str,
+        what: str,
+        secret_id: str | None,
         max_age_seconds: int,
-        reader: SecretReader | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        parse: Callable[[object], T],
+        reader: SecretReader,
+        *,
+        setting: str,
     ) -> None:
+        self._what = what  # "the Paddle API key secret": for messages, which never hold the value
         self._secret_id = secret_id
         self._max_age = max_age_seconds
-        self._reader: SecretReader = reader or PowertoolsSecretReader()
-        self._clock = clock
+        self._parse = parse
+        self._reader = reader
+        self._setting = setting
+        self._parsed: tuple[object, T] | None = None
         self._last_forced: float | None = None
 
-    def get(self) -> str:
+    def get(self) -> T:
         return self._read(force=False)
 
-    def refresh(self) -> str | None:
+    def refresh(self) -> T | None:
         """Re-read bypassing the cache (the cache then holds the new value); None if a forced re-read was done less
         than FORCED_REFRESH_MIN_INTERVAL_SECONDS ago (the caller keeps its error): a bad key costs one Secrets
         Manager call per interval, not one per request."""
-        now = self._clock()
+        now = time.monotonic()
         if self._last_forced is not None and now - self._last_forced < FORCED_REFRESH_MIN_INTERVAL_SECONDS:
             return None
         self._last_forced = now
         return self._read(force=True)
 
-    def _read(self, *, force: bool) -> str:
+    def _read(self, *, force: bool) -> T:
+        if not self._secret_id:
+            raise ConfigurationError(f"{self._what.capitalize()} is not configured: set {self._setting}")
         try:
             value = self._reader(self._secret_id, self._max_age, force)
         except ConfigurationError:
             raise
         except Exception as exc:
             # Powertools wraps botocore's error; its message names the secret id and AWS's reason, never the value.
-            raise ConfigurationError(
-                f"Could not read the Paddle API key secret ({type(exc).__name__}: {exc})"
-            ) from None
-        return parse_api_key(value)
+            raise ConfigurationError(f"Could not read {self._what} ({type(exc).__name__}: {exc})") from None
+        if self._parsed is None or self._parsed[0] != value:
+            self._parsed = (value, self._parse(value))
+        return self._parsed[1]

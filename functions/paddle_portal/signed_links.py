@@ -2,7 +2,8 @@
 
 The link names what it does (customer, action, subscription) and until when, and carries an HMAC-SHA256 over a
 canonical, versioned encoding of exactly those fields plus the signing key's id. It never carries a Paddle token
-or our API key; following it creates a new Paddle session at click time.
+or our API key; following it creates a new Paddle session at click time. Pure: no I/O and no clock of its own (the
+caller passes the time and the keys).
 
 Wire form (query of `GET /links/portal`):
     v=1&c=<ctm_>&a=<action>&s=<sub_ or empty>&e=<unix expiry>&k=<key id>&sig=<b64url>
@@ -15,14 +16,13 @@ import hashlib
 import hmac
 import json
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import get_args
 from urllib.parse import urlencode
 
 from paddle_portal.errors import ConfigurationError, LinkInvalidError
-from paddle_portal.links import Action
+from paddle_portal.paddle_ids import CUSTOMER_ID, SUBSCRIPTION_ID_PATTERN, Action
 
 VERSION = "1"
 DEFAULT_LIFETIME_SECONDS = 24 * 3600
@@ -36,9 +36,9 @@ MIN_KEY_CHARS = 43  # base64url characters: 258 bits
 _FIELDS = ("v", "c", "a", "s", "e", "k", "sig")
 _PATTERNS = {
     "v": re.compile(r"^1$"),
-    "c": re.compile(r"^ctm_[a-z0-9]{26}$"),
+    "c": CUSTOMER_ID,
     "a": re.compile("^(" + "|".join(get_args(Action)) + ")$"),
-    "s": re.compile(r"^(sub_[a-z0-9]{26})?$"),
+    "s": re.compile(r"^$|" + SUBSCRIPTION_ID_PATTERN),
     "e": re.compile(r"^[1-9][0-9]{0,11}$"),
     "k": re.compile(r"^[A-Za-z0-9_-]{1,32}$"),
     "sig": re.compile(r"^[A-Za-z0-9_-]{43}$"),  # 32 bytes, base64url without padding
@@ -122,17 +122,14 @@ def sign(claims: LinkClaims, keys: SigningKeys) -> str:
     )
 
 
-def now() -> float:
-    """The clock links are minted and checked against (looked up per call, so a test can set it for both)."""
-    return time.time()
+def claims_for(
+    customer_id: str, action: Action, subscription_id: str | None, lifetime_seconds: int, now: float
+) -> LinkClaims:
+    """What a link minted at `now` (unix seconds) for `lifetime_seconds` will say."""
+    return LinkClaims(customer_id, action, subscription_id, int(now) + lifetime_seconds)
 
 
-def claims_for(customer_id: str, action: Action, subscription_id: str | None, lifetime_seconds: int) -> LinkClaims:
-    """What a link minted now for `lifetime_seconds` will say."""
-    return LinkClaims(customer_id, action, subscription_id, int(now()) + lifetime_seconds)
-
-
-def verify(query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], float] | None = None) -> LinkClaims:
+def verify(query: list[tuple[str, str]], keys: SigningKeys, now: float) -> LinkClaims:
     """The claims of a genuine, unexpired link. Anything else raises `LinkInvalidError` (one answer for every
     failure, so a prober learns nothing about which part was wrong). An expired link says so (`link_expired`), but
     only once its signature proved genuine."""
@@ -151,33 +148,11 @@ def verify(query: list[tuple[str, str]], keys: SigningKeys, clock: Callable[[], 
     claims = LinkClaims(fields["c"], fields["a"], fields["s"] or None, int(fields["e"]))  # type: ignore[arg-type]
     if not hmac.compare_digest(_signature(key, claims, fields["k"]), fields["sig"]):
         raise LinkInvalidError("This link is not valid.")
-    current = (clock or now)()  # read once: both checks judge the same instant
-    if claims.expires_at <= current - CLOCK_SKEW_SECONDS:
+    if claims.expires_at <= now - CLOCK_SKEW_SECONDS:
         raise LinkInvalidError("This link has expired.", code="link_expired")
-    if claims.expires_at > current + MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
+    if claims.expires_at > now + MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS:
         raise LinkInvalidError("This link is not valid.")
     return claims
-
-
-class SigningKeySource:
-    """The signing keys from Secrets Manager, through the same cached reader as the API key."""
-
-    def __init__(self, secret_id: str | None, max_age_seconds: int, reader: Callable[[str, int, bool], object]):
-        self._secret_id = secret_id
-        self._max_age = max_age_seconds
-        self._reader = reader
-        self._parsed: tuple[object, SigningKeys] | None = None
-
-    def get(self) -> SigningKeys:
-        if not self._secret_id:
-            raise ConfigurationError("Signed portal links need PORTAL_LINK_SIGNING_SECRET_ID")
-        try:
-            value = self._reader(self._secret_id, self._max_age, False)
-        except Exception as exc:
-            raise ConfigurationError(f"Could not read the link signing secret ({type(exc).__name__})") from None
-        if self._parsed is None or self._parsed[0] != value:
-            self._parsed = (value, SigningKeys.parse(value))  # parse once per secret value, not per request
-        return self._parsed[1]
 
 
 def link_url(base_url: str, claims: LinkClaims, keys: SigningKeys) -> str:

@@ -20,8 +20,8 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from paddle_portal.app import lambda_handler
 from paddle_portal.http_events import ROUTES
-from paddle_portal.links import Action
 from paddle_portal.models import MAX_SUBSCRIPTION_IDS, CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
+from paddle_portal.paddle_ids import Action
 
 # The verifier's own field list and patterns (private: nothing else should need them), to compare the document with.
 from paddle_portal.signed_links import _FIELDS as LINK_FIELDS

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 
 from local.paddle_fake import PaddleFake
 from paddle_portal.deadline import Deadline
-from paddle_portal.links import PortalSession
 from paddle_portal.models import CreateSessionBody
 from paddle_portal.paddle import PaddleClient, new_pool
+from paddle_portal.paddle_session import PortalSession
 from tests.contract.documents import paddle_document, paddle_validator, problems
 from tests.contract.trim_openapi import PATH
 from tests.support import (

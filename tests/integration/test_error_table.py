@@ -1,4 +1,4 @@
-"""SPEC §2 "Errors", row by row, through the real handler: status, code, Paddle's envelope, `Cache-Control:
+"""The contract's error table, row by row, through the real handler: status, code, Paddle's envelope, `Cache-Control:
 no-store`, `Retry-After` on 429, and 500s that do not reveal their cause. Successes are uncacheable too."""
 
 from __future__ import annotations
@@ -61,12 +61,12 @@ def secret_malformed(aws: Any, paddle: PaddleStub, **_: Any) -> None:
 
 
 def unexpected(monkeypatch: pytest.MonkeyPatch, **_: Any) -> None:
-    from paddle_portal import app
+    from paddle_portal import operations
 
     def broken(*_: Any, **__: Any) -> Any:
         raise KeyError(f"unexpected failure holding {API_KEY}")
 
-    monkeypatch.setattr(app, "create_portal_session", broken)
+    monkeypatch.setattr(operations, "open_portal_session", broken)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -76,12 +77,18 @@ def link_keys(aws: SecretsManagerCalls, monkeypatch: pytest.MonkeyPatch) -> Link
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    """Set the clock links are minted and checked against (both sides: `signed_links.now`)."""
+    """Set the clock links are minted and checked against: the one clock of the function's dependencies."""
+    from dataclasses import replace
+
+    from paddle_portal import operations
+
+    now = [float(T0)]
+    real = operations.dependencies
+    monkeypatch.setattr(operations, "dependencies", lambda: replace(real(), clock=lambda: now[0]))
 
     def set_to(at: float) -> None:
-        monkeypatch.setattr(signed_links, "now", lambda: at)
+        now[0] = at
 
-    set_to(T0)
     return set_to
 
 
@@ -623,7 +630,7 @@ def test_the_genuine_link_of_the_tampering_table_opens(
 def test_a_link_signed_with_a_key_we_never_had_is_refused(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
     # Forged with the right shape and key id, but another key (the README's public test key, say)
     forged = signed_links.sign(
-        signed_links.claims_for(CUSTOMER_ID, "overview", None, 3600),
+        signed_links.claims_for(CUSTOMER_ID, "overview", None, 3600, time.time()),
         signed_links.SigningKeys.parse(json.dumps({"active": "k1", "k1": KEY_2})),
     )
 
@@ -710,7 +717,9 @@ def test_clock_skew_on_a_maximum_lifetime_link(
 def test_a_genuine_link_beyond_the_cap_is_refused(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
     # Signed with our own key (as a leaked key or a bug could), for 31 days: refused all the same.
     keys = signed_links.SigningKeys.parse(json.dumps({"active": "k1", "k1": KEY_1}))
-    query = signed_links.sign(signed_links.claims_for(CUSTOMER_ID, "overview", None, MAX_LIFETIME_SECONDS + DAY), keys)
+    query = signed_links.sign(
+        signed_links.claims_for(CUSTOMER_ID, "overview", None, MAX_LIFETIME_SECONDS + DAY, time.time()), keys
+    )
 
     refused(invoke(follow_event(query, accept="application/json")), "invalid_link")
     assert paddle.requests == []
@@ -828,7 +837,7 @@ def test_a_missing_or_malformed_signing_secret_is_a_configuration_error(
         aws.client.create_secret(Name=secret_id, SecretString=secret if isinstance(secret, str) else json.dumps(secret))
     monkeypatch.setenv("PORTAL_LINK_SIGNING_SECRET_ID", secret_id)
     keys = signed_links.SigningKeys.parse(json.dumps({"active": "k1", "k1": KEY_1}))
-    query = signed_links.sign(signed_links.claims_for(CUSTOMER_ID, "overview", None, 3600), keys)
+    query = signed_links.sign(signed_links.claims_for(CUSTOMER_ID, "overview", None, 3600, time.time()), keys)
     event = mint_event() if route == "mint" else follow_event(query, accept="application/json")
 
     error = assert_error(invoke(event), 500, "configuration_error")

@@ -23,7 +23,7 @@ from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 
 from paddle_portal.errors import InvalidRequestError, PortalError
-from paddle_portal.links import is_allowed_link
+from paddle_portal.paddle_session import is_allowed_link
 from tests.integration.checks import assert_error, body_of
 from tests.security.cases import (
     CLAIM,
@@ -38,7 +38,7 @@ from tests.security.cases import (
 )
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID
 
-MAX_BODY_BYTES = 16 * 1024  # SPEC: "body over 16 KiB -> 413"
+MAX_BODY_BYTES = 16 * 1024  # the contract: a body over 16 KiB is a 413
 ALLOWED_HOSTS = ("customer-portal.paddle.com", "sandbox-customer-portal.paddle.com")
 
 

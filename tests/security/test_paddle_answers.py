@@ -284,7 +284,7 @@ def test_codes_and_fields_pass_in_paddle_shapes() -> None:
 
 
 def test_session_answers_are_not_changed_by_the_check() -> None:
-    from paddle_portal.links import PortalSession
+    from paddle_portal.paddle_session import PortalSession
 
     sent = portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
     kept = copy.deepcopy(sent["data"])

@@ -1,8 +1,8 @@
 """A redirect (or a JSON link) only ever points at `https://` on an allowed portal host, whatever Paddle answers.
 
 The function redirects a browser that carries its caller's trust; a link on a look-alike host would hand the
-portal token to whoever owns that host. tests/unit/test_links.py has the everyday table; here are the tricks that
-fool URL parsers, a differential check against a second parser, and the whole handler with Paddle answering
+portal token to whoever owns that host. tests/unit/test_paddle_session.py has the everyday table; here are the tricks
+that fool URL parsers, a differential check against a second parser, and the whole handler with Paddle answering
 look-alike links (502, no Location, nothing handed on).
 """
 
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
-from paddle_portal.links import is_allowed_link
+from paddle_portal.paddle_session import is_allowed_link
 from tests.integration.checks import assert_error
 from tests.security.cases import claims_with, route_event, set_identity
 from tests.support import CUSTOMER_ID, PORTAL_TOKEN, SUBSCRIPTION_ID, portal_session

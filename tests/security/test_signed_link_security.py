@@ -275,11 +275,11 @@ def test_minted_link_on_a_custom_domain_needs_the_configured_base_url(
 
     refused = invoke(event)
     monkeypatch.setenv("PORTAL_LINK_BASE_URL", "https://billing.example.com/portal-api")
-    from paddle_portal import app
+    from paddle_portal import operations
     from paddle_portal.settings import clear_settings_cache
 
     clear_settings_cache()
-    app._collaborators_for.cache_clear()
+    operations.dependencies_for.cache_clear()
     minted = invoke(event)
 
     # Then no link is made on the event's domain; with the setting, the link is on the configured URL

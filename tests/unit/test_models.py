@@ -7,14 +7,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from paddle_portal.http_events import HttpApiEvent, RestApiEvent
 from paddle_portal.models import (
     MAX_SUBSCRIPTION_IDS,
     CreateSessionBody,
     CustomerPath,
     DirectInvocation,
-    HttpApiEvent,
     PortalQuery,
-    RestApiEvent,
 )
 from tests.conftest import EVENTS, load_event
 from tests.support import CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID

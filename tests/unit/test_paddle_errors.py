@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from paddle_portal.errors import FieldError
 from paddle_portal.paddle_errors import (
     PaddleAPIError,
     PaddleAuthenticationError,
     PaddleBadRequestError,
-    PaddleFieldError,
     PaddleNotFoundError,
     PaddleRateLimitError,
     PaddleServerError,
@@ -64,7 +64,7 @@ def test_paddle_envelope_is_read() -> None:
     # Then code, detail, field errors and the body's request id are kept
     assert error.code == "bad_request"
     assert error.detail == "Invalid request."
-    assert error.errors == (PaddleFieldError("subscription_ids", "must contain at most 25 items"),)
+    assert error.errors == (FieldError("subscription_ids", "must contain at most 25 items"),)
     assert error.request_id == body["meta"]["request_id"]
 
 
@@ -117,7 +117,7 @@ def test_malformed_parts_of_the_envelope_are_dropped_not_trusted() -> None:
     assert error.code == "http_400"
     assert error.detail == ""
     # a field error without text gets our fixed texts (tests/security/test_paddle_answers.py has the screen)
-    assert error.errors == (PaddleFieldError("a", "b"), PaddleFieldError("(field)", "Paddle rejected this value."))
+    assert error.errors == (FieldError("a", "b"), FieldError("(field)", "Paddle rejected this value."))
     assert error.request_id == "hdr"
 
 
@@ -129,7 +129,7 @@ def test_long_texts_are_replaced_not_passed_on() -> None:
 
     assert error.code == "http_400"
     assert error.detail == ""  # the caller reads "Paddle rejected the request."
-    assert error.errors == (PaddleFieldError("(field)", "Paddle rejected this value."),)
+    assert error.errors == (FieldError("(field)", "Paddle rejected this value."),)
     assert error.request_id is None
 
 

@@ -7,26 +7,25 @@ import pytest
 from paddle_portal.errors import (
     ConfigurationError,
     CustomerNotFoundError,
-    FieldError,
     InvalidRequestError,
     PortalError,
     RateLimitedError,
     UpstreamError,
     UpstreamTimeoutError,
 )
+from paddle_portal.operations import DEFAULT_RETRY_AFTER_SECONDS, public_error
 from paddle_portal.paddle_errors import (
+    FieldError,
     PaddleAuthenticationError,
     PaddleBadRequestError,
     PaddleConnectionError,
     PaddleError,
-    PaddleFieldError,
     PaddleNotFoundError,
     PaddleRateLimitError,
     PaddleResponseError,
     PaddleServerError,
     PaddleTimeoutError,
 )
-from paddle_portal.service import DEFAULT_RETRY_AFTER_SECONDS, public_error
 from tests.support import API_KEY, CUSTOMER_ID
 
 SECRET_LOOKING_DETAIL = f"Authentication token {API_KEY} is invalid"
@@ -104,7 +103,7 @@ def test_bad_request_passes_paddles_detail_and_field_errors() -> None:
         400,
         "bad_request",
         "Invalid request.",
-        errors=(PaddleFieldError("subscription_ids[0]", "subscription does not belong to customer"),),
+        errors=(FieldError("subscription_ids[0]", "subscription does not belong to customer"),),
         request_id="p1",
     )
 

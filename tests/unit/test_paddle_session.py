@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from paddle_portal.errors import UpstreamError
-from paddle_portal.links import PortalSession, is_allowed_link
+from paddle_portal.paddle_session import PortalSession, is_allowed_link
 from paddle_portal.settings import DEFAULT_PORTAL_HOSTS
 from tests.support import OTHER_SUBSCRIPTION_ID, PORTAL_TOKEN, SUBSCRIPTION_ID, portal_session
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from paddle_portal.errors import UpstreamError
-
-Action = Literal["overview", "cancel_subscription", "update_subscription_payment_method"]
+from paddle_portal.paddle_ids import Action
 
 
 class _Lenient(BaseModel):
