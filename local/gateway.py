@@ -1,13 +1,13 @@
 """API Gateway HTTP API (payload format 2.0), played locally: HTTP request -> event dict -> handler -> HTTP answer.
 
 Pure functions, no sockets: `local.server` does the I/O. The events are shaped like the real ones so the real handler
-runs unchanged, with two deliberate differences, both so the handler's own checks are exercised:
+runs unchanged:
 
-- Authorizers are NOT enforced and NOT verified. A SigV4 `Authorization` header becomes `authorizer.iam` with the
-  access key it names (the signature is never checked); a bearer JWT's payload becomes `authorizer.jwt.claims`
-  (the signature, issuer, audience and expiry are never checked). Without them the request still reaches the
-  handler with no authorizer, where real API Gateway would answer 403/401 itself. LOCAL USE ONLY. The signed-link
-  route has no authorizer, as deployed: nothing becomes an identity there.
+- Each route's authorizer runs first, as deployed (`local.authorizers`): JWT routes verify the bearer token against
+  the user pool's keys, issuer and audience (401 {"message":"Unauthorized"} otherwise); IAM routes recompute the SigV4
+  signature with the local credentials (403 with API Gateway's message otherwise). A refused request never reaches
+  the handler. Without a JWT authorizer the JWT routes do not exist (404), as in the template without `JwtIssuer`.
+  The signed-link route has no authorizer: nothing becomes an identity there.
 - Every non-empty body arrives base64-encoded with `isBase64Encoded: true` (what API Gateway does for binary
   media types), the harder of the two cases for the handler.
 """
@@ -15,23 +15,22 @@ runs unchanged, with two deliberate differences, both so the handler's own check
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import logging
 import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote
 
+from local.authorizers import Authorizer, IamAuthorizer, JwtAuthorizer, Refusal
+
 ACCOUNT_ID = "123456789012"
 API_ID = "local"
-LOCAL_USER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/local-sigv4-caller"
-LOCAL_USER_ID = "AIDALOCALSIGV4CALLER"
 TIMEOUT_SECONDS = 15.0  # the template's function timeout
 
 log = logging.getLogger(__name__)
@@ -79,6 +78,26 @@ def match_route(method: str, raw_path: str, routes: tuple[Route, ...] = ROUTES) 
 
 
 @dataclass(frozen=True)
+class Authorizers:
+    """The API's authorizers: IAM always (it is built into API Gateway), JWT when an issuer is configured."""
+
+    iam: IamAuthorizer
+    jwt: JwtAuthorizer | None = None
+
+    def routes(self) -> tuple[Route, ...]:
+        return tuple(route for route in ROUTES if route.auth != "JWT" or self.jwt is not None)
+
+    def check(self, route: Route, request: HttpRequest) -> Authorizer | Refusal | None:
+        """The event's `requestContext.authorizer` (None on a route without one), or why API Gateway refuses."""
+        if route.auth == "AWS_IAM":
+            return self.iam.check(request.method, request.target, request.headers, request.body)
+        if route.auth == "JWT" and self.jwt is not None:
+            authorization = next((v for k, v in request.headers if k.lower() == "authorization"), None)
+            return self.jwt.check(authorization)
+        return None
+
+
+@dataclass(frozen=True)
 class HttpRequest:
     method: str
     target: str  # path and query as received, e.g. /portal?action=overview
@@ -100,10 +119,11 @@ def build_event(
     route: Route,
     path_parameters: dict[str, str],
     *,
+    authorizer: Authorizer | None = None,
     request_id: str = "",
     now: float | None = None,
 ) -> dict[str, Any]:
-    """The API Gateway v2 event for `request` on `route`."""
+    """The API Gateway v2 event for `request` on `route`, with the authorizer's context (already checked)."""
     now = time.time() if now is None else now
     raw_path, _, raw_query = request.target.partition("?")
     headers: dict[str, str] = {}
@@ -154,79 +174,12 @@ def build_event(
         event["queryStringParameters"] = query
     if path_parameters:
         event["pathParameters"] = path_parameters
-    authorizer = authorizer_for(route.auth, headers.get("authorization"))
     if authorizer is not None:
         event["requestContext"]["authorizer"] = authorizer
     if request.body:
         event["body"] = base64.b64encode(request.body).decode()
         event["isBase64Encoded"] = True
     return event
-
-
-def authorizer_for(auth: Auth, authorization: str | None) -> dict[str, Any] | None:
-    """What API Gateway would put in `requestContext.authorizer`, from the header alone (NOT verified). A route
-    without an authorizer gets none, whatever the request carries."""
-    if not authorization or auth == "NONE":
-        return None
-    if auth == "AWS_IAM":
-        access_key = sigv4_access_key(authorization)
-        if access_key is None:
-            return None
-        return {
-            "iam": {
-                "accessKey": access_key,
-                "accountId": ACCOUNT_ID,
-                "callerId": LOCAL_USER_ID,
-                "cognitoIdentity": None,
-                "principalOrgId": None,
-                "userArn": LOCAL_USER_ARN,
-                "userId": LOCAL_USER_ID,
-            }
-        }
-    claims = unverified_jwt_claims(authorization)
-    if claims is None:
-        return None
-    return {"jwt": {"claims": {name: _claim_string(value) for name, value in claims.items()}, "scopes": None}}
-
-
-def sigv4_access_key(authorization: str) -> str | None:
-    found = re.match(r"AWS4-HMAC-SHA256\s+Credential=([A-Z0-9]{16,128})/", authorization.strip())
-    return found.group(1) if found else None
-
-
-def unverified_jwt_claims(authorization: str) -> dict[str, Any] | None:
-    """The payload of `Bearer <jwt>` (API Gateway also takes the bare token), without any verification."""
-    token = authorization.strip()
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
-    parts = token.split(".")
-    if len(parts) not in (2, 3):
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    return claims if isinstance(claims, dict) else None
-
-
-def _claim_string(value: Any) -> str:
-    """API Gateway hands every JWT claim to the integration as a string; arrays look like `[a b]`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + " ".join(_claim_string(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def unsigned_jwt(claims: Mapping[str, Any]) -> str:
-    """`header.payload.` with alg none, for the local samples (only this server accepts such a thing)."""
-
-    def part(data: Mapping[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(dict(data), separators=(",", ":")).encode()).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
 @dataclass
@@ -269,14 +222,17 @@ def to_http_response(result: Any) -> HttpResponse:
     return HttpResponse(status, headers, data)
 
 
-def invoke(handler: Handler, request: HttpRequest, *, context: Any = None) -> HttpResponse:
-    """One request through the route table and the handler, as API Gateway would run it."""
-    found = match_route(request.method, request.target.partition("?")[0])
+def invoke(handler: Handler, request: HttpRequest, authorizers: Authorizers, *, context: Any = None) -> HttpResponse:
+    """One request through the route table, the route's authorizer and the handler, as API Gateway would run it."""
+    found = match_route(request.method, request.target.partition("?")[0], authorizers.routes())
     request_id = base64.b64encode(secrets.token_bytes(12)).decode()  # API Gateway style, e.g. "JKJaXmPLvHcESHA="
+    authorizer = None if found is None else authorizers.check(found[0], request)
     if found is None:
         response = _message(404, "Not Found")
+    elif isinstance(authorizer, Refusal):
+        response = HttpResponse(authorizer.status, [("Content-Type", "application/json")], authorizer.body())
     else:
-        event = build_event(request, *found, request_id=request_id)
+        event = build_event(request, *found, authorizer=authorizer, request_id=request_id)
         try:
             response = to_http_response(handler(event, context if context is not None else LambdaContext()))
         except Exception:

@@ -2,7 +2,9 @@
 
 Serves `POST /customers/{customer_id}/portal-sessions` the way Paddle does: bearer-key check (403), id check (404),
 body check (400 with field errors), configurable unknown customers/subscriptions (404), and spec-shaped 201 answers
-(checked against Paddle's OpenAPI document in tests/local). Every request is recorded for assertions.
+(checked against Paddle's OpenAPI document in tests/local). Also `GET /customers` (list customers) over the customers
+it is given, with Paddle's `email` (exact match, comma-separated list), `id` and `status` filters and one page of
+results. Every request is recorded for assertions.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
+from urllib.parse import parse_qsl
 
 from local.loopback import LoopbackServer
 
@@ -25,11 +28,38 @@ CUSTOMER_ID = re.compile(r"^ctm_[a-z\d]{26}$")
 SUBSCRIPTION_ID = re.compile(r"^sub_[a-z\d]{26}$")
 ROUTE = re.compile(r"^/customers/([^/]+)/portal-sessions$")
 MAX_SUBSCRIPTIONS = 25
+MAX_EMAIL_CHARS = 100  # per address in the `email` filter
+CUSTOMER_STATUSES = ("active", "archived")
+PER_PAGE = 50  # Paddle's default page size
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
 def paddle_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(26))
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer the fake knows, for `GET /customers` (portal sessions do not need one: any well-formed id works)."""
+
+    id: str
+    email: str
+    name: str | None = None
+    status: str = "active"  # or "archived": archived customers keep their email
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "custom_data": None,
+            "name": self.name,
+            "email": self.email,
+            "marketing_consent": False,
+            "locale": "en",
+            "created_at": "2024-04-11T15:57:24.813Z",
+            "updated_at": "2024-04-11T15:59:56.658719Z",
+            "import_meta": None,
+        }
 
 
 @dataclass(frozen=True)
@@ -52,12 +82,14 @@ class PaddleFake:
         sandbox: bool = False,
         unknown_customers: Iterable[str] = (),
         unknown_subscriptions: Iterable[str] = (),
+        customers: Iterable[Customer] = (),
     ) -> None:
         self.api_key = api_key
         self.portal_host = "sandbox-customer-portal.paddle.com" if sandbox else "customer-portal.paddle.com"
         self.portal_id = paddle_id("cpl_")  # one portal per seller account
         self.unknown_customers = set(unknown_customers)
         self.unknown_subscriptions = set(unknown_subscriptions)
+        self.customers = list(customers)
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._server = LoopbackServer((host, port), _handler_class(self)).start("paddle-fake")
@@ -99,7 +131,10 @@ class PaddleFake:
             return _error(403, "authentication_malformed", "Authentication header included, but incorrectly formatted")
         if not secrets.compare_digest(token.strip().encode(), self.api_key.encode()):
             return _error(403, "invalid_token", "Authentication token is invalid")
-        route = ROUTE.match(path.split("?", 1)[0])
+        path, _, query = path.partition("?")
+        if method == "GET" and path == "/customers":
+            return self._list_customers(parse_qsl(query, keep_blank_values=True))
+        route = ROUTE.match(path)
         if method != "POST" or route is None or not CUSTOMER_ID.match(route.group(1)):
             return _error(404, "not_found", "Entity not found")
         customer_id = route.group(1)
@@ -119,6 +154,43 @@ class PaddleFake:
             if sub in self.unknown_subscriptions:
                 return _error(404, "not_found", f"Entity {sub} not found")
         return 201, {"data": self._session(customer_id, subscription_ids), "meta": {"request_id": str(uuid.uuid4())}}
+
+    def _list_customers(self, query: list[tuple[str, str]]) -> tuple[int, dict[str, Any]]:
+        """Paddle's list-customers: filters are comma-separated lists, `status` defaults to active, email and id match
+        exactly; one page (the fake holds few customers)."""
+        params = dict(query)  # Paddle takes one value per filter (explode: false); the last one wins here
+        emails = _list(params.get("email"))
+        ids = _list(params.get("id"))
+        statuses = _list(params.get("status")) or ["active"]
+        errors = [
+            {"field": "email", "message": f"Must be at most {MAX_EMAIL_CHARS} characters"}
+            for email in emails
+            if len(email) > MAX_EMAIL_CHARS
+        ]
+        errors += [
+            {"field": "status", "message": f"Must be one of {', '.join(CUSTOMER_STATUSES)}"}
+            for status in statuses
+            if status not in CUSTOMER_STATUSES
+        ]
+        if errors:
+            return _error(400, "invalid_field", "Request does not pass validation.", errors)
+        found = [
+            customer
+            for customer in self.customers
+            if customer.status in statuses
+            and (not emails or customer.email in emails)
+            and (not ids or customer.id in ids)
+        ]
+        meta = {
+            "request_id": str(uuid.uuid4()),
+            "pagination": {
+                "per_page": PER_PAGE,
+                "next": f"{self.url}/customers?after={found[-1].id if found else ''}",
+                "has_more": False,
+                "estimated_total": len(found),
+            },
+        }
+        return 200, {"data": [customer.to_json() for customer in found[:PER_PAGE]], "meta": meta}
 
     def _session(self, customer_id: str, subscription_ids: list[str]) -> dict[str, Any]:
         base = f"https://{self.portal_host}/{self.portal_id}"
@@ -144,6 +216,11 @@ class PaddleFake:
             },
             "created_at": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
         }
+
+
+def _list(value: str | None) -> list[str]:
+    """A comma-separated filter value as Paddle reads it (empty items dropped)."""
+    return [item for item in (value or "").split(",") if item]
 
 
 def _field_errors(payload: dict[str, Any]) -> list[dict[str, str]]:

@@ -10,8 +10,12 @@ embedded default for every outside service:
   key and the handler talks to the real Paddle API it selects (the sandbox for a `pdl_sdbx_` key). The key is
   removed from the environment before the handler is imported and is never printed.
 
-LOCAL ONLY, NOT SECURE: SigV4 signatures and JWTs are NOT verified. Any `AWS4-HMAC-SHA256 Credential=...` header is
-taken as an IAM caller and any bearer JWT's claims are believed. Never expose this server beyond 127.0.0.1.
+- Cognito: a user pool from moto (`local.cognito`) with the custom attribute `paddle_customer_id`, which its one app
+  client cannot write, and three demo users, served on its own loopback port. `python -m local.token` signs one in.
+
+The gateway authenticates as API Gateway does (`local.authorizers`): JWT routes accept only the pool's tokens for its
+app client (401 otherwise), IAM routes only requests SigV4-signed with the local credentials, AWS's documented example
+keys (403 otherwise). Still a development server: keep it on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -26,16 +30,18 @@ import shlex
 import signal
 import sys
 import threading
-import time
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from local.gateway import Handler, HttpRequest, HttpResponse, invoke, unsigned_jwt
+from local.authorizers import IamAuthorizer, IamCaller, JwtAuthorizer
+from local.cognito import DemoUser, UserPool, start_user_pool
+from local.gateway import ACCOUNT_ID, Authorizers, Handler, HttpRequest, HttpResponse, invoke
 from local.loopback import LoopbackServer
-from local.paddle_fake import PaddleFake
+from local.paddle_fake import Customer, PaddleFake
 
 HANDLER = "paddle_portal.app.lambda_handler"
 SECRET_NAME = "paddle-portal/local"  # noqa: S105 - a name, not a secret
@@ -45,9 +51,25 @@ SAMPLE_CUSTOMER_ID = "ctm_01gysfvfy7vqhpzkq8rjmrq7an"
 SAMPLE_SUBSCRIPTION_ID = "sub_01h04vsc0qhwtsbsxh3422wjs4"
 UNKNOWN_CUSTOMER_ID = "ctm_" + "0" * 26  # the fake answers 404 for these, to try the error path
 UNKNOWN_SUBSCRIPTION_ID = "sub_" + "0" * 26
-# AWS's documented example credentials: curl signs with them, the local gateway only reads the access key id.
+# AWS's documented example credentials: the only IAM caller the local gateway knows; curl signs with them.
 SAMPLE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SAMPLE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS documentation example
+LOCAL_CALLER = IamCaller(
+    SAMPLE_SECRET_KEY, f"arn:aws:iam::{ACCOUNT_ID}:user/local-sigv4-caller", "AIDALOCALSIGV4CALLER", ACCOUNT_ID
+)
+# Demo users of the embedded user pool, and the Paddle fake's customers with their emails.
+EMAIL_CUSTOMER_ID = "ctm_01hv6y1jedq4p1n0yqn5ba3ky4"
+UNVERIFIED_CUSTOMER_ID = "ctm_01h844q4mznqpgqgm6evgw1w63"
+CLAIM_USER = DemoUser("claim-user@example.com", email_verified=True, customer_id=SAMPLE_CUSTOMER_ID)
+EMAIL_USER = DemoUser("email-user@example.com", email_verified=True, customer_id=None)
+UNVERIFIED_USER = DemoUser("unverified-user@example.com", email_verified=False, customer_id=None)
+DEMO_USERS = (CLAIM_USER, EMAIL_USER, UNVERIFIED_USER)
+FAKE_CUSTOMERS = (
+    Customer(SAMPLE_CUSTOMER_ID, CLAIM_USER.email, "Claire Claim"),
+    Customer(EMAIL_CUSTOMER_ID, EMAIL_USER.email, "Emil Email"),
+    # Known to Paddle: only the unverified email keeps this user out.
+    Customer(UNVERIFIED_CUSTOMER_ID, UNVERIFIED_USER.email, "Una Verified"),
+)
 MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API payload quota
 LINK_SECRET_NAME = "paddle-portal/local-link-keys"  # noqa: S105 - a name, not a secret
 # Obviously fake HMAC key for signed links (the deployed stack generates a random one): {"active": "k1", "k1": ...}.
@@ -67,9 +89,11 @@ ENV_DEFAULTS = {  # the template's values; set your own to override
 class GatewayServer(LoopbackServer):
     """HTTP server that hands each request to `gateway.invoke`; `close()` also stops what `serve` started."""
 
-    def __init__(self, address: tuple[str, int], handler: Handler) -> None:
+    def __init__(self, address: tuple[str, int], handler: Handler, authorizers: Authorizers) -> None:
         self.handler = handler
+        self.authorizers = authorizers
         self.paddle_fake: PaddleFake | None = None
+        self.user_pool: UserPool | None = None
         self.paddle_description = "whatever the handler is configured for"
         self.cleanups: list[Callable[[], None]] = []
         self._invoke_lock = threading.Lock()  # one execution environment runs one invocation at a time
@@ -77,7 +101,7 @@ class GatewayServer(LoopbackServer):
 
     def call(self, request: HttpRequest) -> HttpResponse:
         with self._invoke_lock:
-            return invoke(self.handler, request)
+            return invoke(self.handler, request, self.authorizers)
 
     def close(self) -> None:
         self.stop()
@@ -138,11 +162,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class OutsideServices:
     paddle_fake: PaddleFake | None
     paddle_description: str
+    user_pool: UserPool
     stop: Callable[[], None]
+
+    def authorizers(self) -> Authorizers:
+        """API Gateway's checks for this run: the pool's JWTs for its app client, SigV4 with the local keys."""
+        import urllib3
+
+        jwks = urllib3.request("GET", self.user_pool.jwks_url, timeout=5).json()  # as API Gateway fetches it
+        return Authorizers(
+            iam=IamAuthorizer({SAMPLE_ACCESS_KEY: LOCAL_CALLER}, REGION),
+            jwt=JwtAuthorizer(self.user_pool.issuer, [self.user_pool.client_id], jwks),
+        )
 
 
 def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices:
-    """Moto's Secrets Manager (seeded with the key) and, without `PADDLE_API_KEY`, the Paddle fake; sets the env."""
+    """Moto's Secrets Manager (seeded with the key) and Cognito user pool and, without `PADDLE_API_KEY`, the Paddle
+    fake; sets the env."""
     import boto3  # heavy imports only once the run starts
     import moto
 
@@ -164,6 +200,7 @@ def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices
     mock = moto.mock_aws()
     mock.start()
     fake = None
+    pool = None
     try:
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps({"api_key": real_key or FAKE_API_KEY}))
@@ -174,13 +211,18 @@ def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices
                 sandbox=True,
                 unknown_customers={UNKNOWN_CUSTOMER_ID},
                 unknown_subscriptions={UNKNOWN_SUBSCRIPTION_ID},
+                customers=FAKE_CUSTOMERS,
             )
             environ["PADDLE_API_BASE_URL"] = fake.url
+        pool = start_user_pool(DEMO_USERS, REGION)
     except BaseException:
+        if fake is not None:
+            fake.stop()
         mock.stop()
         raise
 
     def stop() -> None:
+        pool.stop()
         if fake is not None:
             fake.stop()
         mock.stop()
@@ -195,7 +237,7 @@ def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices
             real_key[:9], "a legacy key"
         )
         description = f"the REAL Paddle API, with the key from PADDLE_API_KEY ({kind}; never printed)"
-    return OutsideServices(fake, description, stop)
+    return OutsideServices(fake, description, pool, stop)
 
 
 def load_handler(dotted: str = HANDLER) -> Handler:
@@ -208,11 +250,13 @@ def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None
     """Start the outside services, then the gateway in a daemon thread; returns the bound, serving server."""
     services = start_outside_services(os.environ)
     try:
-        server = GatewayServer((host, port), handler or load_handler())  # import after the environment is set
+        # The handler is imported after the environment is set.
+        server = GatewayServer((host, port), handler or load_handler(), services.authorizers())
     except BaseException:
         services.stop()
         raise
     server.paddle_fake = services.paddle_fake
+    server.user_pool = services.user_pool
     server.paddle_description = services.paddle_description
     server.cleanups.append(services.stop)
     # Signed links point back at this server. Only a loopback URL may be plain http (the function's settings refuse
@@ -235,20 +279,42 @@ def sample_link(environ: MutableMapping[str, str]) -> str | None:
     return link_url(base_url, claims, SigningKeys.parse(json.dumps(FAKE_LINK_KEYS)))
 
 
+def demo_user_lines(environ: Mapping[str, str]) -> list[str]:
+    """`demo user: <email> <password> <what this user will see>`, for the function's customer lookup setting."""
+    by_email = environ.get("CUSTOMER_LOOKUP", "claim").strip().lower() == "verified_email"
+    claim = environ.get("CUSTOMER_ID_CLAIM") or "custom:paddle_customer_id"
+    seen = {
+        CLAIM_USER.email: f"their portal (customer {SAMPLE_CUSTOMER_ID}, from the {claim} claim"
+        + (", and from their verified email)" if by_email else ")"),
+        EMAIL_USER.email: (
+            f"their portal (customer {EMAIL_CUSTOMER_ID}, found by their verified email)"
+            if by_email
+            else f"403 forbidden: no {claim} claim "
+            f"(their portal, {EMAIL_CUSTOMER_ID}, when the function runs with CUSTOMER_LOOKUP=verified_email)"
+        ),
+        UNVERIFIED_USER.email: "refused (403 forbidden): no customer claim, and an email that is not verified",
+    }
+    return [f"demo user: {user.email} {user.password} {seen[user.email]}" for user in DEMO_USERS]
+
+
+def token_command(pool: UserPool, email: str) -> str:
+    """The shell command that signs a demo user in and prints their ID token."""
+    python = Path(sys.executable)
+    repo = Path(__file__).resolve().parent.parent
+    if Path.cwd().resolve() == repo and python.is_relative_to(Path.cwd()):
+        prefix = shlex.quote(str(python.relative_to(Path.cwd())))
+    else:
+        prefix = f"PYTHONPATH={shlex.quote(str(repo))} {shlex.quote(str(python))}"
+    args = f"--endpoint {pool.endpoint} --client-id {pool.client_id} {shlex.quote(email)}"
+    return f"{prefix} -m local.token {args}"
+
+
 def banner(server: GatewayServer, environ: MutableMapping[str, str]) -> str:
     url = server.url
+    pool = server.user_pool
     iam = f"--aws-sigv4 'aws:amz:{REGION}:execute-api' --user '{SAMPLE_ACCESS_KEY}:{SAMPLE_SECRET_KEY}'"
-    now = int(time.time())
-    claims = {
-        "sub": "local-user",
-        "iss": f"{url}/local-issuer",
-        "aud": "paddle-portal-local",
-        "iat": now,
-        "exp": now + 3600,
-        environ.get("CUSTOMER_ID_CLAIM") or "custom:paddle_customer_id": SAMPLE_CUSTOMER_ID,
-    }
-    bearer = shlex.quote(f"Authorization: Bearer {unsigned_jwt(claims)}")
     body = shlex.quote(json.dumps({"subscription_ids": [SAMPLE_SUBSCRIPTION_ID]}))
+    # Query parameters sorted by name: curl signs the query as written, SigV4 wants it sorted.
     query = f"action=cancel_subscription&subscription_id={SAMPLE_SUBSCRIPTION_ID}"
     redirect = shlex.quote(f"{url}/customers/{SAMPLE_CUSTOMER_ID}/portal?{query}")
     link_body = shlex.quote(
@@ -260,29 +326,44 @@ def banner(server: GatewayServer, environ: MutableMapping[str, str]) -> str:
         if link
         else "(links need an https PORTAL_LINK_BASE_URL when the server listens beyond 127.0.0.1)"
     )
-    return f"""
-paddle-portal local API on {url}  (Ctrl-C stops)
-  handler : {HANDLER}, called with API Gateway HTTP API payload 2.0 events
-  secrets : moto Secrets Manager (in-process), secrets {SECRET_NAME} and {LINK_SECRET_NAME} (fake link key)
-  paddle  : {server.paddle_description}
-  links   : signed portal links point at {environ.get("PORTAL_LINK_BASE_URL") or "(no base URL)"}
-
-  !! LOCAL ONLY, NOT SECURE: SigV4 signatures and JWTs are NOT VERIFIED. Any SigV4-looking Authorization header
-  !! counts as an IAM caller and any JWT's claims are believed. Requests without them reach the handler with no
-  !! authorizer (real API Gateway would refuse them itself). Do not expose this server beyond 127.0.0.1.
-
-# IAM route, JSON (201)
-curl -sS {iam} -H 'Content-Type: application/json' -d {body} {url}/customers/{SAMPLE_CUSTOMER_ID}/portal-sessions
-
-# IAM route, browser redirect (302; see Location)
-curl -i {iam} {redirect}
+    bearer = '"Authorization: Bearer $TOKEN"'
+    if pool is None:
+        users = "  users   : (no user pool: the JWT routes answer 404)"
+        jwt_samples = ""
+    else:
+        users = (
+            f"  users   : Cognito user pool {pool.pool_id} (moto) at {pool.endpoint}, app client {pool.client_id}\n"
+            f"            JWT routes take its ID tokens (issuer {pool.issuer}, audience {pool.client_id})"
+        )
+        jwt_samples = f"""
+# Sign a demo user in (USER_PASSWORD_AUTH) and keep their ID token for the next commands (valid 1 hour)
+TOKEN=$({token_command(pool, CLAIM_USER.email)})
 
 # JWT route, customer from the token's claim (201)
 curl -sS -X POST -H {bearer} {url}/portal-sessions
 
 # JWT route, JSON instead of the redirect (200)
 curl -sS -H 'Accept: application/json' -H {bearer} {url}/portal
+"""
+    demo_users = "\n".join(demo_user_lines(environ))
+    return f"""
+paddle-portal local API on {url}  (Ctrl-C stops)
+  handler : {HANDLER}, called with API Gateway HTTP API payload 2.0 events
+  secrets : moto Secrets Manager (in-process), secrets {SECRET_NAME} and {LINK_SECRET_NAME} (fake link key)
+  paddle  : {server.paddle_description}
+  links   : signed portal links point at {environ.get("PORTAL_LINK_BASE_URL") or "(no base URL)"}
+{users}
+  iam     : SigV4 for execute-api in {REGION}, signed with AWS's example keys {SAMPLE_ACCESS_KEY} / {SAMPLE_SECRET_KEY}
+  The gateway verifies tokens and signatures as API Gateway does: a refused request never reaches the handler.
 
+{demo_users}
+
+# IAM route, JSON (201)
+curl -sS {iam} -H 'Content-Type: application/json' -d {body} {url}/customers/{SAMPLE_CUSTOMER_ID}/portal-sessions
+
+# IAM route, browser redirect (302; see Location)
+curl -i {iam} {redirect}
+{jwt_samples}
 # Signed link, minted by a backend (IAM, 201): {{"data": {{"url", "expires_at"}}, "meta"}}; Paddle is not called yet
 curl -sS {iam} -H 'Content-Type: application/json' -d {link_body} {url}/customers/{SAMPLE_CUSTOMER_ID}/portal-links
 

@@ -1,6 +1,7 @@
 """The local API Gateway stand-in: event translation, authorizer context, answers, and the HTTP plumbing.
 
-Run against stub handlers (the handler is an argument), so these tests pin the gateway, not the function.
+Run against stub handlers (the handler is an argument), so these tests pin the gateway, not the function. The
+authorizers themselves are tested in test_authorizers.py and, with moto's user pool, in test_local_auth.py.
 """
 
 from __future__ import annotations
@@ -10,20 +11,33 @@ import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import urllib3
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from local import gateway, server
-from local.gateway import HttpRequest, LambdaContext, build_event, invoke, match_route, unsigned_jwt
+from local.authorizers import IamAuthorizer, IamCaller
+from local.gateway import Authorizers, HttpRequest, LambdaContext, build_event, invoke, match_route
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID
 
-SIGV4 = (
-    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/execute-api/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=0123456789abcdef"
-)
 NOW = 1_700_000_000.5
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "FAKE-secret-key-of-the-gateway-tests"
+CALLER = IamCaller(SECRET_KEY, "arn:aws:iam::123456789012:user/tester", "AIDATESTER", "123456789012")
+# IAM routes with one known key; no JWT authorizer, so the JWT routes do not exist (as without JwtIssuer).
+AUTHORIZERS = Authorizers(iam=IamAuthorizer({ACCESS_KEY: CALLER}, "us-east-1"))
+LINK = "/links/portal?v=1"  # the route without an authorizer: handler plumbing is tested there
+
+
+def signed(method: str, url: str, body: bytes = b"") -> dict[str, str]:
+    request = AWSRequest(method=method, url=url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "execute-api", "us-east-1").add_auth(request)
+    return {"Host": urlsplit(url).netloc, **request.headers}  # botocore signs the URL's host; send the same
 
 
 def event_for(method: str, target: str, headers: list[tuple[str, str]] | None = None, body: bytes = b"") -> Any:
@@ -92,7 +106,7 @@ def test_event_is_a_valid_http_api_v2_event_with_base64_body() -> None:
     event = event_for(
         "POST",
         f"/customers/{CUSTOMER_ID}/portal-sessions?x=1",
-        [("Host", "127.0.0.1:3000"), ("User-Agent", "curl/8"), ("Authorization", SIGV4)],
+        [("Host", "127.0.0.1:3000"), ("User-Agent", "curl/8")],
         body,
     )
 
@@ -169,79 +183,69 @@ def test_query_parameters_are_decoded_and_repeats_comma_joined() -> None:
     }
 
 
-def test_sigv4_header_on_iam_route_becomes_iam_authorizer() -> None:
-    event = event_for("GET", f"/customers/{CUSTOMER_ID}/portal", [("Authorization", SIGV4)])
+def test_the_authorizer_context_goes_into_the_event_as_given() -> None:
+    request = HttpRequest("GET", "/portal", [("Host", "127.0.0.1:3000")])
+    found = match_route("GET", "/portal")
+    assert found is not None
+    claims = {"custom:paddle_customer_id": CUSTOMER_ID, "email_verified": "true"}
 
-    iam = event["requestContext"]["authorizer"]["iam"]
-    assert iam["accessKey"] == "AKIAIOSFODNN7EXAMPLE"
-    assert iam["userArn"] == "arn:aws:iam::123456789012:user/local-sigv4-caller"
-    assert iam["accountId"] == "123456789012"
+    event = build_event(request, *found, authorizer={"jwt": {"claims": claims, "scopes": None}}, now=NOW)
+
+    assert event["requestContext"]["authorizer"] == {"jwt": {"claims": claims, "scopes": None}}
     APIGatewayProxyEventV2Model.model_validate(event)
 
 
-def test_bearer_jwt_on_jwt_route_becomes_string_claims_without_verification() -> None:
-    token = unsigned_jwt(
-        {
-            "custom:paddle_customer_id": CUSTOMER_ID,
-            "exp": 1_700_000_000,
-            "email_verified": True,
-            "groups": ["a", "b"],
-            "address": {"country": "DE"},
-        }
+def test_iam_route_passes_a_signed_request_with_the_callers_identity() -> None:
+    events: list[dict[str, Any]] = []
+    url = f"http://127.0.0.1:3000/customers/{CUSTOMER_ID}/portal"
+
+    response = invoke(
+        lambda event, context: events.append(event) or {"statusCode": 204},
+        HttpRequest("GET", url.removeprefix("http://127.0.0.1:3000"), list(signed("GET", url).items())),
+        AUTHORIZERS,
     )
 
-    event = event_for("GET", "/portal", [("Authorization", f"Bearer {token}")])
-
-    assert token.endswith(".")  # alg none, no signature: only this local gateway accepts it
-    assert event["requestContext"]["authorizer"] == {
-        "jwt": {
-            "claims": {
-                "custom:paddle_customer_id": CUSTOMER_ID,
-                "exp": "1700000000",
-                "email_verified": "true",
-                "groups": "[a b]",
-                "address": '{"country":"DE"}',
-            },
-            "scopes": None,
-        }
-    }
-    APIGatewayProxyEventV2Model.model_validate(event)
+    assert response.status == 204
+    iam = events[0]["requestContext"]["authorizer"]["iam"]
+    assert (iam["accessKey"], iam["userArn"], iam["accountId"]) == (ACCESS_KEY, CALLER.user_arn, "123456789012")
+    APIGatewayProxyEventV2Model.model_validate(events[0])
 
 
 @pytest.mark.parametrize(
-    ("path", "authorization"),
+    ("method", "target", "headers", "status", "message"),
     [
-        pytest.param("/portal", None, id="jwt-route-no-header"),
-        pytest.param("/portal", "Bearer not-a-jwt", id="jwt-one-part"),
-        pytest.param("/portal", "Bearer a.!!!.c", id="jwt-payload-not-base64"),
-        pytest.param("/portal", "Bearer a.WzFd.c", id="jwt-payload-not-object"),  # WzFd = base64("[1]")
-        pytest.param("/portal", "Bearer a.b.c.d", id="jwt-four-parts"),
-        pytest.param("/portal", SIGV4, id="sigv4-on-jwt-route"),
-        pytest.param(f"/customers/{CUSTOMER_ID}/portal", None, id="iam-route-no-header"),
-        pytest.param(f"/customers/{CUSTOMER_ID}/portal", "Bearer " + unsigned_jwt({"sub": "x"}), id="jwt-on-iam-route"),
-        pytest.param(f"/customers/{CUSTOMER_ID}/portal", "AWS4-HMAC-SHA256 Signature=abc", id="sigv4-no-credential"),
-        pytest.param(f"/customers/{CUSTOMER_ID}/portal", "Basic dXNlcjpwYXNz", id="basic-auth"),
-        # The signed-link route has no authorizer, as deployed: no credential becomes an identity there.
-        pytest.param("/links/portal?v=1", SIGV4, id="sigv4-on-link-route"),
-        pytest.param(
-            "/links/portal?v=1",
-            "Bearer " + unsigned_jwt({"custom:paddle_customer_id": CUSTOMER_ID}),
-            id="jwt-on-link-route",
-        ),
+        pytest.param("GET", f"/customers/{CUSTOMER_ID}/portal", [], 403, "Forbidden", id="iam-unsigned"),
+        pytest.param("POST", "/portal-sessions", [], 404, "Not Found", id="jwt-route-without-jwt-authorizer"),
     ],
 )
-def test_no_authorizer_when_the_route_type_of_credential_is_absent(path: str, authorization: str | None) -> None:
-    headers = [("Authorization", authorization)] if authorization else []
+def test_refused_requests_never_reach_the_handler(
+    method: str, target: str, headers: list[tuple[str, str]], status: int, message: str
+) -> None:
+    calls: list[Any] = []
 
-    event = event_for("GET", path, headers)
+    response = invoke(lambda event, context: calls.append(event), HttpRequest(method, target, headers), AUTHORIZERS)
 
-    assert "authorizer" not in event["requestContext"]
+    assert (response.status, json.loads(response.body)) == (status, {"message": message})
+    assert calls == []
+
+
+def test_link_route_has_no_authorizer_whatever_the_request_carries() -> None:
+    events: list[dict[str, Any]] = []
+    url = f"http://127.0.0.1:3000{LINK}"
+
+    invoke(
+        lambda event, context: events.append(event) or {"statusCode": 204},
+        HttpRequest("GET", LINK, [*signed("GET", url).items(), ("Authorization", "Bearer a.b.c")]),
+        AUTHORIZERS,
+    )
+
+    assert "authorizer" not in events[0]["requestContext"]
 
 
 def test_unknown_route_answers_like_api_gateway_without_calling_the_handler() -> None:
     calls: list[Any] = []
 
-    response = invoke(lambda event, context: calls.append(event), HttpRequest("GET", "/nope?x=1", []))
+    response = invoke(lambda event, context: calls.append(event), HttpRequest("GET", "/nope?x=1", []), AUTHORIZERS)
 
     assert (response.status, json.loads(response.body)) == (404, {"message": "Not Found"})
     assert calls == []
@@ -258,7 +262,7 @@ def test_handler_result_becomes_the_http_answer() -> None:
             "isBase64Encoded": True,
         }
 
-    response = invoke(handler, HttpRequest("GET", "/portal", []))
+    response = invoke(handler, HttpRequest("GET", LINK, []), AUTHORIZERS)
 
     assert response.status == 302
     assert ("Location", "https://customer-portal.paddle.com/x") in response.headers
@@ -267,7 +271,7 @@ def test_handler_result_becomes_the_http_answer() -> None:
 
 
 def test_result_without_status_code_is_a_200_json_answer_as_in_payload_2() -> None:
-    response = invoke(lambda event, context: {"hello": "world"}, HttpRequest("GET", "/portal", []))
+    response = invoke(lambda event, context: {"hello": "world"}, HttpRequest("GET", LINK, []), AUTHORIZERS)
 
     assert (response.status, json.loads(response.body)) == (200, {"hello": "world"})
 
@@ -280,14 +284,16 @@ def test_result_without_status_code_is_a_200_json_answer_as_in_payload_2() -> No
     ],
 )
 def test_failing_handler_is_a_bare_500_like_api_gateway(handler: Any) -> None:
-    response = invoke(handler, HttpRequest("GET", "/portal", []))
+    response = invoke(handler, HttpRequest("GET", LINK, []), AUTHORIZERS)
 
     assert (response.status, json.loads(response.body)) == (500, {"message": "Internal Server Error"})
 
 
 def test_handler_gets_a_lambda_context_that_counts_down(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
-    invoke(lambda event, context: seen.append(context) or {"statusCode": 204}, HttpRequest("GET", "/portal", []))
+    invoke(
+        lambda event, context: seen.append(context) or {"statusCode": 204}, HttpRequest("GET", LINK, []), AUTHORIZERS
+    )
     context = seen[0]
     start = gateway.time.monotonic()
 
@@ -317,7 +323,7 @@ def echo() -> Iterator[tuple[server.GatewayServer, list[dict[str, Any]]]]:
             "body": json.dumps({"ok": True}),
         }
 
-    gateway_server = server.GatewayServer(("127.0.0.1", 0), handler).start()
+    gateway_server = server.GatewayServer(("127.0.0.1", 0), handler, AUTHORIZERS).start()
     yield gateway_server, events
     gateway_server.close()
 
@@ -325,11 +331,11 @@ def echo() -> Iterator[tuple[server.GatewayServer, list[dict[str, Any]]]]:
 def test_server_passes_requests_and_answers_over_one_keep_alive_connection(echo: Any) -> None:
     gateway_server, events = echo
     pool = urllib3.HTTPConnectionPool("127.0.0.1", gateway_server.server_address[1], maxsize=1)
+    path = f"/customers/{CUSTOMER_ID}/portal-sessions"
+    body = b'{"subscription_ids":[]}'
 
-    first = pool.request(
-        "POST", "/portal-sessions", body=b'{"subscription_ids":[]}', headers={"Content-Type": "application/json"}
-    )
-    second = pool.request("GET", "/portal?action=overview")
+    first = pool.request("POST", path, body=body, headers=signed("POST", f"{gateway_server.url}{path}", body))
+    second = pool.request("GET", "/links/portal?action=overview")
     missing = pool.request("GET", "/nowhere")
 
     assert (first.status, first.json()) == (200, {"ok": True})
@@ -345,8 +351,11 @@ def test_server_passes_requests_and_answers_over_one_keep_alive_connection(echo:
 def test_server_reads_chunked_bodies(echo: Any) -> None:
     gateway_server, events = echo
 
+    url = f"{gateway_server.url}/customers/{CUSTOMER_ID}/portal-sessions"
+    headers = signed("POST", url, b'{"subscription_ids":[]}')
+
     response = urllib3.PoolManager().request(
-        "POST", f"{gateway_server.url}/portal-sessions", body=iter([b'{"subscription_ids":', b"[]}"]), chunked=True
+        "POST", url, body=iter([b'{"subscription_ids":', b"[]}"]), chunked=True, headers=headers
     )
 
     assert response.status == 200
@@ -357,7 +366,7 @@ def test_server_refuses_bodies_over_the_payload_quota(echo: Any, monkeypatch: py
     gateway_server, events = echo
     monkeypatch.setattr(server, "MAX_BODY_BYTES", 8)
 
-    response = urllib3.request("POST", f"{gateway_server.url}/portal-sessions", body=b"0123456789")
+    response = urllib3.request("POST", f"{gateway_server.url}/customers/{CUSTOMER_ID}/portal-links", body=b"0123456789")
 
     assert response.status == 413
     assert events == []

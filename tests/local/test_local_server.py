@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import boto3
 import pytest
@@ -19,11 +18,15 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from local.gateway import unsigned_jwt
+from local.cognito import sign_in
 from local.server import (
+    CLAIM_USER,
+    EMAIL_USER,
     FAKE_API_KEY,
     FAKE_LINK_KEYS,
     LINK_SECRET_NAME,
+    SAMPLE_ACCESS_KEY,
+    SAMPLE_SECRET_KEY,
     SECRET_NAME,
     UNKNOWN_CUSTOMER_ID,
     GatewayServer,
@@ -52,14 +55,17 @@ def api(restore_environ: None) -> Iterator[GatewayServer]:
 
 
 def sigv4(method: str, url: str, body: bytes = b"") -> dict[str, str]:
-    """Really signed, as a backend would sign; the local gateway reads only the access key id from it."""
+    """Signed as a backend signs, with the local credentials the gateway verifies against."""
     request = AWSRequest(method=method, url=url, data=body, headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials("AKIAIOSFODNN7EXAMPLE", "not-a-secret"), "execute-api", "us-east-1").add_auth(request)
+    SigV4Auth(Credentials(SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY), "execute-api", "us-east-1").add_auth(request)
     return dict(request.headers.items())
 
 
-def bearer(**claims: Any) -> dict[str, str]:
-    return {"Authorization": f"Bearer {unsigned_jwt(claims)}"}
+def bearer(api: GatewayServer, email: str) -> dict[str, str]:
+    """A demo user's real ID token from the embedded user pool."""
+    assert api.user_pool is not None
+    tokens = sign_in(api.user_pool.endpoint, api.user_pool.client_id, email, CLAIM_USER.password)
+    return {"Authorization": f"Bearer {tokens['IdToken']}"}
 
 
 def test_iam_post_creates_a_session_through_moto_and_the_fake(api: GatewayServer) -> None:
@@ -94,7 +100,7 @@ def test_iam_get_redirects_to_the_deep_link(api: GatewayServer) -> None:
 
 
 def test_jwt_routes_take_the_customer_from_the_claim(api: GatewayServer) -> None:
-    claims = bearer(**{"custom:paddle_customer_id": OTHER_CUSTOMER_ID, "sub": "user-1"})
+    claims = bearer(api, CLAIM_USER.email)
 
     created = urllib3.request("POST", f"{api.url}/portal-sessions", headers=claims)
     as_json = urllib3.request("GET", f"{api.url}/portal", headers={**claims, "Accept": "application/json"})
@@ -103,23 +109,31 @@ def test_jwt_routes_take_the_customer_from_the_claim(api: GatewayServer) -> None
     assert as_json.status == 200
     assert as_json.json()["data"]["urls"]["general"]["overview"].startswith(SANDBOX_PORTAL)
     assert api.paddle_fake is not None
-    assert [r.path for r in api.paddle_fake.requests] == [f"/customers/{OTHER_CUSTOMER_ID}/portal-sessions"] * 2
+    assert CLAIM_USER.customer_id == CUSTOMER_ID
+    assert [r.path for r in api.paddle_fake.requests] == [f"/customers/{CUSTOMER_ID}/portal-sessions"] * 2
 
 
 @pytest.mark.parametrize(
-    ("path", "headers", "status", "code"),
+    ("path", "status", "body"),
     [
-        pytest.param(f"/customers/{CUSTOMER_ID}/portal-sessions", {}, 401, "authentication_missing", id="iam-unsigned"),
-        pytest.param("/portal-sessions", {}, 401, "authentication_missing", id="jwt-absent"),
-        pytest.param("/portal-sessions", bearer(sub="user-1"), 403, "forbidden", id="jwt-without-claim"),
+        pytest.param(f"/customers/{CUSTOMER_ID}/portal-sessions", 403, {"message": "Forbidden"}, id="iam-unsigned"),
+        pytest.param("/portal-sessions", 401, {"message": "Unauthorized"}, id="jwt-absent"),
     ],
 )
-def test_requests_without_the_right_identity_are_refused_before_paddle(
-    api: GatewayServer, path: str, headers: dict[str, str], status: int, code: str
+def test_the_gateway_refuses_requests_without_credentials(
+    api: GatewayServer, path: str, status: int, body: dict[str, str]
 ) -> None:
-    response = urllib3.request("POST", f"{api.url}{path}", headers=headers)
+    response = urllib3.request("POST", f"{api.url}{path}")
 
-    assert (response.status, response.json()["error"]["code"]) == (status, code)
+    assert (response.status, response.json()) == (status, body)
+    assert api.paddle_fake is not None
+    assert api.paddle_fake.requests == []
+
+
+def test_a_verified_token_without_the_claim_is_refused_by_the_function(api: GatewayServer) -> None:
+    response = urllib3.request("POST", f"{api.url}/portal-sessions", headers=bearer(api, EMAIL_USER.email))
+
+    assert (response.status, response.json()["error"]["code"]) == (403, "forbidden")
     assert api.paddle_fake is not None
     assert api.paddle_fake.requests == []
 
@@ -177,22 +191,28 @@ def test_the_link_secret_is_seeded_with_the_fake_key(api: GatewayServer) -> None
     assert os.environ["PORTAL_LINK_SIGNING_SECRET_ID"] == LINK_SECRET_NAME
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
-def test_the_printed_curl_samples_work(api: GatewayServer) -> None:
-    commands = [line for line in banner(api, os.environ).splitlines() if line.startswith("curl ")]
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash")
+def test_the_printed_samples_work_as_printed(api: GatewayServer) -> None:
+    # Given the banner's commands, unchanged: the sign-in line that sets $TOKEN and every curl line
+    lines = [line for line in banner(api, os.environ).splitlines() if line.startswith(("curl ", "TOKEN="))]
+    script = "\n".join(
+        f"{line} -sS -o /dev/null -w '%{{http_code}}\\n'" if line.startswith("curl ") else line for line in lines
+    )
 
-    statuses = [
-        subprocess.run(  # noqa: S603 - our own banner's commands, no shell
-            [*shlex.split(command), "-o", os.devnull, "-w", "%{http_code}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        ).stdout
-        for command in commands
-    ]
+    # When a shell runs them from the repository root, as a user pastes them
+    run = subprocess.run(  # noqa: S603 - our own banner's commands
+        ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
-    assert statuses == ["201", "302", "201", "200", "201", "302"]
+    # Then each answers as its comment says: IAM JSON, IAM redirect, JWT JSON twice, link minted, link followed
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["201", "302", "201", "200", "201", "302"]
+    assert sum(line.startswith("TOKEN=") for line in lines) == 1
 
 
 def test_with_paddle_api_key_the_secret_holds_it_and_no_fake_runs(
@@ -206,7 +226,7 @@ def test_with_paddle_api_key_the_secret_holds_it_and_no_fake_runs(
     try:
         secret = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(SecretId=SECRET_NAME)
         text = banner(server, os.environ)
-        urllib3.request("GET", f"{server.url}/portal")
+        urllib3.request("GET", f"{server.url}/links/portal?v=1")  # no authorizer: reaches the handler
     finally:
         server.close()
 

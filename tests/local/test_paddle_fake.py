@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from local.paddle_fake import PaddleFake
-from tests.support import API_KEY, CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
+from local.paddle_fake import Customer, PaddleFake
+from tests.support import API_KEY, CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
 
 OPENAPI = Path(__file__).resolve().parents[1] / "contract" / "paddle" / "openapi.yaml"
 DOC_URI = "urn:paddle:openapi"
@@ -214,3 +214,57 @@ def test_stop_closes_the_port() -> None:
 
     with pytest.raises(urllib3.exceptions.MaxRetryError):
         urllib3.request("POST", url, retries=urllib3.Retry(0))
+
+
+# --- list customers (GET /customers), what a lookup by verified email asks -----------------------------------------
+
+LIST = "#/paths/~1customers/get"
+KNOWN = (
+    Customer(CUSTOMER_ID, "sam@example.com", "Sam Miller"),
+    Customer(OTHER_CUSTOMER_ID, "jo@example.com"),
+    Customer("ctm_" + "2" * 26, "archived@example.com", status="archived"),
+)
+
+
+def list_customers(query: str, key: str = API_KEY) -> urllib3.BaseHTTPResponse:
+    with PaddleFake(API_KEY, customers=KNOWN) as fake:
+        return urllib3.request("GET", f"{fake.url}/customers?{query}", headers={"Authorization": f"Bearer {key}"})
+
+
+@pytest.mark.parametrize(
+    ("query", "ids"),
+    [
+        pytest.param("email=sam@example.com&status=active", [CUSTOMER_ID], id="exact-email"),
+        pytest.param("email=sam@example.com", [CUSTOMER_ID], id="active-by-default"),
+        pytest.param("email=jo@example.com,sam@example.com", [CUSTOMER_ID, OTHER_CUSTOMER_ID], id="comma-list"),
+        pytest.param("email=Sam@example.com", [], id="case-differs"),
+        pytest.param("email=sam@example", [], id="prefix-only"),
+        pytest.param("email=nobody@example.com&status=active", [], id="unknown"),
+        pytest.param("email=archived@example.com", [], id="archived-not-by-default"),
+        pytest.param("email=archived@example.com&status=archived", ["ctm_" + "2" * 26], id="archived-when-asked"),
+        pytest.param(f"id={OTHER_CUSTOMER_ID}", [OTHER_CUSTOMER_ID], id="by-id"),
+    ],
+)
+def test_list_customers_filters_as_paddle_documents(registry: Registry, query: str, ids: list[str]) -> None:
+    response = list_customers(query)
+
+    body = response.json()
+    assert response.status == 200
+    assert_valid(registry, f"{LIST}/responses/200/content/application~1json/schema", body)
+    assert [customer["id"] for customer in body["data"]] == ids
+    assert body["meta"]["pagination"]["estimated_total"] == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("query", "key", "status", "code"),
+    [
+        pytest.param("email=" + "a" * 95 + "@example.com", API_KEY, 400, "invalid_field", id="email-over-100"),
+        pytest.param("status=deleted", API_KEY, 400, "invalid_field", id="unknown-status"),
+        pytest.param("email=sam@example.com", "wrong", 403, "invalid_token", id="wrong-key"),
+    ],
+)
+def test_list_customers_errors(registry: Registry, query: str, key: str, status: int, code: str) -> None:
+    response = list_customers(query, key)
+
+    assert (response.status, response.json()["error"]["code"]) == (status, code)
+    assert_valid(registry, "#/components/schemas/error", response.json())
