@@ -7,12 +7,13 @@ is the invoker's `errorType`). The operations themselves live in operations.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paddle_portal import operations
-from paddle_portal.auth import authorize
+from paddle_portal.auth import VerifiedEmail, authorize
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import InternalError, InvalidRequestError, PortalError
 from paddle_portal.http_events import HttpRequest, Operation, parse_http_event
@@ -20,6 +21,7 @@ from paddle_portal.inputs import (
     PortalRequest,
     path_customer_id,
     read_link_request,
+    read_portal_choice,
     read_portal_request,
     require_subscription_for,
     validate,
@@ -39,8 +41,7 @@ def _request_id(event: object, context: LambdaContext) -> str | None:
     return request_id if isinstance(request_id, str) and request_id else getattr(context, "aws_request_id", None)
 
 
-def _portal(request: HttpRequest, deps: Dependencies, wanted: PortalRequest, context: LambdaContext) -> Answer:
-    deadline = Deadline.for_invocation(context, deps.settings.request_budget_seconds)
+def _portal(request: HttpRequest, wanted: PortalRequest, deps: Dependencies, deadline: Deadline) -> Answer:
     session = operations.open_portal_session(deps, wanted, deadline)
     if request.route.operation is Operation.SESSION:
         return json_response(201, session.as_json())
@@ -57,13 +58,20 @@ def _mint(request: HttpRequest, deps: Dependencies, request_id: str | None) -> A
 
 
 def _answer(request: HttpRequest, deps: Dependencies, context: LambdaContext, request_id: str | None) -> Answer:
-    customer_id = authorize(request, deps.settings.customer_id_claim)
+    settings = deps.settings
+    bound = authorize(request, settings.customer_id_claim, settings.customer_lookup)
     operation = request.route.operation
     if operation is Operation.MINT_LINK:
         return _mint(request, deps, request_id)
+    deadline = Deadline.for_invocation(context, settings.request_budget_seconds)  # one budget for every Paddle call
     if operation is Operation.FOLLOW_LINK:
-        return _portal(request, deps, operations.follow_signed_link(deps, request.query), context)
-    return _portal(request, deps, read_portal_request(request, customer_id), context)
+        wanted = operations.follow_signed_link(deps, request.query)
+    elif isinstance(bound, VerifiedEmail):
+        choice = read_portal_choice(request)  # the whole request is valid before Paddle is asked who the caller is
+        wanted = replace(choice, customer_id=operations.customer_for_email(deps, bound, deadline))
+    else:
+        wanted = read_portal_request(request, bound)
+    return _portal(request, wanted, deps, deadline)
 
 
 def _handle_http(event: dict[str, Any], context: LambdaContext) -> Answer:

@@ -2,12 +2,16 @@
 
 - IAM routes: any caller API Gateway authenticated with SigV4 (IAM policy decides who may call); the customer
   is the one in the path.
-- JWT routes: the customer is the one named by the verified token's claim, and nothing else in the request.
+- JWT routes: the customer is the one named by the verified token's claim, or (CUSTOMER_LOOKUP=verified_email) the
+  Paddle customer with the token's verified email; never anything else in the request.
 - The signed-link route: no caller identity; the link's signature is the credential, verified with the signing
   keys before anything else (`signed_links.verify`, in operations.py because it needs the keys).
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 from paddle_portal.errors import AuthenticationMissingError, ForbiddenError
 from paddle_portal.http_events import Auth, HttpRequest, IamIdentity, JwtIdentity
@@ -20,9 +24,16 @@ _WANTED = {
 }
 
 
-def authorize(request: HttpRequest, claim_name: str) -> str | None:
-    """Check the caller against the route. Returns the customer id a JWT route is bound to (None on IAM routes,
-    whose customer comes from the path)."""
+@dataclass(frozen=True)
+class VerifiedEmail:
+    """A JWT route's caller known by a verified email only: the customer is the Paddle customer with that email."""
+
+    address: str
+
+
+def authorize(request: HttpRequest, claim_name: str, lookup: str = "claim") -> str | VerifiedEmail | None:
+    """Check the caller against the route. Returns what a JWT route is bound to: the customer id of the claim, or
+    (`lookup="verified_email"`) the token's verified email; None on IAM routes, whose customer is in the path."""
     identity = request.identity
     if request.route.auth is Auth.LINK:
         return None
@@ -34,7 +45,32 @@ def authorize(request: HttpRequest, claim_name: str) -> str | None:
         return None
     if not isinstance(identity, JwtIdentity):
         raise ForbiddenError("This route is for callers with a token.")
+    if lookup == "verified_email":
+        return verified_email(identity.claims)
     customer_id = identity.claims.get(claim_name)
     if not isinstance(customer_id, str) or not CUSTOMER_ID.fullmatch(customer_id):
         raise ForbiddenError(f"The token's {claim_name} claim does not hold exactly one Paddle customer id (ctm_...).")
     return customer_id
+
+
+# One address, as Paddle's `email` filter takes it: that filter is a comma-separated list, so a comma, whitespace or
+# a control character could widen the lookup to other customers. 100 characters is Paddle's limit per address.
+_EMAIL = re.compile(r"[^\s,@]{1,64}@[^\s,@]+\.[^\s,@]+")
+_MAX_EMAIL_CHARS = 100
+
+
+def verified_email(claims: dict[str, object]) -> VerifiedEmail:
+    """The token's `email`, only when `email_verified` is true: "true" as HTTP API passes every claim, or JSON true
+    (REST API's Cognito claims, some issuers)."""
+    verified = claims.get("email_verified")
+    if verified is not True and verified != "true":
+        raise ForbiddenError("The token's email is not verified (email_verified must be true).")
+    address = claims.get("email")
+    if (
+        not isinstance(address, str)
+        or len(address) > _MAX_EMAIL_CHARS
+        or not address.isprintable()
+        or not _EMAIL.fullmatch(address)
+    ):
+        raise ForbiddenError("The token's email claim is not exactly one plausible email address.")
+    return VerifiedEmail(address)

@@ -107,6 +107,14 @@ class CustomerNotFoundError(PortalError):
     type = "request_error"
 
 
+class AmbiguousCustomerError(PortalError):
+    """More than one active Paddle customer has the token's verified email: refused, never guessed."""
+
+    status = 409
+    code = "ambiguous_customer"
+    type = "request_error"
+
+
 class RateLimitedError(PortalError):
     status = 429
     code = "too_many_requests"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -41,12 +41,18 @@ def read_portal_request(request: HttpRequest, bound_customer_id: str | None) -> 
     """The portal session an authorized HTTP request asks for. On JWT routes `bound_customer_id` (from the token) is
     the only customer; path, body and query cannot name another one."""
     customer_id = bound_customer_id or path_customer_id(request)
+    return replace(read_portal_choice(request), customer_id=customer_id)
+
+
+def read_portal_choice(request: HttpRequest) -> PortalRequest:
+    """What the request asks to open (subscriptions, action), validated; the customer is left empty for the caller
+    to bind (a verified-email lookup happens only once the rest of the request is known to be valid)."""
     if request.route.operation is Operation.SESSION:
         _no_query(request)
         body = validate(CreateSessionBody, _json_object(request.body()))
-        return PortalRequest(customer_id, tuple(body.subscription_ids))
+        return PortalRequest("", tuple(body.subscription_ids))
     query = validate(PortalQuery, _single_values(request.query))
-    return portal_link_request(customer_id, query.action, query.subscription_id)
+    return portal_link_request("", query.action, query.subscription_id)
 
 
 def path_customer_id(request: HttpRequest) -> str:

@@ -22,6 +22,12 @@ def record_session_created(latency_ms: float) -> None:
     metrics.add_metric(name="PaddleLatency", unit=MetricUnit.Milliseconds, value=latency_ms)
 
 
+def record_customer_lookup(*, cache_hit: bool) -> None:
+    metrics.add_metric(name="CustomerLookups", unit=MetricUnit.Count, value=1)
+    if cache_hit:
+        metrics.add_metric(name="CustomerLookupCacheHits", unit=MetricUnit.Count, value=1)
+
+
 def record_paddle_error(code: str) -> None:
     metrics.add_metric(name="PaddleErrors", unit=MetricUnit.Count, value=1)
     with single_metric(

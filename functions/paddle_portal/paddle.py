@@ -15,7 +15,8 @@ import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -32,7 +33,10 @@ from paddle_portal.paddle_errors import (
     PaddleTLSError,
     error_from_response,
 )
+from paddle_portal.paddle_ids import CUSTOMER_ID
 from paddle_portal.screening import screened_request_id
+
+T = TypeVar("T")
 
 PRODUCTION_URL = "https://api.paddle.com"
 SANDBOX_URL = "https://sandbox-api.paddle.com"
@@ -88,6 +92,14 @@ class PaddleResult:
 
 
 @dataclass(frozen=True)
+class CustomerMatches:
+    customer_ids: tuple[str, ...]
+    request_id: str | None
+    attempts: int
+    latency_ms: float
+
+
+@dataclass(frozen=True)
 class _Answer:
     status: int
     body: bytes
@@ -114,32 +126,64 @@ class PaddleClient:
         deadline: Deadline,
     ) -> PaddleResult:
         """POST /customers/{customer_id}/portal-sessions. `customer_id` must already be validated."""
-        url = f"{base_url_for(api_key, self._environment, self._base_url)}/customers/{customer_id}/portal-sessions"
         payload = {"subscription_ids": list(subscription_ids)} if subscription_ids else {}
         body = json.dumps(payload, separators=(",", ":")).encode()
+        answer, attempts, latency_ms = self._call(
+            "POST", f"/customers/{customer_id}/portal-sessions", api_key, body, deadline
+        )
+        data, body_request_id = _data_of(answer.body, dict)
+        request_id = screened_request_id(body_request_id or answer.headers.get("Request-Id"))
+        return PaddleResult(data, request_id, attempts, latency_ms)
+
+    def find_customers_by_email(self, api_key: str, address: str, deadline: Deadline) -> CustomerMatches:
+        """GET /customers?email=<one address>&status=active: the active customers with exactly that email. The
+        caller must have checked that `address` is one plausible address (Paddle's filter takes a comma-separated
+        list). Entries whose id is not a `ctm_` id or whose email is another address are not counted."""
+        query = urlencode({"email": address, "status": "active"})
+        answer, attempts, latency_ms = self._call("GET", f"/customers?{query}", api_key, None, deadline)
+        data, body_request_id = _data_of(answer.body, list)
+        wanted = address.casefold()
+        ids = tuple(
+            item["id"]
+            for item in data
+            if isinstance(item, dict)
+            and isinstance(item.get("id"), str)
+            and CUSTOMER_ID.fullmatch(item["id"])
+            and isinstance(item.get("email"), str)
+            and item["email"].casefold() == wanted
+        )
+        request_id = screened_request_id(body_request_id or answer.headers.get("Request-Id"))
+        return CustomerMatches(ids, request_id, attempts, latency_ms)
+
+    def _call(
+        self, method: str, path: str, api_key: str, body: bytes | None, deadline: Deadline
+    ) -> tuple[_Answer, int, float]:
+        """One Paddle request with retries; a non-2xx answer raises its typed error."""
+        url = base_url_for(api_key, self._environment, self._base_url) + path
         headers = {
             "Authorization": f"Bearer {api_key}",
             "Paddle-Version": "1",
-            "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         started = time.monotonic()
-        answer, attempts = self._send(url, body, headers, deadline)
+        answer, attempts = self._send(method, url, body, headers, deadline)
         latency_ms = (time.monotonic() - started) * 1000
-        request_id = answer.headers.get("Request-Id")
         if 200 <= answer.status < 300:
-            data, body_request_id = _session_data(answer.body)
-            return PaddleResult(data, screened_request_id(body_request_id or request_id), attempts, latency_ms)
+            return answer, attempts, latency_ms
         retry_after = _retry_after(answer.headers.get("Retry-After"))
         raise error_from_response(
             answer.status,
             answer.body,
-            request_id=request_id,
+            request_id=answer.headers.get("Request-Id"),
             retry_after=math.ceil(retry_after) if retry_after is not None else None,
         )
 
-    def _send(self, url: str, body: bytes, headers: dict[str, str], deadline: Deadline) -> tuple[_Answer, int]:
+    def _send(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str], deadline: Deadline
+    ) -> tuple[_Answer, int]:
         """Send with retries. Returns the last answer and the attempts made, or raises when no answer could be had."""
         attempts = 0
         while True:
@@ -147,7 +191,7 @@ class PaddleClient:
                 raise PaddleTimeoutError("no time left for a request to Paddle")
             attempts += 1
             try:
-                answer = self._attempt(url, body, headers, deadline)
+                answer = self._attempt(method, url, body, headers, deadline)
             except PaddleTLSError:
                 raise  # a certificate that does not verify will not verify on the next attempt either
             except PaddleConnectionError:
@@ -171,14 +215,16 @@ class PaddleClient:
             if not self._pause(wait, deadline):
                 return answer, attempts  # the wait does not fit the deadline: the caller gets this answer
 
-    def _attempt(self, url: str, body: bytes, headers: dict[str, str], deadline: Deadline) -> _Answer:
+    def _attempt(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str], deadline: Deadline
+    ) -> _Answer:
         remaining = deadline.remaining()
         timeout = urllib3.Timeout(
             connect=min(CONNECT_TIMEOUT_SECONDS, remaining), read=min(READ_TIMEOUT_SECONDS, remaining)
         )
         try:
             response = self._pool.request(
-                "POST",
+                method,
                 url,
                 body=body,
                 headers=headers,
@@ -264,15 +310,15 @@ def _read_body(response: urllib3.BaseHTTPResponse, deadline: Deadline) -> bytes:
         raise
 
 
-def _session_data(body: bytes) -> tuple[dict[str, Any], str | None]:
-    """Paddle's `data` object and `meta.request_id` from a success body."""
+def _data_of(body: bytes, kind: type[T]) -> tuple[T, str | None]:
+    """Paddle's `data` (an object, or a list for list operations) and `meta.request_id` from a success body."""
     try:
         parsed = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         raise PaddleResponseError("Paddle's answer is not JSON") from None
     data = parsed.get("data") if isinstance(parsed, dict) else None
-    if not isinstance(data, dict):
-        raise PaddleResponseError("Paddle's answer has no data object")
+    if not isinstance(data, kind):
+        raise PaddleResponseError("Paddle's answer has no data of the expected kind")
     meta = parsed.get("meta")
     request_id = meta.get("request_id") if isinstance(meta, dict) else None
     return data, request_id if isinstance(request_id, str) else None

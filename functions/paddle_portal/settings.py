@@ -37,6 +37,8 @@ ENV_NAMES = {
     "secrets_extension_port": "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT",  # pragma: allowlist secret - a variable name
     "link_signing_secret_id": "PORTAL_LINK_SIGNING_SECRET_ID",
     "link_base_url": "PORTAL_LINK_BASE_URL",
+    "customer_lookup": "CUSTOMER_LOOKUP",
+    "customer_lookup_max_age_seconds": "CUSTOMER_LOOKUP_MAX_AGE_SECONDS",
 }
 
 
@@ -57,6 +59,10 @@ class Settings(BaseModel):
     # Signed portal links (optional feature): the secret with the HMAC keys, and the public URL links point at.
     link_signing_secret_id: str | None = None
     link_base_url: str | None = None
+    # How JWT routes know the customer: the CUSTOMER_ID_CLAIM claim, or the token's verified email looked up in
+    # Paddle (cached per execution environment this long; 0 = no cache).
+    customer_lookup: Literal["claim", "verified_email"] = "claim"
+    customer_lookup_max_age_seconds: Annotated[int, Field(ge=0, le=86_400)] = 300
 
     @field_validator("link_base_url")
     @classmethod
