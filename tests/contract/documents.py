@@ -1,7 +1,7 @@
 """The OpenAPI documents the contract tests read, and JSON Schema validators over their components.
 
-- Paddle's document, trimmed to the portal-sessions operation (`paddle/portal-sessions.openapi.yaml`, made by
-  `trim_openapi.py` from Paddle's full document beside it).
+- Paddle's document, trimmed to the operations we call, creating a portal session and listing customers
+  (`paddle/portal-sessions.openapi.yaml`, made by `trim_openapi.py` from Paddle's full document beside it).
 - This service's own document (`openapi/paddle-portal.openapi.yaml`).
 - `template.yaml`, read with a loader that understands CloudFormation's short tags (`!Ref`, `!Sub`, `!If`, ...).
 """

@@ -423,6 +423,48 @@ def _paddle_answers(status: int, body: Any, headers: dict[str, str] | None = Non
     return lambda paddle: paddle.answers(status, body, headers=headers)
 
 
+# The verified-email lookup (CUSTOMER_LOOKUP=verified_email) on the JWT routes: the events' tokens carry a verified
+# `email`; Paddle's list-customers answers with these customers for it.
+LOOKUP = {"CUSTOMER_LOOKUP": "verified_email"}
+TOKEN_EMAIL = JWT_AUTHORIZER["jwt"]["claims"]["email"]
+
+
+def _listed(*customer_ids: str, then_session: bool = False) -> Any:
+    customers = [
+        {
+            "id": customer_id,
+            "status": "active",
+            "custom_data": None,
+            "name": None,
+            "email": TOKEN_EMAIL,
+            "marketing_consent": False,
+            "locale": "en",
+            "created_at": "2024-04-11T15:57:24.813Z",
+            "updated_at": "2024-04-11T15:57:24.813Z",
+            "import_meta": None,
+        }
+        for customer_id in customer_ids
+    ]
+    answer = {
+        "data": customers,
+        "meta": {
+            "request_id": "913dee78-d496-4d13-a93e-09d834c208dd",
+            "pagination": {"per_page": 50, "next": "https://api.paddle.com/customers?after=x", "has_more": False},
+        },
+    }
+    assert (
+        problems(paddle_validator("/paths/~1customers/get/responses/200/content/application~1json/schema"), answer)
+        == []
+    )
+
+    def prepare(paddle: PaddleStub) -> None:
+        paddle.server.expect_request("/customers", method="GET").respond_with_json(answer)
+        if then_session:
+            paddle.creates_session(customer_ids[0])
+
+    return prepare
+
+
 SCENARIOS = [
     # (id, route, event overrides, what Paddle does, expected status, expected code)
     ("created-iam", IAM_POST, {"body": ONE_ID}, "session", 201, None),
@@ -496,6 +538,50 @@ SCENARIOS = [
     ),
     ("link-on-foreign-host", IAM_GET, {"accept": "text/html", "query": ""}, "session-foreign-host", 502, "bad_gateway"),
     ("deadline", IAM_POST, {"body": "{}", "remaining_ms": 1_000}, None, 504, "gateway_timeout"),
+    # JWT routes with the verified-email lookup
+    ("lookup-created", JWT_POST, {"body": "{}", "env": LOOKUP}, _listed(CUSTOMER_ID, then_session=True), 201, None),
+    (
+        "lookup-redirect",
+        JWT_GET,
+        {"accept": "text/html", "query": "", "env": LOOKUP},
+        _listed(CUSTOMER_ID, then_session=True),
+        302,
+        None,
+    ),
+    ("lookup-nobody", JWT_GET, {"accept": "application/json", "query": "", "env": LOOKUP}, _listed(), 404, "not_found"),
+    ("lookup-nobody-post", JWT_POST, {"body": "{}", "env": LOOKUP}, _listed(), 404, "not_found"),
+    (
+        "lookup-ambiguous",
+        JWT_GET,
+        {"accept": "text/html", "query": "", "env": LOOKUP},
+        _listed(CUSTOMER_ID, OTHER_CUSTOMER_ID),
+        409,
+        "ambiguous_customer",
+    ),
+    (
+        "lookup-ambiguous-post",
+        JWT_POST,
+        {"body": "{}", "env": LOOKUP},
+        _listed(CUSTOMER_ID, OTHER_CUSTOMER_ID),
+        409,
+        "ambiguous_customer",
+    ),
+    (
+        "lookup-unverified",
+        JWT_GET,
+        {"accept": "application/json", "query": "", "env": LOOKUP, "claims": {"email_verified": "false"}},
+        None,
+        403,
+        "forbidden",
+    ),
+    (
+        "lookup-two-addresses",
+        JWT_POST,
+        {"body": "{}", "env": LOOKUP, "claims": {"email": f"{TOKEN_EMAIL},someone@example.com"}},
+        None,
+        403,
+        "forbidden",
+    ),
     # Signed links: minting (IAM) and following (anonymous; the link is the credential)
     ("link-minted", MINT, {"body": DEEP_LINK}, None, 201, None),
     ("link-minted-no-body", MINT, {"body": None}, None, 201, None),
@@ -586,6 +672,7 @@ def _prepare(paddle: PaddleStub, paddle_does: Any) -> None:
 def test_handler_answers_as_the_document_declares(
     handler: Any,
     paddle: PaddleStub,
+    monkeypatch: pytest.MonkeyPatch,
     route: tuple[str, str, str],
     overrides: dict[str, Any],
     paddle_does: Any,
@@ -599,6 +686,9 @@ def test_handler_answers_as_the_document_declares(
     remaining_ms = options.pop("remaining_ms", 15_000)
     body = options.pop("body", None) if "body" in options else None
     authorizer = options.pop("authorizer", "as-in-the-file")
+    for name, value in options.pop("env", {}).items():
+        monkeypatch.setenv(name, value)
+    claims = options.pop("claims", None)
     if callable(options.get("query")):
         options["query"] = options["query"]()
     event = http_event(event_file, body, **options)
@@ -606,6 +696,8 @@ def test_handler_answers_as_the_document_declares(
         del event["requestContext"]["authorizer"]
     elif authorizer != "as-in-the-file":
         event["requestContext"]["authorizer"] = authorizer
+    if claims is not None:
+        event["requestContext"]["authorizer"]["jwt"]["claims"].update(claims)
     if event.get("queryStringParameters") is not None and "query" in options:
         event["queryStringParameters"] = dict(parse_qsl(options["query"], keep_blank_values=True)) or None
 
@@ -625,6 +717,18 @@ def test_every_declared_function_status_is_exercised() -> None:
     """Every status the document lets the function answer appears in the scenarios above (503 is API Gateway's)."""
     declared = {int(status) for operation in operations(our_document()).values() for status in operation["responses"]}
     assert declared - {scenario[4] for scenario in SCENARIOS} == {503}
+
+
+def test_ambiguous_customer_is_declared_on_the_jwt_routes_only() -> None:
+    """Only the verified-email lookup answers 409, and it runs on the JWT routes only."""
+    with_409 = {
+        (method, path)
+        for (method, path), operation in operations(our_document()).items()
+        if "409" in operation["responses"]
+    }
+    jwt_routes = {(method, path) for method, path, kind in document_routes() if kind == "jwt"}
+
+    assert with_409 == jwt_routes == {("POST", "/portal-sessions"), ("GET", "/portal")}
 
 
 def test_check_response_catches_a_drift() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import urllib3
@@ -24,7 +25,8 @@ from paddle_portal.paddle_errors import PaddleAPIError
 from tests.contract.documents import paddle_document, paddle_validator, problems
 from tests.contract.events import http_event
 from tests.contract.prism import PaddleTarget, PrismTap
-from tests.contract.trim_openapi import PATH
+from tests.contract.trim_openapi import LIST_PATH, PATH
+from tests.security.cases import claims_with, route_event, set_identity, with_query
 from tests.support import CUSTOMER_ID, SECRET_ID, LambdaContext, SecretsManagerCalls
 
 pytestmark = pytest.mark.slow  # a Node process and real sockets
@@ -307,3 +309,168 @@ def test_the_fixture_fails_a_test_whose_request_prism_flagged(prism_tap: PrismTa
 
     assert [exchange.status for exchange in flagged] == [422]
     prism_tap.reset()
+
+
+# --- the verified-email customer lookup (CUSTOMER_LOOKUP=verified_email): GET /customers?email=…&status=active
+
+# Prism's mock answers list-customers with the document's example (four active customers, whatever was asked for):
+# a token carrying one of their emails continues to the session call, any other email finds nobody.
+LIST_EXAMPLE = paddle_document()["paths"][LIST_PATH]["get"]["responses"]["200"]["content"]["application/json"][
+    "examples"
+]["Standard - 200 OK"]["value"]
+[LISTED] = [customer for customer in LIST_EXAMPLE["data"] if customer["email"] == "jo@example.com"]
+
+
+def lookups(prism: PrismTap) -> list[dict[str, str]]:
+    return [dict(parse_qsl(urlsplit(e.path).query)) for e in prism.exchanges if e.method == "GET"]
+
+
+def email_claims(email: str, verified: Any = "true") -> dict[str, Any]:
+    """ID-token claims with `email`/`email_verified` and no customer claim: the caller is known by email only."""
+    claims = claims_with(...)
+    claims["email"] = email
+    claims["email_verified"] = verified
+    return claims
+
+
+def jwt_event(route: str, claims: dict[str, Any], fmt: str = "http_api", accept: str | None = None) -> Any:
+    event = set_identity(route_event(fmt, route), "jwt", claims)
+    if route == "jwt_get":
+        event = with_query(event, "")  # the overview
+    if accept is not None:
+        event["headers"] = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "accept"}
+        event["headers"]["accept"] = accept
+        event["multiValueHeaders"] = None
+    return event
+
+
+@pytest.fixture
+def lookup_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMER_LOOKUP", "verified_email")
+
+
+def test_client_lookup_request_conforms_to_paddles_document(prism: PrismTap, paddle_target: PaddleTarget) -> None:
+    # Given our real client pointed at Prism
+    client = PaddleClient(new_pool(), base_url=prism.url)
+
+    # When it looks a customer up by email
+    matches = client.find_customers_by_email(paddle_target.api_key, LISTED["email"], Deadline.within(20))
+
+    # Then Prism accepted list-customers as sent: one address in `email`, `status=active`, our key, version 1
+    [exchange] = prism.exchanges
+    assert (exchange.status, exchange.violations) == (200, [])
+    assert exchange.method == "GET"
+    assert urlsplit(exchange.path).path == LIST_PATH
+    assert lookups(prism) == [{"email": LISTED["email"], "status": "active"}]
+    assert exchange.headers["authorization"] == f"Bearer {paddle_target.api_key}"
+    assert exchange.headers["paddle-version"] == "1"
+    assert exchange.body == b""
+    assert "content-type" not in exchange.headers
+    if not paddle_target.live:  # of the example's four customers, only the one with that email counts
+        assert matches.customer_ids == (LISTED["id"],)
+        assert matches.request_id == LIST_EXAMPLE["meta"]["request_id"]
+
+
+def test_client_lookup_of_the_longest_address_we_send_conforms(prism: PrismTap, paddle_target: PaddleTarget) -> None:
+    """100 characters, the longest address the function passes to Paddle (and the most Paddle's `email` takes)."""
+    address = "a" * 64 + "@" + "b" * 31 + ".com"
+    assert len(address) == 100
+    client = PaddleClient(new_pool(), base_url=prism.url)
+
+    matches = client.find_customers_by_email(paddle_target.api_key, address, Deadline.within(20))
+
+    assert clean(prism) == [(200, [])]
+    assert matches.customer_ids == ()
+
+
+@pytest.mark.usefixtures("lookup_mode")
+@pytest.mark.parametrize(
+    ("fmt", "route", "accept", "verified"),
+    [
+        pytest.param("http_api", "jwt_get", "text/html", "true", id="http-api-get-overview"),
+        pytest.param("http_api", "jwt_post", None, "true", id="http-api-post"),
+        pytest.param("rest_api", "jwt_get", "application/json", True, id="rest-api-cognito-get"),
+    ],
+)
+def test_handler_lookup_then_session_conform_to_paddles_document(
+    handler: Any, prism: PrismTap, paddle_target: PaddleTarget, fmt: str, route: str, accept: str | None, verified: Any
+) -> None:
+    mock_only(paddle_target)  # the sandbox has no customer with the example's email
+
+    # Given a token whose verified email is that of one customer in Paddle's list-customers example
+    event = jwt_event(route, email_claims(LISTED["email"], verified), fmt, accept)
+
+    # When the real handler serves it in verified-email mode
+    response = handler(event)
+
+    # Then both requests conform to Paddle's document: the lookup, then the session of the customer it found
+    assert clean(prism) == [(200, []), (201, [])]
+    assert lookups(prism) == [{"email": LISTED["email"], "status": "active"}]
+    assert prism.exchanges[1].path == f"/customers/{LISTED['id']}/portal-sessions"
+    for exchange in prism.exchanges:
+        assert exchange.headers["authorization"] == f"Bearer {paddle_target.api_key}"
+        assert exchange.headers["paddle-version"] == "1"
+    # The mock's session is always its example's, which belongs to another customer than the one listed: the
+    # function rightly refuses to hand out another customer's portal (the two examples do not describe one account).
+    assert EXAMPLE["data"]["customer_id"] != LISTED["id"]
+    assert response["statusCode"] == 502, response.get("body")
+    assert json.loads(response["body"])["error"]["code"] == "bad_gateway"
+
+
+@pytest.mark.usefixtures("lookup_mode")
+def test_handler_lookup_finding_nobody_is_a_conforming_request_and_a_404(
+    handler: Any, prism: PrismTap, paddle_target: PaddleTarget
+) -> None:
+    mock_only(paddle_target)
+    # The mock lists its four example customers; none has this email, and the function must not pick one of them
+    event = jwt_event("jwt_get", email_claims("nobody.here@example.org"), accept="application/json")
+
+    response = handler(event)
+
+    assert response["statusCode"] == 404, response["body"]
+    assert json.loads(response["body"])["error"]["code"] == "not_found"
+    assert clean(prism) == [(200, [])]  # the lookup only: no session is opened
+
+
+@pytest.mark.usefixtures("lookup_mode")
+@pytest.mark.parametrize(
+    "claims",
+    [
+        pytest.param(email_claims("jo@example.com", "false"), id="unverified"),
+        pytest.param(email_claims("jo@example.com,sam@example.com"), id="two-addresses"),
+        pytest.param(email_claims("a" * 64 + "@" + "b" * 32 + ".com"), id="101-characters"),
+    ],
+)
+def test_handler_refuses_emails_it_cannot_look_up_without_asking_paddle(
+    handler: Any, prism: PrismTap, claims: dict[str, Any]
+) -> None:
+    response = handler(jwt_event("jwt_get", claims, accept="application/json"))
+
+    assert response["statusCode"] == 403, response["body"]
+    assert prism.exchanges == []
+
+
+def raw_get(url: str, query: str, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+    return urllib3.PoolManager(retries=False).request("GET", f"{url}{LIST_PATH}?{query}", headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "status", "violation"),
+    [
+        pytest.param("email=jo%40example.com&status=closed", {}, 422, "enum", id="unknown-status"),
+        pytest.param(f"email={'a' * 95}%40b.com&status=active", {}, 422, "maxLength", id="101-character-email"),
+        pytest.param("email=jo%40example.com&status=active", {"Authorization": None}, 401, 401, id="no-authorization"),
+    ],
+)  # fmt: skip
+def test_prism_flags_lookups_that_break_paddles_document(
+    prism: PrismTap, paddle_target: PaddleTarget, query: str, headers: dict[str, Any], status: int, violation: Any
+) -> None:
+    base = {"Authorization": f"Bearer {paddle_target.api_key}", "Paddle-Version": "1"}
+    sent_headers = {k: v for k, v in {**base, **headers}.items() if v is not None}
+
+    with prism.expect_violations():
+        answer = raw_get(prism.url, query, sent_headers)
+
+    assert answer.status == status
+    [exchange] = prism.exchanges
+    assert [v["code"] for v in exchange.violations] == [violation], exchange.describe()

@@ -2,27 +2,31 @@
 
 So that our stand-ins cannot drift from Paddle: the answers our test helpers and the local fake serve must be valid
 Paddle answers, Paddle's own examples must be accepted by our code, and every body our client sends must be a valid
-`customer-portal-session-create`.
+`customer-portal-session-create`. The same for list-customers, which the verified-email lookup calls: Paddle's
+example gives our lookup its customer, and an answer Paddle's schema forbids yields no customer.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import string
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from local.paddle_fake import PaddleFake
+from local.paddle_fake import Customer, PaddleFake
 from paddle_portal.deadline import Deadline
 from paddle_portal.models import CreateSessionBody
 from paddle_portal.paddle import PaddleClient, new_pool
+from paddle_portal.paddle_errors import PaddleResponseError
 from paddle_portal.paddle_session import PortalSession
 from tests.contract.documents import paddle_document, paddle_validator, problems
-from tests.contract.trim_openapi import PATH
+from tests.contract.trim_openapi import LIST_PATH, PATH
 from tests.support import (
     API_KEY,
     CUSTOMER_ID,
@@ -252,3 +256,116 @@ def test_our_body_validation_is_exactly_paddles_schema(body: dict[str, Any]) -> 
         ours = False
 
     assert ours == (problems(CREATE, body) == []), (body, problems(CREATE, body))
+
+
+# --- list-customers (the verified-email lookup): Paddle's documented answers, and answers Paddle's schema forbids
+
+LIST_OPERATION = "/paths/" + LIST_PATH.replace("~", "~0").replace("/", "~1") + "/get"
+LISTED = paddle_validator(LIST_OPERATION + "/responses/200/content/application~1json/schema")
+PADDLE_LIST_EXAMPLES = examples_of(["paths", LIST_PATH, "get", "responses", "200", "content", "application/json"])
+
+
+def lookup_answering(paddle: PaddleStub, body: Any, address: str) -> Any:
+    """Our real client's lookup of `address` against a loopback Paddle that answers list-customers with `body`."""
+    paddle.server.expect_request(LIST_PATH, method="GET").respond_with_json(body)
+    client = PaddleClient(new_pool(), base_url=paddle.server.url_for("").rstrip("/"))
+    return client.find_customers_by_email(API_KEY, address, Deadline.within(10))
+
+
+@pytest.mark.parametrize(
+    ("example", "customer"),
+    [
+        pytest.param(example, customer, id=customer["email"])
+        for example in PADDLE_LIST_EXAMPLES
+        for customer in example["data"]
+    ],
+)
+def test_paddles_documented_list_examples_give_our_lookup_the_customer(
+    paddle: PaddleStub, example: dict[str, Any], customer: dict[str, Any]
+) -> None:
+    assert problems(LISTED, example) == []  # the document agrees with itself
+
+    # Whichever of the example's customers the token's email names (in any case), exactly that one is found
+    matches = lookup_answering(paddle, example, customer["email"].upper())
+
+    assert matches.customer_ids == (customer["id"],)
+    assert matches.request_id == example["meta"]["request_id"]
+    [request] = paddle.requests
+    assert dict(parse_qsl(request.query_string.decode())) == {"email": customer["email"].upper(), "status": "active"}
+
+
+def test_paddles_documented_list_example_finds_nobody_for_another_email(paddle: PaddleStub) -> None:
+    [example] = PADDLE_LIST_EXAMPLES
+
+    assert lookup_answering(paddle, example, "nobody@example.org").customer_ids == ()
+
+
+def test_an_empty_list_is_a_valid_answer_and_finds_nobody(paddle: PaddleStub) -> None:
+    [example] = PADDLE_LIST_EXAMPLES
+    empty = {
+        "data": [],
+        "meta": {**example["meta"], "pagination": {**example["meta"]["pagination"], "estimated_total": 0}},
+    }
+
+    assert problems(LISTED, empty) == []
+    assert lookup_answering(paddle, empty, "jo@example.com").customer_ids == ()
+
+
+def _jo_entry(body: dict[str, Any]) -> dict[str, Any]:
+    """The example's entry for jo@example.com (the first), which each mutation below spoils."""
+    entry: dict[str, Any] = body["data"][0]
+    assert entry["email"] == "jo@example.com"
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        pytest.param(lambda b: _jo_entry(b).update(id="ctm_NOT_AN_ID"), "does not match", id="malformed-id"),
+        pytest.param(lambda b: _jo_entry(b).update(id="sub_01hv6y1jedq4p1n0yqn5ba3ky4"), "does not match",
+                     id="not-a-customer-id"),
+        pytest.param(lambda b: _jo_entry(b).update(id=42), "is not of type 'string'", id="numeric-id"),
+        pytest.param(lambda b: _jo_entry(b).update(email=["jo@example.com"]), "is not of type 'string'",
+                     id="email-not-a-string"),
+        pytest.param(lambda b: b["data"].__setitem__(0, _jo_entry(b)["id"]), "is not of type 'object'",
+                     id="entry-not-an-object"),
+        pytest.param(lambda b: b.update(data={"id": "ctm_01hv6y1jedq4p1n0yqn5ba3ky4", "email": "jo@example.com"}),
+                     "is not of type 'array'", id="data-not-a-list"),
+        pytest.param(lambda b: b.pop("data"), "'data' is a required property", id="no-data"),
+    ],
+)  # fmt: skip
+def test_list_answers_paddles_schema_forbids_are_not_trusted(paddle: PaddleStub, mutate: Any, expected: str) -> None:
+    # Given Paddle's own example, changed in a way its schema forbids
+    [example] = PADDLE_LIST_EXAMPLES
+    body = copy.deepcopy(example)
+    mutate(body)
+    assert any(expected in problem for problem in problems(LISTED, body)), problems(LISTED, body)
+
+    # Then our lookup yields no customer from it: it refuses the answer, or does not count the forbidden entry
+    try:
+        matches = lookup_answering(paddle, body, "jo@example.com")
+    except PaddleResponseError:
+        return
+    assert matches.customer_ids == ()
+
+
+@pytest.mark.parametrize(
+    "customers",
+    [
+        pytest.param((), id="none"),
+        pytest.param((Customer(CUSTOMER_ID, "jo@example.com", "Jo"),), id="one"),
+        pytest.param(
+            (Customer(CUSTOMER_ID, "jo@example.com"), Customer("ctm_" + "1" * 26, "jo@example.com", status="archived")),
+            id="one-archived",
+        ),
+    ],
+)
+def test_local_fake_serves_valid_list_answers(customers: tuple[Customer, ...]) -> None:
+    with PaddleFake(API_KEY, customers=customers) as paddle_fake:
+        status, answer = paddle_fake.answer(
+            "GET", "/customers?email=jo%40example.com&status=active", {"authorization": f"Bearer {API_KEY}"}, b""
+        )
+
+    assert status == 200
+    assert problems(LISTED, answer) == []
+    assert [c["id"] for c in answer["data"]] == [c.id for c in customers if c.status == "active"]

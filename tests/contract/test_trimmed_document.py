@@ -1,5 +1,6 @@
 """The trimmed Paddle document that Prism and the schema tests use is exactly what `trim_openapi.py` makes from
-Paddle's full document, and keeps everything the operation needs."""
+Paddle's full document, and keeps everything the operations we call need: creating a portal session and listing
+customers (the verified-email lookup)."""
 
 from __future__ import annotations
 
@@ -35,11 +36,27 @@ def test_trimmed_document_is_up_to_date() -> None:
     assert trim_openapi.TRIMMED.read_text(encoding="utf-8") == expected
 
 
-def test_trimmed_document_keeps_the_operation_unchanged() -> None:
+def test_trim_keeps_both_operations_we_call() -> None:
+    assert [(path, method, operation_id) for path, method, operation_id in trim_openapi.OPERATIONS] == [
+        ("/customers/{customer_id}/portal-sessions", "post", "create-customer-portal-session"),
+        ("/customers", "get", "list-customers"),
+    ]
+
+
+def test_trimmed_document_keeps_the_operations_unchanged() -> None:
     full = full_document()
     trimmed = paddle_document()
 
-    assert trimmed["paths"] == {trim_openapi.PATH: full["paths"][trim_openapi.PATH]}
+    # The portal-sessions path item is Paddle's, whole (POST is its only method)...
+    assert trimmed["paths"][trim_openapi.PATH] == full["paths"][trim_openapi.PATH]
+    # ...of `/customers` only the list operation is kept (creating customers is not ours to call)
+    assert trimmed["paths"][trim_openapi.LIST_PATH] == {
+        trim_openapi.LIST_METHOD: full["paths"][trim_openapi.LIST_PATH][trim_openapi.LIST_METHOD]
+    }
+    assert set(trimmed["paths"]) == {trim_openapi.PATH, trim_openapi.LIST_PATH}
+    methods = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+    operation_ids = [op["operationId"] for item in trimmed["paths"].values() for m, op in item.items() if m in methods]
+    assert sorted(operation_ids) == ["create-customer-portal-session", "list-customers"]
     assert trimmed["servers"] == full["servers"]
     assert trimmed["security"] == full["security"] == [{"bearerAuth": []}]
     assert trimmed["components"]["securitySchemes"] == full["components"]["securitySchemes"]
@@ -53,15 +70,34 @@ def test_every_reference_of_the_trimmed_document_resolves_inside_it() -> None:
     refs = trim_openapi._refs(trimmed)
 
     assert "#/components/schemas/customer-portal-session" in refs
+    assert "#/components/schemas/customer" in refs  # list-customers' entries
+    assert "#/components/parameters/email_query" in refs
+    assert "#/components/parameters/status_query" in refs
     for ref in refs:
         node = trimmed
         for part in trim_openapi._pointer(ref):
             node = node[part]  # KeyError: the trim lost a component
 
 
-def test_trim_refuses_a_document_where_the_operation_moved() -> None:
+@pytest.mark.parametrize(
+    ("path", "method", "operation_id"),
+    [pytest.param(*operation, id=operation[2]) for operation in trim_openapi.OPERATIONS],
+)
+def test_trim_refuses_a_document_where_the_operation_moved(path: str, method: str, operation_id: str) -> None:
     moved = copy.deepcopy(full_document())
-    moved["paths"][trim_openapi.PATH]["post"]["operationId"] = "something-else"
+    moved["paths"][path][method]["operationId"] = "something-else"
 
-    with pytest.raises(ValueError, match="create-customer-portal-session"):
+    with pytest.raises(ValueError, match=operation_id):
         trim_openapi.trim(moved)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "operation_id"),
+    [pytest.param(*operation, id=operation[2]) for operation in trim_openapi.OPERATIONS],
+)
+def test_trim_refuses_a_document_where_the_operation_is_gone(path: str, method: str, operation_id: str) -> None:
+    gone = copy.deepcopy(full_document())
+    del gone["paths"][path][method]
+
+    with pytest.raises(ValueError, match=operation_id):
+        trim_openapi.trim(gone)
