@@ -84,7 +84,7 @@ lock: $(UV) ## After editing dependencies in pyproject.toml: re-resolve uv.lock,
 
 # --- the developer loop ---
 
-run: deps-run ## Local HTTP API on 127.0.0.1:$(PORT) with a fake Paddle and Secrets Manager (PORT=..., PADDLE_API_KEY=...)
+run: deps-run ## Local HTTP API on 127.0.0.1:3000 (PORT=8080: another port), fake Paddle and Secrets Manager
 	PYTHONPATH=functions $(BIN)/python -m local.server --port $(PORT)
 
 test: deps-dev deps-checkov deps-node ## The whole test suite (no AWS account, no Docker, no internet)
