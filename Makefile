@@ -1,73 +1,140 @@
-# The README's commands. Everything runs from the project's virtualenv (.venv), created on first use.
+# The README's commands. Each target installs what it uses, and only that, from uv.lock into .venv (created on first
+# use), so a fresh clone needs nothing but Python 3.11+ (and Node.js for `make test`). No target needs the venv to be
+# activated.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .venv
 BIN := $(VENV)/bin
-# Inside .venv so that deleting the venv also forgets that it was installed.
-STAMP := $(VENV)/requirements.stamp
-REQUIREMENTS := requirements-dev.txt layers/dependencies/requirements.txt
-# The Lambda runtime's Python (3.13) from pyenv when it has it, else the system python3 (must be >= 3.11).
-PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3)
-# Node tooling for the contract tests (Prism), installed from package-lock.json when the project has one.
-NODE_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed.stamp)
-# sam build (BuildMethod python3.13) looks for python3.13 on PATH; the venv provides it.
+# uv, installed with pip from the hash-pinned tools/requirements-uv.txt; it then installs the rest from uv.lock.
+# Inside .venv so that deleting the venv also forgets it.
+UV_HOME := $(VENV)/tools/uv
+UV := $(UV_HOME)/bin/uv
+# checkov pins boto3 1.35 and packaging 23, which clash with the tools: it gets a virtualenv of its own.
+CHECKOV_VENV := $(VENV)/tools/checkov
+# The Lambda runtime's Python: python3.13 on PATH if it runs (a pyenv shim may not), else pyenv's newest 3.13.
+PYTHON313 := $(shell for p in "$$(command -v python3.13)" \
+  "$$(PYENV_VERSION="$$(pyenv latest 3.13 2>/dev/null)" pyenv which python3.13 2>/dev/null)"; do \
+  [ -n "$$p" ] && "$$p" -c '' 2>/dev/null && { echo "$$p"; break; }; done)
+# The venv's Python: 3.13 when there is one, else python3 (3.11 or newer).
+PYTHON ?= $(or $(PYTHON313),$(shell command -v python3))
+# make run PORT=8080 when 3000 is taken.
+PORT ?= 3000
+PYTEST_ARGS ?=
+
+# uv never downloads a Python (only packages, from PyPI), and installs exactly what uv.lock says: --locked fails when
+# pyproject.toml changed without `make lock`. --inexact: a target adds its group and leaves the others installed.
+export UV_PYTHON_DOWNLOADS := never
+SYNC := $(UV) sync --locked --inexact --no-default-groups
+# sam build (BuildMethod makefile) runs python3.13 from PATH; tools run from the venv without activating it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv run test lint typecheck validate build deploy clean bench
+.PHONY: help venv run test unit check lint format typecheck validate build deploy bench lock clean \
+  deps-run deps-lint deps-typecheck deps-dev deps-sam deps-checkov deps-node
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-# checkov pins versions that clash with ours (boto3, urllib3, packaging): it gets a virtualenv of its own.
-CHECKOV := $(VENV)/tools/checkov/bin/checkov
+# --- environments (each target below names the ones it uses) ---
 
-venv: $(STAMP) $(NODE_STAMP) $(CHECKOV) ## Create .venv, install requirements-dev.txt (and npm ci); again only when they change
+$(BIN)/python:
+	@[ -n "$(PYTHON)" ] || { echo "No python3 found: install Python 3.11 or newer (3.13 is the Lambda runtime's)" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "$(PYTHON) is older than Python 3.11: run make PYTHON=/path/to/python3.13" >&2; exit 1; }
+	@echo "Creating $(VENV) with $$($(PYTHON) -V)"
+	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(REQUIREMENTS)
-	@if [ ! -x $(BIN)/python ]; then \
-	  [ -n "$(PYTHON)" ] || { echo "No python3 found" >&2; exit 1; }; \
-	  $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-	    || { echo "$(PYTHON) is older than Python 3.11" >&2; exit 1; }; \
-	  echo "Creating $(VENV) with $$($(PYTHON) -V)"; \
-	  $(PYTHON) -m venv $(VENV); \
-	fi
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+$(UV): tools/requirements-uv.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --upgrade \
+	  --require-hashes --no-deps --only-binary=:all: --target $(UV_HOME) -r $<
 	@touch $@
 
-$(CHECKOV): tests/security/requirements-checkov.txt | $(STAMP)
-	$(BIN)/python -m venv $(VENV)/tools/checkov
-	$(VENV)/tools/checkov/bin/pip install --quiet --disable-pip-version-check -r $<
-	@touch $@
+deps-run: $(UV) # the function's dependencies (the layer) and the local stand-ins
+	@$(SYNC) --group local
+
+deps-lint: $(UV)
+	@$(SYNC) --group lint
+
+deps-typecheck: $(UV)
+	@$(SYNC) --group local --group lint
+
+deps-dev: $(UV) # everything the test suite imports
+	@$(SYNC) --group local --group lint --group test
+
+deps-sam: $(UV)
+	@$(SYNC) --group sam
+
+deps-checkov: $(UV)
+	@UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV) sync --locked --only-group checkov --python $(BIN)/python
+
+deps-node: $(if $(wildcard package-lock.json),node_modules/.installed.stamp)
 
 node_modules/.installed.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-run: venv ## Local HTTP API on 127.0.0.1 with a fake Paddle and Secrets Manager (real sandbox with PADDLE_API_KEY)
-	PYTHONPATH=functions $(BIN)/python -m local.server
+venv: deps-dev deps-sam deps-checkov deps-node ## Install everything every target uses (.venv, npm ci, checkov)
 
-test: venv ## The whole test suite (no AWS account, no Docker, no internet)
+lock: $(UV) ## After editing dependencies in pyproject.toml: re-resolve uv.lock, export the layer's requirements
+	$(UV) lock
+	@{ sed -n '/^#/p;/^#/!q' layers/dependencies/requirements.txt; \
+	  $(UV) export --locked --quiet --no-default-groups --no-emit-project --no-header --no-annotate; \
+	} > layers/dependencies/requirements.txt.new
+	mv layers/dependencies/requirements.txt.new layers/dependencies/requirements.txt
+
+# --- the developer loop ---
+
+run: deps-run ## Local HTTP API on 127.0.0.1:3000 (PORT=8080: another port), fake Paddle and Secrets Manager
+	PYTHONPATH=functions $(BIN)/python -m local.server --port $(PORT)
+
+test: deps-dev deps-checkov deps-node ## The whole test suite (no AWS account, no Docker, no internet)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: venv ## ruff lint and format check
+unit: deps-dev ## The unit tests only (seconds)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: deps-lint ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: venv ## mypy on the function package
+format: deps-lint ## ruff: apply the safe fixes, then format (what is left to fix by hand is listed)
+	-$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: deps-typecheck ## mypy on the function package
 	$(BIN)/mypy functions
 
-validate: venv ## sam validate with cfn-lint
+validate: deps-sam ## sam validate with cfn-lint
 	$(BIN)/sam validate --lint
 
-build: venv ## sam build: function + dependencies layer (arm64 wheels) into .aws-sam/
-	$(BIN)/sam build
+# The layer and the function are built with python3.13 from PATH (bytecode is version-specific, and the layer's
+# Makefile runs its pip): the venv's when the venv is 3.13, else the one found above, ahead of any pyenv shim.
+build: deps-sam ## sam build: function + dependencies layer (arm64 wheels) into .aws-sam/
+	@[ -n "$(PYTHON313)" ] || { echo "sam build needs Python 3.13 (the Lambda runtime) as python3.13 on PATH;" \
+	  "none runs here. Install it (e.g. pyenv install 3.13) and try again." >&2; exit 1; }
+	PATH="$(CURDIR)/$(BIN):$(dir $(PYTHON313)):$$PATH" $(BIN)/sam build
 
 deploy: build ## Build, then deploy interactively (asks for stack name, region, parameters)
 	$(BIN)/sam deploy --guided
 
-bench: venv ## Cold start and warm path beside a no-op floor and a typical Powertools function (bench/README.md)
+bench: deps-dev ## Cold start and warm path beside a no-op floor and a typical Powertools function (bench/README.md)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# What CI runs (.ci/run calls it): every check, each one even after another failed; fails if any failed.
+CHECKS := lint typecheck test validate build layer-arm64
+check: ## Everything CI runs, in the same way
+	@failed=(); for check in $(CHECKS); do \
+	  echo "=== make $$check"; started=$$SECONDS; \
+	  if $(MAKE) --no-print-directory $$check; then echo "=== ok ($$((SECONDS - started)) s): make $$check"; \
+	  else echo "=== FAILED ($$((SECONDS - started)) s): make $$check"; failed+=("$$check"); fi; \
+	done; \
+	if (( $${#failed[@]} )); then echo "failed: $${failed[*]}"; exit 1; fi; echo "all checks passed"
+
+# The layer must carry arm64 wheels (BuildArchitecture), or the function cannot import pydantic-core.
+.PHONY: layer-arm64
+layer-arm64:
+	@compgen -G ".aws-sam/build/DependenciesLayer/python/pydantic_core/*aarch64*.so" >/dev/null \
+	  || { echo "no arm64 pydantic-core in .aws-sam/build/DependenciesLayer (run make build)" >&2; exit 1; }
 
 clean: ## Remove build output and tool caches (keeps .venv)
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

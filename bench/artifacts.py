@@ -12,7 +12,7 @@ builds the same artifact with host wheels:
 - then every file and folder time is reset to 1980-01-01, as SAM's zip (zipfile.ZipInfo without date_time) leaves
   them when Lambda unpacks it. The child processes run with PYTHONDONTWRITEBYTECODE=1: /var/task and /opt are
   read-only on Lambda, so nothing compiled at a cold start is ever kept.
-- the runtime's boto3/botocore: `pip install --target` of the boto3 pinned in requirements-dev.txt, with the
+- the runtime's boto3/botocore: `pip install --target` of the boto3 pinned in pyproject.toml, with the
   ordinary timestamp bytecode pip writes and the real file times, like the runtime's own site-packages, whose
   .pyc files are valid.
 
@@ -187,7 +187,7 @@ def build_layer(repo: Path, cache: Path, build: LayerBuild) -> Path:
 
 
 def runtime_boto3_pin(repo: Path) -> str:
-    found = re.search(r"^boto3==(\S+)", (repo / "requirements-dev.txt").read_text(), re.MULTILINE)
+    found = re.search(r'"boto3==([^"]+)"', (repo / "pyproject.toml").read_text())  # the local dependency group
     return f"boto3=={found.group(1)}" if found else "boto3"
 
 

@@ -135,7 +135,7 @@ def test_secret_scanner_runs_on_every_commit() -> None:
 
 
 def test_this_tier_passes_the_secret_scanner() -> None:
-    detect_secrets = pytest.importorskip("detect_secrets", reason="detect-secrets is pinned in requirements-dev.txt")
+    detect_secrets = pytest.importorskip("detect_secrets", reason="detect-secrets is pinned in uv.lock")
     from detect_secrets.settings import transient_settings
 
     baseline = json.loads((REPO / ".secrets.baseline").read_text())

@@ -23,7 +23,6 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
-CHECKOV_REQUIREMENTS = Path(__file__).with_name("requirements-checkov.txt")
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -262,17 +261,13 @@ def test_no_secret_value_is_written_in_the_template(template: dict[str, Any]) ->
 
 
 def _checkov() -> str:
-    """checkov from its own virtualenv (`make venv` builds it from tests/security/requirements-checkov.txt: its
-    pins conflict with boto3 and urllib3 in the project's), or one named by $CHECKOV, or on PATH."""
+    """checkov from its own virtualenv (`make test` installs the checkov group of uv.lock there: its pins conflict with
+    boto3 and packaging in the project's), or one named by $CHECKOV, or on PATH."""
     candidates = [os.environ.get("CHECKOV"), str(REPO / ".venv/tools/checkov/bin/checkov"), shutil.which("checkov")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return candidate
-    requirements = CHECKOV_REQUIREMENTS.relative_to(REPO)
-    pytest.fail(
-        "checkov is not installed. Install it into its own virtualenv: python -m venv .venv/tools/checkov && "
-        f".venv/tools/checkov/bin/pip install -r {requirements}"
-    )
+    pytest.fail("checkov is not installed: `make deps-checkov` installs it into .venv/tools/checkov from uv.lock")
 
 
 def _run_checkov(path: Path) -> subprocess.Popen[str]:

@@ -1,7 +1,7 @@
 """.github/workflows: actionlint finds nothing, the token is least-privilege, every action is pinned to a commit.
 
-The linter is jactionlint (a maintained fork of rhysd/actionlint that ships as a PyPI wheel, so `make venv` installs it
-offline-friendly) or upstream `actionlint` when that is what is installed. A missing linter fails the test: a skip
+The linter is jactionlint (a maintained fork of rhysd/actionlint that ships as a PyPI wheel, so uv.lock pins it like
+every other tool) or upstream `actionlint` when that is what is installed. A missing linter fails the test: a skip
 would let a broken workflow through unnoticed.
 """
 
@@ -110,8 +110,8 @@ def _linter() -> tuple[Path, list[str]]:
         if found:
             return Path(found), flags
     pytest.fail(
-        "No actionlint binary in the virtualenv or on PATH. `make venv` installs jactionlint from "
-        "requirements-dev.txt; upstream `actionlint` (rhysd/actionlint) on PATH works too.",
+        "No actionlint binary in the virtualenv or on PATH. `make test` installs jactionlint from "
+        "uv.lock; upstream `actionlint` (rhysd/actionlint) on PATH works too.",
         pytrace=False,
     )
 
@@ -248,8 +248,13 @@ def _action(job: dict[str, Any], name: str) -> dict[str, Any]:
 def test_test_job_runs_every_check_on_the_runtime_versions(ci: dict[str, Any]) -> None:
     job = ci["jobs"]["test"]
     runs = _runs(job)
-    for command in ("make venv", "make lint", "make typecheck", "make test", "make validate", "make build"):
-        assert command in runs, command
+    # `make check` is what .ci/run runs too: one list of checks (the Makefile's CHECKS), so the two cannot drift.
+    assert "make check" in runs
+    assert re.search(r"^make check$", (REPO / ".ci" / "run").read_text(), re.MULTILINE)
+    checks = re.search(r"^CHECKS := (.*)$", (REPO / "Makefile").read_text(), re.MULTILINE)
+    assert checks, "the Makefile lists what `make check` runs in CHECKS"
+    for check in ("lint", "typecheck", "test", "validate", "build", "layer-arm64"):
+        assert check in checks.group(1).split(), check
     assert _action(job, "actions/setup-python")["with"]["python-version"] == "3.13"
     assert _action(job, "actions/setup-node")["with"]["node-version"] == "20"
 
