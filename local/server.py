@@ -30,6 +30,7 @@ import shlex
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
