@@ -20,7 +20,7 @@ import pytest
 
 from paddle_portal import paddle, secrets
 from paddle_portal.paddle import equal_jitter as real_equal_jitter  # bound before the `jitter` fixture pins it
-from tests.conftest import load_event
+from tests.events import load_event
 from tests.faultserver import FaultServer, Reply, Request
 from tests.support import (
     API_KEY,

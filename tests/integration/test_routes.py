@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.builders import BROWSER_ACCEPT, claims, function_url, http_api, rest_api
+from tests.events import BROWSER_ACCEPT, claims, function_url, http_api, rest_api
 from tests.integration.checks import assert_error, body_of
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, PaddleStub
 

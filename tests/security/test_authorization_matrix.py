@@ -16,9 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import load_event
-from tests.integration.checks import assert_error, body_of
-from tests.security.cases import (
+from tests.events import (
     ACCESS_TOKEN_CLAIMS,
     CLAIM,
     FORMATS,
@@ -26,11 +24,13 @@ from tests.security.cases import (
     ROUTE_AUTH,
     ROUTES,
     claims_with,
-    customers_called,
+    load_event,
     route_event,
     set_identity,
     success_status,
 )
+from tests.integration.checks import assert_error, body_of
+from tests.security.cases import customers_called
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID, portal_session
 
 OWN_CLAIMS = claims_with(CUSTOMER_ID)
