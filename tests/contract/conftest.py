@@ -3,8 +3,8 @@ local server of `make run` (one per module that asks for it).
 
 By default Prism mocks Paddle from the document (no network). With `PADDLE_CONTRACT_UPSTREAM` set (e.g.
 `https://sandbox-api.paddle.com`) it runs in proxy mode instead: the same tests then reach the real Paddle sandbox
-through Prism, which checks our requests and Paddle's real answers against the document. See the README's
-"Contract tests" section for the variables.
+through Prism, which checks our requests and Paddle's real answers against the document. See docs/testing.md,
+"Contract tests", for the variables.
 """
 
 from __future__ import annotations

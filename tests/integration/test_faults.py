@@ -722,7 +722,7 @@ def test_timeouts_nest_inside_the_function_timeout_and_api_gateway():
     timeout = function.get("Timeout", template["Globals"]["Function"]["Timeout"])
     budget = float(function["Environment"]["Variables"]["PADDLE_REQUEST_BUDGET_SECONDS"])
 
-    assert (timeout, budget) == (15, 10.0)  # the README states these numbers
+    assert (timeout, budget) == (15, 10.0)  # docs/operations.md states these numbers
     # The budget binds before the Lambda clock does, so callers get our 504 rather than a killed function...
     assert budget + LAMBDA_SAFETY_MARGIN_SECONDS <= timeout
     # ...also when Paddle's 403 came late and the forced Secrets Manager re-read took as long as it may.
