@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ os.environ.update(
     POWERTOOLS_TRACE_DISABLED="true",
 )
 
+from tests.events import EVENTS, REPO, load_event  # noqa: F401 - re-exported: older imports use these
 from tests.support import (
     API_KEY,
     SECRET_ID,
@@ -33,14 +33,6 @@ from tests.support import (
 
 # Fails any test whose logs or output carry an API key, a portal token or link, or a signed link.
 pytest_plugins = ["tests.redaction"]
-
-REPO = Path(__file__).resolve().parent.parent
-EVENTS = REPO / "events"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    """One of the repository's `events/*.json` files (the same ones `sam local invoke -e` uses)."""
-    return json.loads((EVENTS / name).read_text())
 
 
 @pytest.fixture(autouse=True)

@@ -154,3 +154,17 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
+
+
+def sigv4_headers(
+    method: str, url: str, body: bytes, access_key: str, secret_key: str, region: str = "us-east-1"
+) -> dict[str, str]:
+    """`Authorization` and `X-Amz-Date` of a SigV4 signature (execute-api) of this request, as botocore signs it:
+    host, date, path, query and body are signed; add no header the signature should cover."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=body)
+    SigV4Auth(Credentials(access_key, secret_key), "execute-api", region).add_auth(request)
+    return {name: str(request.headers[name]) for name in ("Authorization", "X-Amz-Date")}

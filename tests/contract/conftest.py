@@ -3,8 +3,8 @@ local server of `make run` (one per module that asks for it).
 
 By default Prism mocks Paddle from the document (no network). With `PADDLE_CONTRACT_UPSTREAM` set (e.g.
 `https://sandbox-api.paddle.com`) it runs in proxy mode instead: the same tests then reach the real Paddle sandbox
-through Prism, which checks our requests and Paddle's real answers against the document. See the README's
-"Contract tests" section for the variables.
+through Prism, which checks our requests and Paddle's real answers against the document. See docs/testing.md,
+"Contract tests", for the variables.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,10 +89,19 @@ def prism(prism_tap: PrismTap) -> Iterator[PrismTap]:
         )
 
 
+@dataclass(frozen=True)
+class LocalServer:
+    """What the local server's banner names: its base URL, and its user pool's endpoint and app client."""
+
+    url: str
+    cognito_endpoint: str
+    client_id: str
+
+
 @pytest.fixture(scope="module")
-def local_server() -> Iterator[str]:
+def local_server() -> Iterator[LocalServer]:
     """The local server of `make run` (`python -m local.server`), in its own process: it seeds moto and sets
-    environment variables process-wide, which must not leak into the other tests. Yields its base URL."""
+    environment variables process-wide, which must not leak into the other tests."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -116,14 +126,15 @@ def local_server() -> Iterator[str]:
             stop_process_group(process)
 
 
-def _wait_for_banner(process: subprocess.Popen[bytes], log: Path) -> str:
-    """The URL the server prints once it listens (read through a separate open file: never move the child's offset)."""
+def _wait_for_banner(process: subprocess.Popen[bytes], log: Path) -> LocalServer:
+    """What the server prints once it listens (read through a separate open file: never move the child's offset)."""
     deadline = time.monotonic() + LOCAL_SERVER_STARTUP_SECONDS
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
-        found = re.search(r"local API on (http://127\.0\.0\.1:\d+)", text)
-        if found:
-            return found.group(1)
+        url = re.search(r"local API on (http://127\.0\.0\.1:\d+)", text)
+        pool = re.search(r"Cognito user pool \S+ \(moto\) at (http://127\.0\.0\.1:\d+), app client (\S+)", text)
+        if url and pool:
+            return LocalServer(url.group(1), pool.group(1), pool.group(2))
         if process.poll() is not None:
             pytest.fail(f"the local server exited with status {process.returncode}:\n{text[-4000:]}", pytrace=False)
         time.sleep(0.05)

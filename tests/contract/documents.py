@@ -3,31 +3,29 @@
 - Paddle's document, trimmed to the operations we call, creating a portal session and listing customers
   (`paddle/portal-sessions.openapi.yaml`, made by `trim_openapi.py` from Paddle's full document beside it).
 - This service's own document (`openapi/paddle-portal.openapi.yaml`).
-- `template.yaml`, read with a loader that understands CloudFormation's short tags (`!Ref`, `!Sub`, `!If`, ...).
+- `template.yaml`, read by `tests/template.py` (CloudFormation's short tags as their long forms).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tests.contract.trim_openapi import TRIMMED
 from tests.contract.trim_openapi import load as load_yaml
+from tests.template import TEMPLATE, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 PADDLE_DOCUMENT = TRIMMED
 OUR_DOCUMENT = REPO / "openapi" / "paddle-portal.openapi.yaml"
-TEMPLATE = REPO / "template.yaml"
 
 PADDLE_URI = "urn:paddle:openapi"
 OUR_URI = "urn:paddle-portal:openapi"
@@ -98,64 +96,6 @@ def problems(checker: Draft202012Validator, instance: Any) -> list[str]:
     ]
 
 
-# --- template.yaml: CloudFormation's short tags become the long forms (`!Ref X` -> {"Ref": "X"}).
-
-
-class CfnLoader(yaml.SafeLoader):
-    """SafeLoader plus CloudFormation's intrinsic-function tags."""
-
-
-def _cfn_constructor(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:
-    name = "Ref" if tag == "Ref" else f"Fn::{tag}"
-
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-        value: Any
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if tag == "GetAtt":  # `!GetAtt Resource.Attribute` is the short form of a two-item list
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        return {name: value}
-
-    return construct
-
-
-for _tag in (
-    "Ref",
-    "Sub",
-    "If",
-    "GetAtt",
-    "Equals",
-    "Not",
-    "And",
-    "Or",
-    "Condition",
-    "Join",
-    "Select",
-    "Split",
-    "FindInMap",
-    "ImportValue",
-    "Base64",
-    "GetAZs",
-    "Cidr",
-    "Contains",
-    "Length",
-    "ToJsonString",
-    "Transform",
-    "EachMemberEquals",
-    "EachMemberIn",
-    "RefAll",
-    "ValueOf",
-    "ValueOfAll",
-):
-    CfnLoader.add_constructor(f"!{_tag}", _cfn_constructor(_tag))
-
-
-@cache
 def template() -> dict[str, Any]:
-    with TEMPLATE.open(encoding="utf-8") as stream:
-        loaded: dict[str, Any] = yaml.load(stream, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
-    return loaded
+    """`template.yaml`, through the tests' one CloudFormation loader."""
+    return load_template(TEMPLATE)

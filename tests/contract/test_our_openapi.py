@@ -34,7 +34,6 @@ from paddle_portal.signed_links import (
     SigningKeys,
     sign,
 )
-from tests.conftest import load_event
 from tests.contract.documents import (
     our_document,
     our_validator,
@@ -43,7 +42,7 @@ from tests.contract.documents import (
     problems,
     template,
 )
-from tests.contract.events import http_event
+from tests.events import http_event, load_event
 from tests.support import (
     CUSTOMER_ID,
     OTHER_CUSTOMER_ID,

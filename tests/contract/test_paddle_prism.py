@@ -23,10 +23,9 @@ from paddle_portal.deadline import Deadline
 from paddle_portal.paddle import PaddleClient, new_pool
 from paddle_portal.paddle_errors import PaddleAPIError
 from tests.contract.documents import paddle_document, paddle_validator, problems
-from tests.contract.events import http_event
 from tests.contract.prism import PaddleTarget, PrismTap
 from tests.contract.trim_openapi import LIST_PATH, PATH
-from tests.security.cases import claims_with, route_event, set_identity, with_query
+from tests.events import claims_with, http_event, route_event, set_identity, with_query
 from tests.support import CUSTOMER_ID, SECRET_ID, LambdaContext, SecretsManagerCalls
 
 pytestmark = pytest.mark.slow  # a Node process and real sockets

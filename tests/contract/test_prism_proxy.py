@@ -1,6 +1,6 @@
 """Prism's proxy mode, offline: Prism between our client and the local Paddle fake (`local/paddle_fake.py`).
 
-This is the mode the README describes for the real sandbox (`PADDLE_CONTRACT_UPSTREAM`). Here it proves, without a
+This is the mode docs/testing.md describes for the real sandbox (`PADDLE_CONTRACT_UPSTREAM`). Here it proves, without a
 network, that the mode works as those tests assume (bad requests are refused by Prism and never forwarded, good ones
 reach the upstream) and, because Prism validates the upstream's answers too, that the fake's real answers on the wire
 are valid Paddle answers. The last test shows that an upstream answer breaking the document is caught.

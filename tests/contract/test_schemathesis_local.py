@@ -3,8 +3,9 @@
 Property-based: for every operation, Schemathesis generates requests from the document (valid ones, and invalid ones
 that break it on purpose), sends them to the real handler behind the local API Gateway stand-in (moto secret, Paddle
 fake), and checks each answer: never a 5xx, and status, headers, content type and body all as the document declares.
-Requests carry credentials the way the local server's printed samples do: a SigV4-shaped `Authorization` header on
-the IAM routes, an unsigned JWT with the customer claim on the JWT routes (the local server verifies neither).
+Requests carry real credentials, as the local server's printed samples do, because its gateway checks them as API
+Gateway does: on the IAM routes each request is SigV4-signed (botocore) with the local server's sample keys, on the
+JWT routes it carries an ID token of the demo claim user, signed in against the server's own user pool.
 
 Bounded to stay fast and reproducible: a fixed seed, derandomized generation, a few examples per operation.
 """
@@ -13,31 +14,27 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 import zlib
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 import urllib3
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi import checks
 
-from local.gateway import unsigned_jwt
+from local.cognito import sign_in
+from local.server import CLAIM_USER, REGION, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY
+from tests.contract.conftest import LocalServer
 from tests.contract.documents import OUR_DOCUMENT, our_document
-from tests.support import CUSTOMER_ID
+from tests.support import CUSTOMER_ID, sigv4_headers
 
 pytestmark = pytest.mark.slow  # a server process and a few hundred requests
 
 MAX_EXAMPLES = 25  # per operation and generation mode
 SEED = 20241002
-CLAIM = "custom:paddle_customer_id"
-# The shape curl's --aws-sigv4 sends, with AWS's documentation example access key.
-SIGV4 = (
-    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20241002/us-east-1/execute-api/aws4_request, "
-    "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
-)
 
 CHECKS = [
     checks.status_code_conformance,
@@ -64,25 +61,41 @@ schema.config.generation.update(
 )
 
 
-def authorization(case: Any) -> str:
-    """What the local server's printed samples send for this route."""
+@pytest.fixture(scope="module")
+def id_token(local_server: LocalServer) -> str:
+    """The demo claim user's ID token (valid an hour), from the server's own user pool."""
+    result = sign_in(local_server.cognito_endpoint, local_server.client_id, CLAIM_USER.email, CLAIM_USER.password)
+    return str(result["IdToken"])
+
+
+def signed(method: str, url: str, body: bytes = b"") -> dict[str, str]:
+    """`Authorization` and `X-Amz-Date` for this exact request, signed with the local server's sample keys."""
+    return sigv4_headers(method, url, body, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY, REGION)
+
+
+def with_credentials(case: Any, base_url: str, headers: dict[str, str], id_token: str) -> dict[str, str]:
+    """`headers` plus what the local server's printed samples send for this route: a SigV4 signature of the request
+    exactly as it will be sent (same URL, query and body bytes), or the ID token."""
     [requirement] = case.operation.definition.raw["security"]
-    if "sigv4" in requirement:
-        return SIGV4
-    now = int(time.time())
-    claims = {"sub": "schemathesis", "iat": now, "exp": now + 3600, CLAIM: CUSTOMER_ID}
-    return f"Bearer {unsigned_jwt(claims)}"
+    if "sigv4" not in requirement:
+        return {**headers, "Authorization": f"Bearer {id_token}"}
+    kwargs = case.as_transport_kwargs(base_url=base_url, headers=headers)
+    fields = ("method", "url", "headers", "files", "data", "params", "auth", "cookies", "json")
+    prepared = requests.Request(**{name: kwargs[name] for name in fields if name in kwargs}).prepare()
+    body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body or b""
+    return {**headers, **signed(str(prepared.method), str(prepared.url), body)}
 
 
 @schema.parametrize()
-def test_local_server_conforms_to_our_document(case: Any, local_server: str) -> None:
+def test_local_server_conforms_to_our_document(case: Any, local_server: LocalServer, id_token: str) -> None:
     if case.method.upper() != case.operation.method.upper():
         return  # methods the document does not declare: see test_undeclared_methods_answer_like_api_gateway
-    headers = {"Authorization": authorization(case)}
+    headers = {}
     if case.method == "GET" and zlib.crc32(repr((case.path_parameters, case.query)).encode()) % 2:
         headers["Accept"] = "application/json"  # half the GETs ask for the 200 JSON instead of the 302
+    headers = with_credentials(case, local_server.url, headers, id_token)
 
-    response = case.call(base_url=local_server, headers=headers, allow_redirects=False, timeout=30)
+    response = case.call(base_url=local_server.url, headers=headers, allow_redirects=False, timeout=30)
 
     assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code} {response.text}"
     case.validate_response(response, checks=CHECKS, headers=headers)
@@ -98,9 +111,10 @@ def test_local_server_conforms_to_our_document(case: Any, local_server: str) -> 
     ],
 )
 @pytest.mark.parametrize("path", [f"/customers/{CUSTOMER_ID}/portal-sessions", "/portal"])
-def test_undeclared_methods_answer_like_api_gateway(local_server: str, method: str, path: str) -> None:
+def test_undeclared_methods_answer_like_api_gateway(local_server: LocalServer, method: str, path: str) -> None:
     """Schemathesis also tries methods the document does not declare; the answer is API Gateway's 404."""
-    response = urllib3.request(method, local_server + path, headers={"Authorization": SIGV4}, retries=False)
+    url = local_server.url + path
+    response = urllib3.request(method, url, headers=signed(method, url), retries=False)
 
     assert response.status == 404, response.data[:200]
     assert json.loads(response.data) == {"message": "Not Found"}
@@ -126,16 +140,18 @@ def test_undeclared_methods_answer_like_api_gateway(local_server: str, method: s
         ),
     ],
 )
-def test_the_checks_catch_a_server_that_drifted_from_the_document(local_server: str, drift: Any, check: str) -> None:
+def test_the_checks_catch_a_server_that_drifted_from_the_document(
+    local_server: LocalServer, id_token: str, drift: Any, check: str
+) -> None:
     """Proof that the checks above have teeth: against a document that no longer says what the server does, the
     same request, answered the same way, fails validation."""
     document = copy.deepcopy(our_document())
     drift(document)
     drifted = schemathesis.openapi.from_dict(document, config=_config())
     case = drifted["/portal-sessions"]["POST"].Case(body={})
-    headers = {"Authorization": authorization(case)}
+    headers = with_credentials(case, local_server.url, {}, id_token)
 
-    response = case.call(base_url=local_server, headers=headers, timeout=30)
+    response = case.call(base_url=local_server.url, headers=headers, timeout=30)
 
     assert response.status_code == 201
     with pytest.raises(FailureGroup) as failed:

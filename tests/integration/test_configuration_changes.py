@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 
-from tests.conftest import load_event
+from tests.events import load_event
 from tests.support import ROTATED_API_KEY, SECRET_ID, PaddleStub
 
 

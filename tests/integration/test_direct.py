@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from paddle_portal import errors
-from tests.conftest import load_event
+from tests.events import load_event
 from tests.integration.conftest import CapturedLogs
 from tests.support import (
     API_KEY,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.builders import BROWSER_ACCEPT, claims, http_api
+from tests.events import BROWSER_ACCEPT, claims, http_api
 from tests.integration.checks import assert_error
 from tests.integration.conftest import CapturedLogs
 from tests.support import API_KEY, CUSTOMER_ID, SECRET_ID, SUBSCRIPTION_ID, LambdaContext, PaddleStub, paddle_error

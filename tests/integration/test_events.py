@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EVENTS, load_event
+from tests.events import EVENTS, load_event
 from tests.integration.checks import assert_error, assert_redirect, assert_session, body_of
 from tests.integration.conftest import CapturedLogs
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID, PaddleStub

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import yaml
 
 from paddle_portal import paddle, secrets
 from paddle_portal.paddle import equal_jitter as real_equal_jitter  # bound before the `jitter` fixture pins it
-from tests.conftest import REPO, load_event
+from tests.events import load_event
 from tests.faultserver import FaultServer, Reply, Request
 from tests.support import (
     API_KEY,
@@ -34,6 +33,7 @@ from tests.support import (
     paddle_error,
     portal_session,
 )
+from tests.template import load_template
 
 BUDGET = 1.0  # PADDLE_REQUEST_BUDGET_SECONDS in this module unless a test says otherwise
 SHORT = 0.5  # the budget of tests that spend all of it
@@ -713,23 +713,16 @@ def test_request_id_comes_from_the_body_when_there_is_no_header(call, server, aw
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Reads `!Ref`, `!If`, `!Sub`... as plain values: only literal numbers matter here."""
-
-
-_CloudFormationLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def test_timeouts_nest_inside_the_function_timeout_and_api_gateway():
     from paddle_portal.deadline import LAMBDA_SAFETY_MARGIN_SECONDS
     from paddle_portal.settings import Settings
 
-    template = yaml.load((REPO / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+    template = load_template()
     function = template["Resources"]["PortalFunction"]["Properties"]
     timeout = function.get("Timeout", template["Globals"]["Function"]["Timeout"])
     budget = float(function["Environment"]["Variables"]["PADDLE_REQUEST_BUDGET_SECONDS"])
 
-    assert (timeout, budget) == (15, 10.0)  # the README states these numbers
+    assert (timeout, budget) == (15, 10.0)  # docs/operations.md states these numbers
     # The budget binds before the Lambda clock does, so callers get our 504 rather than a killed function...
     assert budget + LAMBDA_SAFETY_MARGIN_SECONDS <= timeout
     # ...also when Paddle's 403 came late and the forced Secrets Manager re-read took as long as it may.

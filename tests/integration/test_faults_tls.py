@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import load_event
+from tests.events import load_event
 from tests.faultserver import FaultServer, Reply, TlsFiles, make_tls_files
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID, LambdaContext, SecretsManagerCalls, portal_session
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.builders import BROWSER_ACCEPT, http_api, rest_api
+from tests.events import BROWSER_ACCEPT, http_api, rest_api
 from tests.integration.checks import assert_error, assert_redirect, assert_session, body_of
 from tests.support import CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID, PaddleStub
 

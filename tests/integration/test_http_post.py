@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.builders import function_url, http_api, rest_api
+from tests.events import function_url, http_api, rest_api
 from tests.integration.checks import assert_error, assert_session
 from tests.support import CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID, PaddleStub
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from paddle_portal import __version__
-from tests.integration.builders import BROWSER_ACCEPT, http_api
+from tests.events import BROWSER_ACCEPT, http_api
 from tests.integration.checks import assert_error, body_of
 from tests.support import (
     API_KEY,

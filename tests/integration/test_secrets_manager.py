@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from paddle_portal.errors import ConfigurationError
-from tests.integration.builders import http_api
+from tests.events import http_api
 from tests.integration.checks import assert_error, assert_session
 from tests.integration.conftest import CapturedLogs
 from tests.support import API_KEY, CUSTOMER_ID, LEGACY_API_KEY, LIVE_API_KEY, SECRET_ID, PaddleStub, SecretsManagerCalls

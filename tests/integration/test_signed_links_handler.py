@@ -23,8 +23,7 @@ import pytest
 from paddle_portal import signed_links
 from paddle_portal.errors import ConfigurationError, InvalidRequestError
 from paddle_portal.signed_links import CLOCK_SKEW_SECONDS, MAX_LIFETIME_SECONDS
-from tests.conftest import load_event
-from tests.integration.builders import claims, function_url, rest_api
+from tests.events import claims, function_url, load_event, rest_api
 from tests.integration.checks import assert_error, assert_no_secrets, assert_redirect, body_of
 from tests.integration.conftest import CapturedLogs
 from tests.support import (

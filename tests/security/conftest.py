@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.security.cases import SESSION_PATH, SIGNING_SECRET, SIGNING_SECRET_ID, respond_as_paddle
+from tests.events import SIGNING_SECRET, SIGNING_SECRET_ID
+from tests.security.cases import SESSION_PATH, respond_as_paddle
 from tests.support import API_KEY, SECRET_ID, PaddleStub, SecretsManagerCalls
 
 

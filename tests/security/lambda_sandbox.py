@@ -26,7 +26,7 @@ import traceback
 from collections.abc import Iterator
 from typing import Any
 
-from tests.security.cases import SIGNING_SECRET, SIGNING_SECRET_ID
+from tests.events import SIGNING_SECRET, SIGNING_SECRET_ID
 from tests.support import API_KEY, PORTAL_TOKEN, SECRET_ID, LambdaContext
 
 TRACE_HEADER = "Root=1-66fd2200-665178314c674e7049414d45;Parent=53995c3f42cd8ad8;Sampled=1"

@@ -3,7 +3,8 @@
 A portal link signs its holder into a customer's billing account, so a wrongly minted link is an account takeover.
 Every refused case asserts that neither Paddle nor Secrets Manager saw a single call; every allowed JWT case asserts
 that the customer Paddle was asked about (the path the stand-in received) is the token's, never a smuggled one.
-The README's "Security model" section cites these tests sentence by sentence.
+docs/security.md cites these tests sentence by sentence. The plain matrix is here too, as hand-built events of every
+API format (the end of this file); the integration tier keeps only routing (tests/integration/test_routes.py).
 """
 
 from __future__ import annotations
@@ -16,22 +17,27 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import load_event
-from tests.integration.checks import assert_error, body_of
-from tests.security.cases import (
+from tests.events import (
     ACCESS_TOKEN_CLAIMS,
+    BROWSER_ACCEPT,
     CLAIM,
     FORMATS,
     REST_COGNITO_CLAIMS,
     ROUTE_AUTH,
     ROUTES,
+    claims,
     claims_with,
-    customers_called,
+    function_url,
+    http_api,
+    load_event,
+    rest_api,
     route_event,
     set_identity,
     success_status,
 )
-from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID, portal_session
+from tests.integration.checks import assert_error, body_of
+from tests.security.cases import customers_called
+from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID, PaddleStub, portal_session
 
 OWN_CLAIMS = claims_with(CUSTOMER_ID)
 
@@ -602,3 +608,145 @@ def test_session_for_another_customer_is_not_handed_on(
     # Then the caller gets a 502, not a link into the other customer's account
     assert_error(response, 502, "bad_gateway")
     assert customers_called(paddle) == [CUSTOMER_ID]
+
+
+# --- The same matrix as hand-built events of every API format (any method and path, by keyword). ---
+
+IAM_POST, IAM_GET = f"/customers/{CUSTOMER_ID}/portal-sessions", f"/customers/{CUSTOMER_ID}/portal"
+JWT_POST, JWT_GET = "/portal-sessions", "/portal"
+A, B = CUSTOMER_ID, OTHER_CUSTOMER_ID
+
+
+ALLOWED = [
+    pytest.param(http_api("POST", IAM_POST, auth="iam"), 201, id="http-api-iam-post"),
+    pytest.param(http_api("GET", IAM_GET, auth="iam", accept=BROWSER_ACCEPT), 302, id="http-api-iam-get"),
+    pytest.param(http_api("POST", JWT_POST, auth="jwt"), 201, id="http-api-jwt-post"),
+    pytest.param(http_api("GET", JWT_GET, auth="jwt", accept=BROWSER_ACCEPT), 302, id="http-api-jwt-get"),
+    pytest.param(rest_api("POST", IAM_POST, auth="iam"), 201, id="rest-api-iam-post"),
+    pytest.param(rest_api("GET", IAM_GET, auth="iam", accept=BROWSER_ACCEPT), 302, id="rest-api-iam-get"),
+    pytest.param(rest_api("POST", JWT_POST, auth="cognito"), 201, id="rest-api-cognito-post"),
+    pytest.param(rest_api("GET", JWT_GET, auth="cognito", accept=BROWSER_ACCEPT), 302, id="rest-api-cognito-get"),
+    pytest.param(function_url("POST", IAM_POST, auth="iam"), 201, id="function-url-iam-post"),
+    pytest.param(function_url("GET", IAM_GET, auth="iam", accept=BROWSER_ACCEPT), 302, id="function-url-iam-get"),
+    pytest.param(http_api("POST", IAM_POST, auth="iam", route_key="$default"), 201, id="http-api-catch-all-route"),
+    pytest.param(rest_api("GET", "/portal", auth="cognito", accept="application/json"), 200, id="rest-api-json"),
+]
+
+
+@pytest.mark.parametrize(("event", "status"), ALLOWED)
+def test_allowed_callers_get_the_session_paddle_made(
+    event: dict[str, Any], status: int, invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
+    sent = paddle.creates_session(A)
+
+    response = invoke(event)
+
+    assert response["statusCode"] == status, response["body"]
+    assert response["headers"]["Cache-Control"] == "no-store"
+    if status == 302:
+        assert response["headers"]["Location"] == sent["data"]["urls"]["general"]["overview"]
+    else:
+        assert body_of(response)["data"] == sent["data"]
+    [request] = paddle.requests
+    assert request.path == f"/customers/{A}/portal-sessions"
+
+
+REFUSED_CALLERS = [
+    # A token whose claim is absent (an ID token without it), or a claim of the wrong shape on REST.
+    pytest.param(
+        http_api("GET", JWT_GET, auth="jwt", token_claims=claims(None)),
+        403,
+        "forbidden",
+        id="http-api-jwt-claim-absent",
+    ),
+    pytest.param(
+        rest_api("POST", JWT_POST, auth="cognito", token_claims=claims("ctm_123")),
+        403,
+        "forbidden",
+        id="rest-api-cognito-claim-malformed",
+    ),
+    # A JWT caller naming another customer in a path reaches an IAM route, and is refused there.
+    pytest.param(
+        http_api("GET", f"/customers/{B}/portal", auth="jwt"), 403, "forbidden", id="http-api-jwt-other-customer-path"
+    ),
+    pytest.param(
+        http_api("POST", f"/customers/{B}/portal-sessions", auth="jwt", route_key="$default"),
+        403,
+        "forbidden",
+        id="http-api-jwt-catch-all-other-customer-path",
+    ),
+    pytest.param(
+        rest_api("GET", f"/customers/{B}/portal", auth="cognito"),
+        403,
+        "forbidden",
+        id="rest-api-cognito-other-customer-path",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "status", "code"), REFUSED_CALLERS)
+def test_refused_callers_reach_neither_paddle_nor_secrets_manager(
+    event: dict[str, Any], status: int, code: str, invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
+    # Given Paddle would answer for anyone
+    paddle.creates_session(A)
+    paddle.creates_session(B)
+
+    # When
+    response = invoke(event)
+
+    # Then the request is refused, and nothing outside was asked
+    assert_refused(response, status, code, paddle, aws)
+    assert body_of(response)["meta"]["request_id"] == event["requestContext"]["requestId"]
+    assert B not in body_of(response)["error"]["detail"]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param(
+            http_api("GET", f"/customers/{B}/portal", auth="jwt", route_key="GET /portal", accept=BROWSER_ACCEPT),
+            id="http-api-jwt-route-key-wins-over-raw-path",
+        ),
+    ],
+)
+def test_jwt_routes_never_honour_a_path_customer(
+    event: dict[str, Any], invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
+    # Given a token for customer A, and customer B named in the request's path
+    paddle.creates_session(A)
+    paddle.creates_session(B)
+
+    # When
+    response = invoke(event)
+
+    # Then the session is customer A's, never B's
+    assert response["statusCode"] in (201, 302), response["body"]
+    assert [request.path for request in paddle.requests] == [f"/customers/{A}/portal-sessions"]
+
+
+@pytest.mark.parametrize(
+    ("event", "code"),
+    [
+        pytest.param(
+            http_api("POST", JWT_POST, auth="jwt", body={"customer_id": B}), "invalid_field", id="customer_id-in-body"
+        ),
+        pytest.param(
+            http_api("GET", JWT_GET, auth="jwt", query={"customer_id": B}), "invalid_field", id="customer_id-in-query"
+        ),
+        pytest.param(
+            rest_api("GET", JWT_GET, auth="cognito", query={"customer_id": [B]}),
+            "invalid_field",
+            id="rest-customer_id-in-query",
+        ),
+    ],
+)
+def test_jwt_routes_refuse_a_customer_named_elsewhere(
+    event: dict[str, Any], code: str, invoke: Any, paddle: PaddleStub, aws: Any
+) -> None:
+    response = invoke(event)
+
+    error = assert_error(response, 400, code, fields=True)
+    assert [item["field"] for item in error["errors"]] == ["customer_id"]
+    assert paddle.requests == []
+    assert aws.get_secret_value == 0

@@ -24,18 +24,18 @@ from hypothesis import strategies as st
 
 from paddle_portal.errors import InvalidRequestError, PortalError
 from paddle_portal.paddle_session import is_allowed_link
-from tests.integration.checks import assert_error, body_of
-from tests.security.cases import (
+from tests.events import (
     CLAIM,
     FORMATS,
     REST_COGNITO_CLAIMS,
     ROUTES,
     claims_with,
-    customers_called,
     route_event,
     set_identity,
     signed_query,
 )
+from tests.integration.checks import assert_error, body_of
+from tests.security.cases import customers_called
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID
 
 MAX_BODY_BYTES = 16 * 1024  # the contract: a body over 16 KiB is a 413

@@ -18,8 +18,8 @@ import pytest
 
 from paddle_portal.errors import InvalidRequestError, UpstreamError
 from paddle_portal.screening import screened, screened_code, screened_field, screened_request_id
+from tests.events import claims_with, route_event, set_identity, signed_query, with_query
 from tests.integration.checks import assert_error, body_of
-from tests.security.cases import claims_with, route_event, set_identity, signed_query, with_query
 from tests.support import API_KEY, CUSTOMER_ID, LEGACY_API_KEY, PORTAL_TOKEN, SUBSCRIPTION_ID, portal_session
 
 FOREIGN = f"https://evil.test/cpl_01j7zbyqs3vah3aafp4jf62qaw?token={PORTAL_TOKEN}"

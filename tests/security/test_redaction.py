@@ -20,17 +20,9 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.conftest import load_event
+from tests.events import claims_with, load_event, route_event, set_identity, signed_query, with_query
 from tests.redaction import find_leaks, mask
-from tests.security.cases import (
-    SESSION_PATH,
-    claims_with,
-    respond_as_paddle,
-    route_event,
-    set_identity,
-    signed_query,
-    with_query,
-)
+from tests.security.cases import SESSION_PATH, respond_as_paddle
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID, paddle_error, portal_session
 
 REPO = Path(__file__).resolve().parents[2]

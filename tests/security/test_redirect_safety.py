@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from urllib3.util import parse_url
 
 from paddle_portal.paddle_session import is_allowed_link
+from tests.events import claims_with, route_event, set_identity
 from tests.integration.checks import assert_error
-from tests.security.cases import claims_with, route_event, set_identity
 from tests.support import CUSTOMER_ID, PORTAL_TOKEN, SUBSCRIPTION_ID, portal_session
 
 HOSTS = ("customer-portal.paddle.com", "sandbox-customer-portal.paddle.com")

@@ -16,18 +16,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 
 from paddle_portal.errors import ConfigurationError, InvalidRequestError
-from tests.integration.checks import body_of
-from tests.security.cases import (
+from tests.events import (
     FORMATS,
     OTHER_SIGNING_SECRET,
     SIGNING_SECRET,
     claims_with,
-    customers_called,
     route_event,
     set_identity,
     signed_query,
     with_query,
 )
+from tests.integration.checks import body_of
+from tests.security.cases import customers_called
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
 
 GATEWAY_BASE = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"

@@ -19,36 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.template import TEMPLATE, load_template
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "template.yaml"
-
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    """`!Ref x` -> {"Ref": "x"}, `!Sub`/`!If`/`!GetAtt`... -> {"Fn::...": ...}."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if name == "Fn::GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - safe subclass
-    return loaded
+    return load_template()
 
 
 def _walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

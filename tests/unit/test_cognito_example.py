@@ -9,23 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.template import load_template
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cognito" / "template.yaml"
 CUSTOMER_ATTRIBUTE = "custom:paddle_customer_id"
 
 
-class _Loader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form tags (`!Ref`, `!Sub`) as plain values."""
-
-
-_Loader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node))  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(EXAMPLE.read_text(), Loader=_Loader)  # noqa: S506 - a safe loader
-    return loaded
+    return load_template(EXAMPLE)
 
 
 def test_cfn_lint_passes() -> None:
@@ -51,5 +44,5 @@ def test_the_pool_has_the_custom_attribute_and_outputs_what_the_api_template_tak
     outputs = template["Outputs"]
 
     assert schema["paddle_customer_id"]["AttributeDataType"] == "String"
-    assert outputs["Issuer"]["Value"] == "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
-    assert outputs["ClientId"]["Value"] == "WebClient"
+    assert outputs["Issuer"]["Value"] == {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"}
+    assert outputs["ClientId"]["Value"] == {"Ref": "WebClient"}

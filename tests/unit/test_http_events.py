@@ -8,7 +8,7 @@ import pytest
 from paddle_portal.auth import authorize
 from paddle_portal.errors import AuthenticationMissingError, ForbiddenError, InvalidRequestError, RouteNotFoundError
 from paddle_portal.http_events import Auth, HttpRequest, IamIdentity, JwtIdentity, parse_http_event
-from tests.conftest import load_event
+from tests.events import load_event
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID
 
 CLAIM = "custom:paddle_customer_id"

@@ -15,7 +15,7 @@ from paddle_portal.models import (
     DirectInvocation,
     PortalQuery,
 )
-from tests.conftest import EVENTS, load_event
+from tests.events import EVENTS, load_event
 from tests.support import CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
 
 

@@ -10,17 +10,14 @@ import importlib
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from paddle_portal.http_events import ROUTES, Auth
 from paddle_portal.settings import ENV_NAMES
 from paddle_portal.signed_links import MIN_KEY_CHARS, SigningKeys
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+from tests.template import load_template
 
 # Every variable the design contract says the function reads.
 CONTRACT_ENV_VARS = (
@@ -51,29 +48,6 @@ SECRETS = {
 }
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that turns `!Ref x` into {"Ref": "x"} and `!Sub`/`!If`/`!GetAtt`/... into {"Fn::...": ...}."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if name == "Fn::GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:
-        raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{tag_suffix}", node.start_mark)
-    return {name: value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _intrinsic)
-
-
 def resources_of_type(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
     return {name: res for name, res in template["Resources"].items() if res["Type"] == type_}
 
@@ -95,9 +69,7 @@ def as_list(value: Any) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded = yaml.load(TEMPLATE.read_text(), Loader=CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
-    assert isinstance(loaded, dict)
-    return loaded
+    return load_template()
 
 
 @pytest.fixture(scope="module")
