@@ -1,6 +1,7 @@
-"""Build steps undone one at a time on the current code (`--candidates`; see bench/README.md), so the table shows
-what each step of the build still buys. The code-level steps (lazy botocore patching, the extension reader, the
-one-pass link check) have landed in functions/; their measured effect is recorded in bench/README.md.
+"""Steps undone one at a time on the current code (`--candidates`; see bench/README.md), so the table shows what
+each step still buys: build steps (layer and function bytecode, the runtime's botocore), and code steps whose undoing
+is a diff in this folder (applied to a scratch copy of functions/). Earlier code steps (lazy botocore patching, the
+extension reader, the one-pass link check) have their measured effect recorded in bench/README.md.
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.artifacts import FunctionBuild, LayerBuild
+
+HERE = Path(__file__).resolve().parent
+# The extension path (the smaller stack floor): where a few milliseconds of the function's own start show most.
+EXTENSION = (("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "{extension_port}"),)
 
 SAM_DEFAULT = LayerBuild("python3.13")
 LAYER_KEEP_BOTOCORE = LayerBuild("makefile", (("RUNTIME_PROVIDED", ""),))
@@ -33,4 +38,18 @@ CANDIDATES: list[Candidate] = [
     Candidate("boto3 path, layer bundling botocore", FUNCTION_COMPILED, LAYER_KEEP_BOTOCORE),
     Candidate("boto3 path, function not compiled", FUNCTION_DEFAULT, LAYER),
     Candidate("boto3 path, unchecked-hash layer", FUNCTION_COMPILED, LAYER_UNCHECKED),
+    Candidate(
+        "extension path, REST API models built at import",
+        FUNCTION_COMPILED,
+        LAYER,
+        (HERE / "rest_models_at_import.diff",),
+        EXTENSION,
+    ),
+    Candidate(
+        "extension path, request models built at import (no defer_build)",
+        FUNCTION_COMPILED,
+        LAYER,
+        (HERE / "models_built_at_import.diff",),
+        EXTENSION,
+    ),
 ]

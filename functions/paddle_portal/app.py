@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paddle_portal import operations
+from paddle_portal import operations, snapstart  # noqa: F401  # snapstart registers SnapStart's hooks (runtime permitting)
 from paddle_portal.auth import VerifiedEmail, authorize
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import InternalError, InvalidRequestError, PortalError

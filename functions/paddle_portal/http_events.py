@@ -1,4 +1,7 @@
-"""Turn the three HTTP event shapes (HTTP API 2.0, REST API 1.0, Function URL) into one `HttpRequest`."""
+"""Turn the three HTTP event shapes (HTTP API 2.0, REST API 1.0, Function URL) into one `HttpRequest`.
+
+REST API events are read by rest_events.py, imported when the first one arrives: this stack's API is an HTTP API,
+and Powertools' REST models cost a twentieth of a cold start to build (bench/README.md)."""
 
 from __future__ import annotations
 
@@ -11,12 +14,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from aws_lambda_powertools.utilities.parser.models import (
-    APIGatewayEventIdentity,
-    APIGatewayEventRequestContext,
-    APIGatewayProxyEventModel,
-    APIGatewayProxyEventV2Model,
-)
+from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 from aws_lambda_powertools.utilities.parser.models.apigwv2 import RequestContextV2, RequestContextV2Http
 from pydantic import Field, ValidationError
 
@@ -175,37 +173,13 @@ class HttpApiEvent(APIGatewayProxyEventV2Model):
     requestContext: HttpApiRequestContext
 
 
-class RestIdentity(APIGatewayEventIdentity):
-    sourceIp: str | None = None  # type: ignore[assignment]  # the console's test button sends none
-
-
-class RestRequestContext(APIGatewayEventRequestContext):
-    requestId: str = ""  # answers fall back to the invocation's id
-    accountId: str = ""
-    apiId: str = ""
-    stage: str = ""
-    protocol: str = ""
-    identity: RestIdentity = RestIdentity()
-    requestTime: str = ""
-    requestTimeEpoch: datetime | None = None  # type: ignore[assignment]
-    resourcePath: str = ""
-    httpMethod: str = ""  # type: ignore[assignment]  # the event's own httpMethod is the one routed on
-    path: str = ""
-
-
-class RestApiEvent(APIGatewayProxyEventModel):
-    """API Gateway REST API proxy (payload 1.0) events."""
-
-    headers: dict[str, str] | None = None  # type: ignore[assignment]  # REST sends null for no headers
-    multiValueHeaders: dict[str, list[str]] | None = None  # type: ignore[assignment]
-    requestContext: RestRequestContext
-
-
 def parse_http_event(event: dict[str, Any]) -> HttpRequest:
     """Validate an API event with the parser models and find its route. Raises `PortalError`s."""
     try:
         if "httpMethod" in event:
-            return _from_rest(RestApiEvent.model_validate(event))
+            from paddle_portal import rest_events
+
+            return rest_events.from_rest(rest_events.RestApiEvent.model_validate(event))
         return _from_v2(HttpApiEvent.model_validate(event))
     except ValidationError:
         raise InvalidRequestError("The event is not a valid API Gateway or Function URL event.") from None
@@ -214,7 +188,7 @@ def parse_http_event(event: dict[str, Any]) -> HttpRequest:
 def _from_v2(event: HttpApiEvent) -> HttpRequest:
     context = event.requestContext
     method = context.http.method
-    route, params = _match(method, event.routeKey.partition(" ")[2], event.pathParameters, _v2_path(event))
+    route, params = match_route(method, event.routeKey.partition(" ")[2], event.pathParameters, _v2_path(event))
     authorizer = context.authorizer
     identity: Identity = None
     if authorizer is not None and authorizer.jwt is not None:
@@ -233,7 +207,7 @@ def _from_v2(event: HttpApiEvent) -> HttpRequest:
         identity=identity,
         request_id=context.requestId,
         stage=context.stage,
-        public_url=_public_url(context.domainName, context.stage),
+        public_url=public_url(context.domainName, context.stage),
     )
 
 
@@ -245,7 +219,7 @@ def _v2_query(event: HttpApiEvent) -> list[tuple[str, str]]:
     return list((event.queryStringParameters or {}).items())
 
 
-def _public_url(domain: str | None, stage: str) -> str | None:
+def public_url(domain: str | None, stage: str) -> str | None:
     if not domain or not domain.endswith((".amazonaws.com", ".on.aws")) or not re.fullmatch(r"[a-z0-9.-]+", domain):
         return None
     return f"https://{domain}" + ("" if stage == "$default" else f"/{stage}")
@@ -259,37 +233,9 @@ def _v2_path(event: HttpApiEvent) -> str:
     return unquote(path)
 
 
-def _from_rest(event: RestApiEvent) -> HttpRequest:
-    context = event.requestContext
-    route, params = _match(event.httpMethod, event.resource, event.pathParameters, event.path)
-    identity: Identity = None
-    claims = context.authorizer.claims if context.authorizer is not None else None
-    if claims:
-        identity = JwtIdentity(dict(claims))
-    else:
-        principal = context.identity.userArn or context.identity.caller or context.identity.accessKey
-        identity = IamIdentity(principal) if principal else None
-    query: list[tuple[str, str]] = []
-    if event.multiValueQueryStringParameters:
-        query = [(k, v) for k, values in event.multiValueQueryStringParameters.items() for v in values]
-    elif event.queryStringParameters:
-        query = list(event.queryStringParameters.items())
-    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
-    return HttpRequest(
-        route=route,
-        path_params=params,
-        query=query,
-        headers=headers,
-        raw_body=event.body if isinstance(event.body, str) else None,
-        body_is_base64=bool(event.isBase64Encoded),
-        identity=identity,
-        request_id=context.requestId,
-        stage=context.stage,
-        public_url=_public_url(context.domainName, context.stage),
-    )
-
-
-def _match(method: str, template: str, path_params: dict[str, str] | None, path: str) -> tuple[Route, dict[str, str]]:
+def match_route(
+    method: str, template: str, path_params: dict[str, str] | None, path: str
+) -> tuple[Route, dict[str, str]]:
     """Route by the gateway's own route template when it names one of ours, else by the path (Function URL,
     catch-all routes)."""
     route = _BY_KEY.get((method, template))

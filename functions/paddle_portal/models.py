@@ -29,7 +29,9 @@ SubscriptionIds = Annotated[
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: a model's validator is built when it first validates, so a cold start builds only the models its
+    # route needs (the direct-invocation and signed-link ones are rare).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class CreateSessionBody(StrictModel):

@@ -167,7 +167,8 @@ def test_invoke_permissions_are_scoped_to_this_api_and_this_function(template: d
     (policy,) = [res for res in template["Resources"].values() if res["Type"] == "AWS::IAM::ManagedPolicy"]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert _as_list(statement["Action"]) == ["lambda:InvokeFunction"]
-    assert statement["Resource"] == {"Fn::GetAtt": [function_name, "Arn"]}
+    # The function's alias (what the API calls) and its unqualified name: this function only, no wildcard.
+    assert statement["Resource"] == [{"Ref": f"{function_name}.Alias"}, {"Fn::GetAtt": [function_name, "Arn"]}]
 
 
 def test_kms_decrypt_only_on_behalf_of_secrets_manager(template: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from paddle_portal.http_events import HttpApiEvent, RestApiEvent
+from paddle_portal.http_events import HttpApiEvent
 from paddle_portal.models import (
     MAX_SUBSCRIPTION_IDS,
     CreateSessionBody,
@@ -15,6 +15,7 @@ from paddle_portal.models import (
     DirectInvocation,
     PortalQuery,
 )
+from paddle_portal.rest_events import RestApiEvent
 from tests.events import EVENTS, load_event
 from tests.support import CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
 

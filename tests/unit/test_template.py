@@ -283,7 +283,8 @@ def test_jwt_routes_exist_only_with_an_issuer(template: dict[str, Any], function
         for method, operation in operations.items():
             assert operation["security"] == [{"JwtAuthorizer": []}], (method, path)
             uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-            assert f"${{{function_name}.Arn}}" in uri
+            # The alias AutoPublishAlias creates (SnapStart applies to published versions only).
+            assert f"${{{function_name}Aliaslive}}" in uri
             routes.add((method.upper(), path))
     assert routes == JWT_ROUTES
 
@@ -301,7 +302,7 @@ def test_jwt_routes_exist_only_with_an_issuer(template: dict[str, Any], function
     assert set(permissions) == {f"{method}{path}" for method, path in JWT_ROUTES}
     for permission in permissions.values():
         assert permission["Condition"] == "HasJwtIssuer"
-        assert permission["Properties"]["FunctionName"] == {"Ref": function_name}
+        assert permission["Properties"]["FunctionName"] == {"Ref": f"{function_name}.Alias"}
 
 
 def test_layer_is_built_for_arm64_python313(template: dict[str, Any], function: dict[str, Any]) -> None:
@@ -330,3 +331,26 @@ def test_created_secret_placeholder_is_one_the_function_recognises(template: dic
     from paddle_portal.secrets import PLACEHOLDER
 
     assert template["Resources"]["PaddleApiKeySecret"]["Properties"]["SecretString"] == PLACEHOLDER
+
+
+def test_cold_start_mode_switches_snapstart_on_the_published_alias(
+    template: dict[str, Any], function: dict[str, Any]
+) -> None:
+    parameter = template["Parameters"]["ColdStartMode"]
+    assert parameter["Default"] == "on-demand"
+    assert parameter["AllowedValues"] == ["on-demand", "snapstart"]
+    assert template["Conditions"]["UseSnapStart"] == {"Fn::Equals": [{"Ref": "ColdStartMode"}, "snapstart"]}
+    # SnapStart applies to published versions: every deploy publishes one behind the alias the events target.
+    assert function["AutoPublishAlias"] == "live"
+    assert function["AutoPublishAliasAllProperties"] is True
+    assert function["SnapStart"] == {
+        "Fn::If": ["UseSnapStart", {"ApplyOn": "PublishedVersions"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_snapstart_refuses_the_secrets_extension(template: dict[str, Any]) -> None:
+    # The extension needs AWS_SESSION_TOKEN, which SnapStart environments do not get: the stack must not deploy both.
+    rule = template["Rules"]["SnapStartWithoutSecretsExtension"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "ColdStartMode"}, "snapstart"]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "SecretsExtensionLayerArn"}, ""]}

@@ -1,0 +1,73 @@
+"""API Gateway REST API (payload 1.0) events, for deployments that put a REST API in front of the function.
+
+Imported by http_events.parse_http_event when the first such event arrives, so an HTTP API function never builds
+Powertools' REST models (bench/README.md: a twentieth of a cold start).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayEventIdentity,
+    APIGatewayEventRequestContext,
+    APIGatewayProxyEventModel,
+)
+
+from paddle_portal.http_events import HttpRequest, IamIdentity, Identity, JwtIdentity, match_route, public_url
+
+
+class RestIdentity(APIGatewayEventIdentity):
+    sourceIp: str | None = None  # type: ignore[assignment]  # the console's test button sends none
+
+
+class RestRequestContext(APIGatewayEventRequestContext):
+    requestId: str = ""  # answers fall back to the invocation's id
+    accountId: str = ""
+    apiId: str = ""
+    stage: str = ""
+    protocol: str = ""
+    identity: RestIdentity = RestIdentity()
+    requestTime: str = ""
+    requestTimeEpoch: datetime | None = None  # type: ignore[assignment]
+    resourcePath: str = ""
+    httpMethod: str = ""  # type: ignore[assignment]  # the event's own httpMethod is the one routed on
+    path: str = ""
+
+
+class RestApiEvent(APIGatewayProxyEventModel):
+    """API Gateway REST API proxy (payload 1.0) events."""
+
+    headers: dict[str, str] | None = None  # type: ignore[assignment]  # REST sends null for no headers
+    multiValueHeaders: dict[str, list[str]] | None = None  # type: ignore[assignment]
+    requestContext: RestRequestContext
+
+
+def from_rest(event: RestApiEvent) -> HttpRequest:
+    context = event.requestContext
+    route, params = match_route(event.httpMethod, event.resource, event.pathParameters, event.path)
+    identity: Identity = None
+    claims = context.authorizer.claims if context.authorizer is not None else None
+    if claims:
+        identity = JwtIdentity(dict(claims))
+    else:
+        principal = context.identity.userArn or context.identity.caller or context.identity.accessKey
+        identity = IamIdentity(principal) if principal else None
+    query: list[tuple[str, str]] = []
+    if event.multiValueQueryStringParameters:
+        query = [(k, v) for k, values in event.multiValueQueryStringParameters.items() for v in values]
+    elif event.queryStringParameters:
+        query = list(event.queryStringParameters.items())
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    return HttpRequest(
+        route=route,
+        path_params=params,
+        query=query,
+        headers=headers,
+        raw_body=event.body if isinstance(event.body, str) else None,
+        body_is_base64=bool(event.isBase64Encoded),
+        identity=identity,
+        request_id=context.requestId,
+        stage=context.stage,
+        public_url=public_url(context.domainName, context.stage),
+    )

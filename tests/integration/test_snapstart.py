@@ -1,0 +1,139 @@
+"""SnapStart's runtime hooks (functions/paddle_portal/snapstart.py) on the real handler: nothing secret or connected
+survives into a snapshot, and a restored environment re-reads the secret and opens a new connection to Paddle.
+
+The runtime's hook library is replaced by a fake that records what the function registers; the test then plays
+Lambda: init, snapshot (before-snapshot hooks, in reverse order of registration), restore (after-restore hooks, in
+order), invoke.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from paddle_portal import operations, snapstart
+from tests.conftest import load_event
+from tests.faultserver import FaultServer, Reply
+from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID, LambdaContext, SecretsManagerCalls, portal_session
+
+OK = Reply.json(201, portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,)))
+
+
+class FakeHookLibrary(types.ModuleType):
+    """Stands in for `snapshot_restore_py`, which only SnapStart-capable Lambda runtimes have."""
+
+    def __init__(self) -> None:
+        super().__init__("snapshot_restore_py")
+        self.before_snapshot: list[Callable[[], Any]] = []
+        self.after_restore: list[Callable[[], Any]] = []
+
+    def register_before_snapshot(self, hook: Callable[[], Any]) -> None:
+        self.before_snapshot.append(hook)
+
+    def register_after_restore(self, hook: Callable[[], Any]) -> None:
+        self.after_restore.append(hook)
+
+    def snapshot(self) -> None:
+        for hook in reversed(self.before_snapshot):  # Lambda runs these in the reverse order of registration
+            hook()
+
+    def restore(self) -> None:
+        for hook in self.after_restore:
+            hook()
+
+
+@pytest.fixture
+def hooks(monkeypatch: pytest.MonkeyPatch) -> FakeHookLibrary:
+    library = FakeHookLibrary()
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", library)
+    assert snapstart.register()  # what importing the function does in a SnapStart runtime
+    return library
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
+    with FaultServer(default=OK) as fault_server:
+        monkeypatch.setenv("PADDLE_API_BASE_URL", fault_server.url)
+        yield fault_server
+
+
+@pytest.fixture
+def call(aws: SecretsManagerCalls, server: FaultServer, context: LambdaContext) -> Callable[[], int]:
+    from paddle_portal.app import lambda_handler
+
+    def invoke() -> int:
+        response = lambda_handler(load_event("http_api/post_portal_sessions_iam.json"), context)
+        assert json.loads(response["body"])["data"]["id"], response
+        return int(response["statusCode"])
+
+    return invoke
+
+
+def test_without_the_runtimes_hook_library_nothing_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", None)  # makes the import fail, as outside Lambda
+    assert snapstart.register() is False
+
+
+def test_the_function_registers_hooks_on_both_sides_of_the_snapshot(hooks: FakeHookLibrary) -> None:
+    assert snapstart.forget_environment_state in hooks.before_snapshot
+    assert hooks.after_restore == [snapstart.forget_environment_state, snapstart.reseed]
+
+
+def test_a_restored_environment_rereads_the_secret_and_opens_a_new_connection(
+    hooks: FakeHookLibrary, call: Callable[[], int], aws: SecretsManagerCalls, server: FaultServer
+) -> None:
+    # Given an environment that served two requests: one secret read, one keep-alive connection
+    assert call() == 201
+    assert call() == 201
+    assert aws.get_secret_value == 1
+    assert server.connections == 1
+
+    # When Lambda snapshots it and resumes a new environment from the snapshot
+    hooks.snapshot()
+    hooks.restore()
+    assert call() == 201
+
+    # Then the restored environment read the secret again and connected anew (the snapshot's peer is long gone)
+    assert aws.get_secret_value == 2
+    assert server.connections == 2
+    assert [r.connection for r in server.requests] == [1, 1, 2]
+
+
+def test_no_api_key_and_no_connection_is_left_in_a_snapshot(
+    hooks: FakeHookLibrary, call: Callable[[], int], aws: SecretsManagerCalls
+) -> None:
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    # Given an environment that has read the key (a change to init code could make this happen before a snapshot)
+    assert call() == 201
+    assert operations.dependencies_for.cache_info().currsize == 1
+    assert DEFAULT_PROVIDERS
+
+    # When the before-snapshot hooks run
+    hooks.snapshot()
+
+    # Then nothing holds the key or a pooled connection: dependencies (secret sources, Paddle client), the pool,
+    # Powertools' providers (cached values, boto3 client) are all gone
+    assert operations.dependencies_for.cache_info().currsize == 0
+    assert operations._pool.cache_info().currsize == 0
+    assert not DEFAULT_PROVIDERS
+    # and the before-snapshot hooks loaded what the first request would import (no client built)
+    assert "aws_lambda_powertools.utilities.parameters" in sys.modules
+
+
+def test_each_restored_environment_draws_its_own_random_numbers(hooks: FakeHookLibrary) -> None:
+    # Given the random state every copy of one snapshot would share
+    random.seed(1234)
+    shared = random.getstate()
+
+    # When an environment is restored
+    hooks.restore()
+
+    # Then its backoff jitter no longer follows the snapshot's sequence
+    assert random.getstate() != shared
