@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID, portal_session
+
 Action = Literal["answer", "reset", "drop", "raw"]
 MAX_HEAD_BYTES = 64 * 1024
 
@@ -342,3 +344,8 @@ def make_tls_files(directory: Path, names: tuple[str, ...] = ("localhost", "127.
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain_path)
     return TlsFiles(ca_path, context)
+
+
+# What the scripted Paddle answers unless a test says otherwise: one session, the same object for every test.
+SESSION = portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+OK = Reply.json(201, SESSION)

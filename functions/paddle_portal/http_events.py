@@ -197,18 +197,7 @@ def _from_v2(event: HttpApiEvent) -> HttpRequest:
         iam = authorizer.iam
         principal = iam.userArn or iam.callerId or iam.accessKey
         identity = IamIdentity(principal) if principal else None
-    return HttpRequest(
-        route=route,
-        path_params=params,
-        query=_v2_query(event),
-        headers={name.lower(): value for name, value in event.headers.items()},
-        raw_body=event.body if isinstance(event.body, str) else None,
-        body_is_base64=bool(event.isBase64Encoded),
-        identity=identity,
-        request_id=context.requestId,
-        stage=context.stage,
-        public_url=public_url(context.domainName, context.stage),
-    )
+    return build_request(event, route, params, _v2_query(event), event.headers, identity)
 
 
 def _v2_query(event: HttpApiEvent) -> list[tuple[str, str]]:
@@ -217,6 +206,30 @@ def _v2_query(event: HttpApiEvent) -> list[tuple[str, str]]:
     if event.rawQueryString:
         return parse_qsl(event.rawQueryString, keep_blank_values=True)
     return list((event.queryStringParameters or {}).items())
+
+
+def build_request(
+    event: Any,
+    route: Route,
+    params: dict[str, str],
+    query: list[tuple[str, str]],
+    headers: dict[str, str] | None,
+    identity: Identity,
+) -> HttpRequest:
+    """The parts every event shape carries alike (HTTP API, Function URL, REST API)."""
+    context = event.requestContext
+    return HttpRequest(
+        route=route,
+        path_params=params,
+        query=query,
+        headers={name.lower(): value for name, value in (headers or {}).items()},
+        raw_body=event.body if isinstance(event.body, str) else None,
+        body_is_base64=bool(event.isBase64Encoded),
+        identity=identity,
+        request_id=context.requestId,
+        stage=context.stage,
+        public_url=public_url(context.domainName, context.stage),
+    )
 
 
 def public_url(domain: str | None, stage: str) -> str | None:

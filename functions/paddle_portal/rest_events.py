@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventModel,
 )
 
-from paddle_portal.http_events import HttpRequest, IamIdentity, Identity, JwtIdentity, match_route, public_url
+from paddle_portal.http_events import HttpRequest, IamIdentity, Identity, JwtIdentity, build_request, match_route
 
 
 class RestIdentity(APIGatewayEventIdentity):
@@ -58,16 +58,4 @@ def from_rest(event: RestApiEvent) -> HttpRequest:
         query = [(k, v) for k, values in event.multiValueQueryStringParameters.items() for v in values]
     elif event.queryStringParameters:
         query = list(event.queryStringParameters.items())
-    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
-    return HttpRequest(
-        route=route,
-        path_params=params,
-        query=query,
-        headers=headers,
-        raw_body=event.body if isinstance(event.body, str) else None,
-        body_is_base64=bool(event.isBase64Encoded),
-        identity=identity,
-        request_id=context.requestId,
-        stage=context.stage,
-        public_url=public_url(context.domainName, context.stage),
-    )
+    return build_request(event, route, params, query, event.headers, identity)

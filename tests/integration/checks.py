@@ -69,3 +69,10 @@ def assert_redirect(response: dict[str, Any], location: str) -> None:
     assert parts.scheme == "https"
     assert parts.hostname in ALLOWED_PORTAL_HOSTS
     assert response["body"] == ""
+
+
+def assert_refused(response: dict[str, Any], status: int, code: str, paddle: Any, aws: Any) -> None:
+    """Refused in Paddle's envelope, and refused *before* the secret was read or Paddle was called."""
+    assert_error(response, status, code)
+    assert paddle.requests == []
+    assert aws.get_secret_value == 0

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.faultserver import OK, FaultServer
+
 
 class CapturedLogs:
     def __init__(self, stream: io.StringIO) -> None:
@@ -64,3 +66,12 @@ def _one_botocore_loader() -> Iterator[None]:
 
     with mock.patch.object(botocore.session, "create_loader", cached):
         yield
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
+    """A scriptable Paddle on 127.0.0.1 (tests/faultserver.py), answering a portal session unless told otherwise;
+    the function is pointed at it."""
+    with FaultServer(default=OK) as fault_server:
+        monkeypatch.setenv("PADDLE_API_BASE_URL", fault_server.url)
+        yield fault_server

@@ -21,7 +21,7 @@ import pytest
 from paddle_portal import paddle, secrets
 from paddle_portal.paddle import equal_jitter as real_equal_jitter  # bound before the `jitter` fixture pins it
 from tests.events import load_event
-from tests.faultserver import FaultServer, Reply, Request
+from tests.faultserver import OK, SESSION, FaultServer, Reply, Request
 from tests.support import (
     API_KEY,
     CUSTOMER_ID,
@@ -38,8 +38,6 @@ from tests.template import load_template
 BUDGET = 1.0  # PADDLE_REQUEST_BUDGET_SECONDS in this module unless a test says otherwise
 SHORT = 0.5  # the budget of tests that spend all of it
 SLACK = 0.3  # what an invocation may take beyond its deadline (logging, moto, thread scheduling)
-SESSION = portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
-OK = Reply.json(201, SESSION)
 BAD_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_XXX"
 OTHER_BAD_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_YYY"
 
@@ -73,13 +71,6 @@ def jitter(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(paddle, "equal_jitter", pinned)
     return asked
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
-    with FaultServer(default=OK) as fault_server:
-        monkeypatch.setenv("PADDLE_API_BASE_URL", fault_server.url)
-        yield fault_server
 
 
 @pytest.fixture

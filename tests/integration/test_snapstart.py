@@ -12,17 +12,15 @@ import json
 import random
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from paddle_portal import operations, snapstart
 from tests.conftest import load_event
-from tests.faultserver import FaultServer, Reply
-from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID, LambdaContext, SecretsManagerCalls, portal_session
-
-OK = Reply.json(201, portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,)))
+from tests.faultserver import FaultServer
+from tests.support import LambdaContext, SecretsManagerCalls
 
 
 class FakeHookLibrary(types.ModuleType):
@@ -54,13 +52,6 @@ def hooks(monkeypatch: pytest.MonkeyPatch) -> FakeHookLibrary:
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", library)
     assert snapstart.register()  # what importing the function does in a SnapStart runtime
     return library
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
-    with FaultServer(default=OK) as fault_server:
-        monkeypatch.setenv("PADDLE_API_BASE_URL", fault_server.url)
-        yield fault_server
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from tests.events import (
     set_identity,
     success_status,
 )
-from tests.integration.checks import assert_error, body_of
+from tests.integration.checks import assert_error, assert_refused, body_of
 from tests.security.cases import customers_called
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID, PaddleStub, portal_session
 
@@ -66,13 +66,6 @@ EXPECTED: dict[tuple[str, str], tuple[int, str] | str] = {
     ("jwt", "jwt_malformed_claim"): (403, "forbidden"),
     ("jwt", "lambda_authorizer_context"): (401, "authentication_missing"),
 }
-
-
-def assert_refused(response: dict[str, Any], status: int, code: str, paddle: Any, aws: Any) -> None:
-    """Refused in Paddle's envelope, and refused *before* the secret was read or Paddle was called."""
-    assert_error(response, status, code)
-    assert paddle.requests == []
-    assert aws.get_secret_value == 0
 
 
 def assert_allowed(response: dict[str, Any], status: int, customer_id: str, paddle: Any) -> None:
