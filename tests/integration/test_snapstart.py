@@ -9,10 +9,13 @@ order), invoke.
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
 import sys
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,3 +131,33 @@ def test_each_restored_environment_draws_its_own_random_numbers(hooks: FakeHookL
 
     # Then its backoff jitter no longer follows the snapshot's sequence
     assert random.getstate() != shared
+
+
+FAKE_RUNTIME_LIBRARY = """
+before, after = [], []
+def register_before_snapshot(hook, *args, **kwargs):
+    before.append(hook.__name__)
+def register_after_restore(hook, *args, **kwargs):
+    after.append(hook.__name__)
+"""
+
+
+def test_importing_the_handler_registers_the_hooks(tmp_path: Any) -> None:
+    # Given a SnapStart runtime's hook library on the path (a fresh interpreter: nothing imported yet)
+    (tmp_path / "snapshot_restore_py.py").write_text(FAKE_RUNTIME_LIBRARY)
+    repo = Path(__file__).resolve().parents[2]
+    script = "import paddle_portal.app, snapshot_restore_py as s; print(s.before, s.after)"
+
+    # When the runtime imports the handler module
+    completed = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(repo / "functions")])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    # Then the hooks are registered on both sides of the snapshot
+    assert "forget_environment_state" in completed.stdout
+    assert completed.stdout.strip().endswith("['forget_environment_state', 'reseed']")
