@@ -194,6 +194,7 @@ class _CognitoRequestHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers: dict[str, str]
         if self.command == "OPTIONS":
             status, headers, data = 204, {}, b""
         else:

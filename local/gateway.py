@@ -8,6 +8,9 @@ runs unchanged:
   signature with the local credentials (403 with API Gateway's message otherwise). A refused request never reaches
   the handler. Without a JWT authorizer the JWT routes do not exist (404), as in the template without `JwtIssuer`.
   The signed-link route has no authorizer: nothing becomes an identity there.
+- CORS as the template configures it (`Cors`, given the `CorsAllowedOrigins` of this run): the gateway answers
+  preflights itself, for allowed origins only, and puts its own CORS headers on every answer to an allowed origin
+  (the function's are dropped, as API Gateway ignores an integration's). No origins: no CORS at all (OPTIONS → 404).
 - Every non-empty body arrives base64-encoded with `isBase64Encoded: true` (what API Gateway does for binary
   media types), the harder of the two cases for the handler.
 """
@@ -64,6 +67,7 @@ ROUTES = (
     Route("POST", "/portal-sessions", "JWT"),
     Route("GET", "/portal", "JWT"),
     Route("POST", "/customers/{customer_id}/portal-links", "AWS_IAM"),
+    Route("POST", "/portal-links", "JWT"),
     # No authorizer, as deployed: the signed link in the query is the credential; any Authorization header is ignored.
     Route("GET", "/links/portal", "NONE"),
 )
@@ -92,9 +96,69 @@ class Authorizers:
         if route.auth == "AWS_IAM":
             return self.iam.check(request.method, request.target, request.headers, request.body)
         if route.auth == "JWT" and self.jwt is not None:
-            authorization = next((v for k, v in request.headers if k.lower() == "authorization"), None)
-            return self.jwt.check(authorization)
+            return self.jwt.check(_header(request, "authorization"))
         return None
+
+
+@dataclass(frozen=True)
+class Cors:
+    """The HTTP API's CORS configuration (template.yaml: `x-amazon-apigateway-cors`), applied as API Gateway does:
+
+    - a preflight (OPTIONS with `Origin` and `Access-Control-Request-Method`) is answered by the gateway, whatever the
+      routes: 204 with the configured headers for an allowed origin, 204 without any for another (the browser then
+      refuses the call);
+    - any other answer to a request from an allowed origin gets `Access-Control-Allow-Origin`; the integration's own
+      `Access-Control-*` headers are dropped;
+    - `*` allows every origin (answered as `*`), `https://*` / `http://*` every origin of that scheme.
+    Methods, headers and max age are the template's; only the origins are a parameter (`CorsAllowedOrigins`)."""
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...] = ("GET", "POST")
+    allow_headers: tuple[str, ...] = ("authorization", "content-type")
+    max_age: int = 600
+
+    @classmethod
+    def from_setting(cls, value: str) -> Cors | None:
+        """`CorsAllowedOrigins` as the template takes it: comma-separated; empty means no CORS configuration."""
+        origins = tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+        return cls(origins) if origins else None
+
+    def allows(self, origin: str | None) -> bool:
+        if not origin:
+            return False
+        return any(
+            allowed in ("*", origin) or (allowed.endswith("://*") and origin.startswith(allowed[:-1]))
+            for allowed in self.allow_origins
+        )
+
+    def preflight(self, request: HttpRequest) -> HttpResponse | None:
+        """The gateway's own answer to a preflight; None when `request` is not one."""
+        origin = _header(request, "origin")
+        if request.method != "OPTIONS" or not origin or not _header(request, "access-control-request-method"):
+            return None
+        if not self.allows(origin):
+            return HttpResponse(204, [], b"")
+        headers = [
+            *self._origin_headers(origin),
+            ("Access-Control-Allow-Methods", ",".join(self.allow_methods)),
+            ("Access-Control-Allow-Headers", ",".join(self.allow_headers)),
+            ("Access-Control-Max-Age", str(self.max_age)),
+        ]
+        return HttpResponse(204, headers, b"")
+
+    def apply(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        headers = [(name, value) for name, value in response.headers if not name.lower().startswith("access-control-")]
+        origin = _header(request, "origin")
+        if self.allows(origin):
+            headers += self._origin_headers(str(origin))
+        return HttpResponse(response.status, headers, response.body)
+
+    def _origin_headers(self, origin: str) -> list[tuple[str, str]]:
+        return [("Access-Control-Allow-Origin", "*" if "*" in self.allow_origins else origin), ("Vary", "Origin")]
+
+
+def _header(request: HttpRequest, name: str) -> str | None:
+    return next((value for key, value in request.headers if key.lower() == name), None)
 
 
 @dataclass(frozen=True)
@@ -222,25 +286,37 @@ def to_http_response(result: Any) -> HttpResponse:
     return HttpResponse(status, headers, data)
 
 
-def invoke(handler: Handler, request: HttpRequest, authorizers: Authorizers, *, context: Any = None) -> HttpResponse:
-    """One request through the route table, the route's authorizer and the handler, as API Gateway would run it."""
-    found = match_route(request.method, request.target.partition("?")[0], authorizers.routes())
+def invoke(
+    handler: Handler, request: HttpRequest, authorizers: Authorizers, *, cors: Cors | None = None, context: Any = None
+) -> HttpResponse:
+    """One request through CORS, the route table, the route's authorizer and the handler, as API Gateway runs it."""
     request_id = base64.b64encode(secrets.token_bytes(12)).decode()  # API Gateway style, e.g. "JKJaXmPLvHcESHA="
-    authorizer = None if found is None else authorizers.check(found[0], request)
-    if found is None:
-        response = _message(404, "Not Found")
-    elif isinstance(authorizer, Refusal):
-        response = HttpResponse(authorizer.status, [("Content-Type", "application/json")], authorizer.body())
+    if cors is None:
+        response = _route(handler, request, authorizers, request_id, context)
     else:
-        event = build_event(request, *found, authorizer=authorizer, request_id=request_id)
-        try:
-            response = to_http_response(handler(event, context if context is not None else LambdaContext()))
-        except Exception:
-            # A crashed handler or a malformed answer: API Gateway answers a bare 500; the traceback goes to the log.
-            log.exception("handler failed on %s", event["routeKey"])
-            response = _message(500, "Internal Server Error")
+        response = cors.preflight(request) or cors.apply(
+            request, _route(handler, request, authorizers, request_id, context)
+        )
     response.headers.append(("Apigw-Requestid", request_id))
     return response
+
+
+def _route(
+    handler: Handler, request: HttpRequest, authorizers: Authorizers, request_id: str, context: Any
+) -> HttpResponse:
+    found = match_route(request.method, request.target.partition("?")[0], authorizers.routes())
+    authorizer = None if found is None else authorizers.check(found[0], request)
+    if found is None:
+        return _message(404, "Not Found")
+    if isinstance(authorizer, Refusal):
+        return HttpResponse(authorizer.status, [("Content-Type", "application/json")], authorizer.body())
+    event = build_event(request, *found, authorizer=authorizer, request_id=request_id)
+    try:
+        return to_http_response(handler(event, context if context is not None else LambdaContext()))
+    except Exception:
+        # A crashed handler or a malformed answer: API Gateway answers a bare 500; the traceback goes to the log.
+        log.exception("handler failed on %s", event["routeKey"])
+        return _message(500, "Internal Server Error")
 
 
 def _message(status: int, message: str) -> HttpResponse:

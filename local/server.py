@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 from local.authorizers import IamAuthorizer, IamCaller, JwtAuthorizer
 from local.cognito import DemoUser, UserPool, start_user_pool
-from local.gateway import ACCOUNT_ID, Authorizers, Handler, HttpRequest, HttpResponse, invoke
+from local.gateway import ACCOUNT_ID, Authorizers, Cors, Handler, HttpRequest, HttpResponse, invoke
 from local.loopback import LoopbackServer
 from local.paddle_fake import Customer, PaddleFake
 
@@ -93,6 +93,7 @@ class GatewayServer(LoopbackServer):
     def __init__(self, address: tuple[str, int], handler: Handler, authorizers: Authorizers) -> None:
         self.handler = handler
         self.authorizers = authorizers
+        self.cors: Cors | None = None  # the template's CORS, for this run's CORS_ALLOWED_ORIGINS (serve())
         self.paddle_fake: PaddleFake | None = None
         self.user_pool: UserPool | None = None
         self.paddle_description = "whatever the handler is configured for"
@@ -102,7 +103,7 @@ class GatewayServer(LoopbackServer):
 
     def call(self, request: HttpRequest) -> HttpResponse:
         with self._invoke_lock:
-            return invoke(self.handler, request, self.authorizers)
+            return invoke(self.handler, request, self.authorizers, cors=self.cors)
 
     def close(self) -> None:
         self.stop()
@@ -256,6 +257,8 @@ def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None
     except BaseException:
         services.stop()
         raise
+    # CorsAllowedOrigins of the deployed stack: comma-separated origins whose pages may call the API.
+    server.cors = Cors.from_setting(os.environ.get("CORS_ALLOWED_ORIGINS", ""))
     server.paddle_fake = services.paddle_fake
     server.user_pool = services.user_pool
     server.paddle_description = services.paddle_description
@@ -345,6 +348,9 @@ curl -sS -X POST -H {bearer} {url}/portal-sessions
 
 # JWT route, JSON instead of the redirect (200)
 curl -sS -H 'Accept: application/json' -H {bearer} {url}/portal
+
+# JWT route for pages: a signed link to the token's customer's portal, valid 60 s (201); the page navigates to it
+curl -sS -X POST -H {bearer} {url}/portal-links
 """
     demo_users = "\n".join(demo_user_lines(environ))
     return f"""
@@ -354,6 +360,7 @@ paddle-portal local API on {url}  (Ctrl-C stops)
   paddle  : {server.paddle_description}
   links   : signed portal links point at {environ.get("PORTAL_LINK_BASE_URL") or "(no base URL)"}
 {users}
+  cors    : {", ".join(server.cors.allow_origins) if server.cors else "none (set CORS_ALLOWED_ORIGINS=<origin>,...)"}
   iam     : SigV4 for execute-api in {REGION}, signed with AWS's example keys {SAMPLE_ACCESS_KEY} / {SAMPLE_SECRET_KEY}
   The gateway verifies tokens and signatures as API Gateway does: a refused request never reaches the handler.
 

@@ -289,7 +289,7 @@ def _rest_post_portal_sessions() -> dict[str, Any]:
 
 
 FORMATS = ("http_api", "rest_api", "function_url")
-ROUTES = ("iam_post", "iam_get", "jwt_post", "jwt_get", "link_mint", "link_follow")
+ROUTES = ("iam_post", "iam_get", "jwt_post", "jwt_get", "link_mint", "jwt_mint", "link_follow")
 # How each route authenticates its caller (the signed-link route: the link itself, not the caller).
 ROUTE_AUTH = {
     "iam_post": "iam",
@@ -297,8 +297,10 @@ ROUTE_AUTH = {
     "jwt_post": "jwt",
     "jwt_get": "jwt",
     "link_mint": "iam",
+    "jwt_mint": "jwt",
     "link_follow": "link",
 }
+MINT_ROUTES = ("link_mint", "jwt_mint")  # answer 201 with a signed link; Paddle is called when it is followed
 
 
 def signed_query(
@@ -359,6 +361,16 @@ def _link_mint(fmt: str) -> dict[str, Any]:
     return event
 
 
+def _jwt_mint(fmt: str) -> dict[str, Any]:
+    """`POST /portal-links` (a signed-in user's page asks for a short-lived link to its own portal)."""
+    if fmt == "http_api":
+        return load_event("http_api/post_portal_links_jwt.json")
+    event = _retarget(route_event(fmt, "jwt_post"), "POST", "/portal-links", "/portal-links", None)
+    event["body"] = json.dumps({"action": "overview"})
+    event["isBase64Encoded"] = False
+    return event
+
+
 def _link_follow(fmt: str) -> dict[str, Any]:
     name = {
         "http_api": "http_api/get_portal_iam",
@@ -374,6 +386,8 @@ def route_event(fmt: str, route: str) -> dict[str, Any]:
     follow event carries a genuine link for CUSTOMER_ID's overview, valid for an hour."""
     if route == "link_mint":
         return _link_mint(fmt)
+    if route == "jwt_mint":
+        return _jwt_mint(fmt)
     if route == "link_follow":
         return _link_follow(fmt)
     if fmt == "http_api":
@@ -402,7 +416,7 @@ def route_event(fmt: str, route: str) -> dict[str, Any]:
 
 def success_status(fmt: str, route: str) -> int:
     """POST answers 201; GET answers 302, or 200 where the event asks for JSON (`Accept: application/json`)."""
-    if route.endswith("post") or route == "link_mint":
+    if route.endswith("post") or route in MINT_ROUTES:
         return 201
     wants_json = {("http_api", "jwt_get"), ("rest_api", "jwt_get")}
     return 200 if (fmt, route) in wants_json else 302

@@ -19,14 +19,12 @@ from paddle_portal.errors import InternalError, InvalidRequestError, PortalError
 from paddle_portal.http_events import HttpRequest, Operation, parse_http_event
 from paddle_portal.inputs import (
     PortalRequest,
-    path_customer_id,
     read_link_request,
     read_portal_choice,
-    read_portal_request,
     require_subscription_for,
     validate,
 )
-from paddle_portal.models import DirectInvocation, DirectMintLink
+from paddle_portal.models import DirectInvocation, DirectMintLink, MintLinkBody
 from paddle_portal.observability import log_unexpected, logger, metrics, tracer
 from paddle_portal.operations import Dependencies
 from paddle_portal.responses import error_page, error_response, json_response, redirect
@@ -41,6 +39,21 @@ def _request_id(event: object, context: LambdaContext) -> str | None:
     return request_id if isinstance(request_id, str) and request_id else getattr(context, "aws_request_id", None)
 
 
+def _answer(request: HttpRequest, deps: Dependencies, context: LambdaContext, request_id: str | None) -> Answer:
+    settings = deps.settings
+    bound = authorize(request, settings.customer_id_claim, settings.customer_lookup)
+    deadline = Deadline.for_invocation(context, settings.request_budget_seconds)  # one budget for every Paddle call
+    if bound is None:  # the signed-link route: the link is the credential and names the customer
+        return _portal(request, operations.follow_signed_link(deps, request.query), deps, deadline)
+    # The whole request is valid before Paddle is asked who a verified email's customer is.
+    mint = request.route.operation is Operation.MINT_LINK
+    asked = read_link_request(request) if mint else read_portal_choice(request)
+    customer_id = operations.customer_for_email(deps, bound, deadline) if isinstance(bound, VerifiedEmail) else bound
+    if isinstance(asked, MintLinkBody):
+        return json_response(201, operations.mint_signed_link(deps, customer_id, asked, request.public_url, request_id))
+    return _portal(request, replace(asked, customer_id=customer_id), deps, deadline)
+
+
 def _portal(request: HttpRequest, wanted: PortalRequest, deps: Dependencies, deadline: Deadline) -> Answer:
     session = operations.open_portal_session(deps, wanted, deadline)
     if request.route.operation is Operation.SESSION:
@@ -48,30 +61,6 @@ def _portal(request: HttpRequest, wanted: PortalRequest, deps: Dependencies, dea
     if request.wants_json():
         return json_response(200, session.as_json())
     return redirect(session.link(wanted.action, wanted.subscription_id))
-
-
-def _mint(request: HttpRequest, deps: Dependencies, request_id: str | None) -> Answer:
-    link = operations.mint_signed_link(
-        deps, path_customer_id(request), read_link_request(request), request.public_url, request_id
-    )
-    return json_response(201, link)
-
-
-def _answer(request: HttpRequest, deps: Dependencies, context: LambdaContext, request_id: str | None) -> Answer:
-    settings = deps.settings
-    bound = authorize(request, settings.customer_id_claim, settings.customer_lookup)
-    operation = request.route.operation
-    if operation is Operation.MINT_LINK:
-        return _mint(request, deps, request_id)
-    deadline = Deadline.for_invocation(context, settings.request_budget_seconds)  # one budget for every Paddle call
-    if operation is Operation.FOLLOW_LINK:
-        wanted = operations.follow_signed_link(deps, request.query)
-    elif isinstance(bound, VerifiedEmail):
-        choice = read_portal_choice(request)  # the whole request is valid before Paddle is asked who the caller is
-        wanted = replace(choice, customer_id=operations.customer_for_email(deps, bound, deadline))
-    else:
-        wanted = read_portal_request(request, bound)
-    return _portal(request, wanted, deps, deadline)
 
 
 def _handle_http(event: dict[str, Any], context: LambdaContext) -> Answer:

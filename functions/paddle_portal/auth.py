@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from paddle_portal.errors import AuthenticationMissingError, ForbiddenError
 from paddle_portal.http_events import Auth, HttpRequest, IamIdentity, JwtIdentity
+from paddle_portal.inputs import path_customer_id
 from paddle_portal.paddle_ids import CUSTOMER_ID
 
 # What a 401 tells the caller to send.
@@ -32,8 +33,9 @@ class VerifiedEmail:
 
 
 def authorize(request: HttpRequest, claim_name: str, lookup: str = "claim") -> str | VerifiedEmail | None:
-    """Check the caller against the route. Returns what a JWT route is bound to: the customer id of the claim, or
-    (`lookup="verified_email"`) the token's verified email; None on IAM routes, whose customer is in the path."""
+    """Check the caller against the route. Returns whom the request may act for: the path's customer on IAM routes;
+    on JWT routes the customer id of the claim, or (`lookup="verified_email"`) the token's verified email; None on
+    the signed-link route, whose link names the customer (verified in `operations.follow_signed_link`)."""
     identity = request.identity
     if request.route.auth is Auth.LINK:
         return None
@@ -42,7 +44,7 @@ def authorize(request: HttpRequest, claim_name: str, lookup: str = "claim") -> s
     if request.route.auth is Auth.IAM:
         if not isinstance(identity, IamIdentity):
             raise ForbiddenError("This route is for IAM-signed callers.")
-        return None
+        return path_customer_id(request)
     if not isinstance(identity, JwtIdentity):
         raise ForbiddenError("This route is for callers with a token.")
     if lookup == "verified_email":

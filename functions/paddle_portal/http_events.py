@@ -39,7 +39,7 @@ class Operation(Enum):
 
     SESSION = "session"  # POST: create a Paddle session, 201 JSON
     PORTAL = "portal"  # GET: create a session, 302 to the link (200 JSON on request)
-    MINT_LINK = "mint_link"  # POST: a signed, expiring link for later, 201 JSON
+    MINT_LINK = "mint_link"  # POST: a signed, expiring link (for an email, or for a page to navigate to), 201 JSON
     FOLLOW_LINK = "follow_link"  # GET: verify a signed link, then as PORTAL
 
 
@@ -61,6 +61,7 @@ ROUTES = (
     Route("POST", "/portal-sessions", Auth.JWT, Operation.SESSION),
     Route("GET", "/portal", Auth.JWT, Operation.PORTAL),
     Route("POST", "/customers/{customer_id}/portal-links", Auth.IAM, Operation.MINT_LINK),
+    Route("POST", "/portal-links", Auth.JWT, Operation.MINT_LINK),  # a page fetches it, then navigates to the link
     Route("GET", "/links/portal", Auth.LINK, Operation.FOLLOW_LINK),
 )
 _BY_KEY = {(route.method, route.template): route for route in ROUTES}

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from paddle_portal.errors import FieldError, InvalidRequestError
-from paddle_portal.http_events import HttpRequest, Operation
-from paddle_portal.models import CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
+from paddle_portal.http_events import Auth, HttpRequest, Operation
+from paddle_portal.models import BrowserLinkBody, CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
 from paddle_portal.paddle_ids import Action
 
 M = TypeVar("M", bound=BaseModel)
@@ -60,9 +60,11 @@ def path_customer_id(request: HttpRequest) -> str:
 
 
 def read_link_request(request: HttpRequest) -> MintLinkBody:
-    """The body of a mint-link request (what the link will open, for how long)."""
+    """The body of a mint-link request (what the link will open, for how long). A signed-in user's link (JWT route)
+    is short-lived; a backend's may be emailed and last days."""
     _no_query(request)
-    body = validate(MintLinkBody, _json_object(request.body()))
+    model = BrowserLinkBody if request.route.auth is Auth.JWT else MintLinkBody
+    body = validate(model, _json_object(request.body()))
     require_subscription_for(body.action, body.subscription_id)
     return body
 

@@ -53,6 +53,11 @@ class CustomerPath(StrictModel):
 
 CorrelationId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 LinkLifetime = Annotated[int, Field(ge=MIN_LIFETIME_SECONDS, le=MAX_LIFETIME_SECONDS)]
+# A signed-in user's page mints a link and follows it at once: it need not outlive the click by much, and a link
+# that leaks (history, a shared screen) must not stay a credential for long.
+BROWSER_LINK_DEFAULT_SECONDS = 60
+BROWSER_LINK_MAX_SECONDS = 300
+BrowserLinkLifetime = Annotated[int, Field(ge=MIN_LIFETIME_SECONDS, le=BROWSER_LINK_MAX_SECONDS)]
 
 
 class DirectInvocation(StrictModel):
@@ -70,6 +75,13 @@ class MintLinkBody(StrictModel):
     action: Action = "overview"
     subscription_id: SubscriptionId | None = None
     expires_in: LinkLifetime = DEFAULT_LIFETIME_SECONDS
+
+
+class BrowserLinkBody(MintLinkBody):
+    """POST body of `/portal-links` (JWT): as the backends' mint route, with a short lifetime (default 60 s, at most
+    5 minutes), for the token's own customer."""
+
+    expires_in: BrowserLinkLifetime = BROWSER_LINK_DEFAULT_SECONDS
 
 
 class DirectMintLink(MintLinkBody):

@@ -20,7 +20,16 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from paddle_portal.app import lambda_handler
 from paddle_portal.http_events import ROUTES
-from paddle_portal.models import MAX_SUBSCRIPTION_IDS, CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
+from paddle_portal.models import (
+    BROWSER_LINK_DEFAULT_SECONDS,
+    BROWSER_LINK_MAX_SECONDS,
+    MAX_SUBSCRIPTION_IDS,
+    BrowserLinkBody,
+    CreateSessionBody,
+    CustomerPath,
+    MintLinkBody,
+    PortalQuery,
+)
 from paddle_portal.paddle_ids import Action
 
 # The verifier's own field list and patterns (private: nothing else should need them), to compare the document with.
@@ -199,9 +208,9 @@ def function_routes() -> set[Route]:
 
 
 def test_template_routes_are_found() -> None:
-    """The parser above must see something: six routes, three IAM, two JWT, one anonymous (the signed link)."""
-    assert len(template_routes()) == 6
-    assert sorted(kind for _, _, kind in template_routes()) == ["iam", "iam", "iam", "jwt", "jwt", "link"]
+    """The parser above must see something: seven routes, three IAM, three JWT, one anonymous (the signed link)."""
+    assert len(template_routes()) == 7
+    assert sorted(kind for _, _, kind in template_routes()) == ["iam", "iam", "iam", "jwt", "jwt", "jwt", "link"]
     assert ("GET", "/links/portal", "link") in template_routes()
 
 
@@ -286,15 +295,22 @@ def test_signed_link_parameters_are_the_verifiers() -> None:
             assert check.is_valid(sample) is bool(LINK_PATTERNS[name].fullmatch(sample)), (name, sample)
 
 
-def test_mint_body_is_the_model() -> None:
-    body = our_document()["components"]["schemas"]["CreatePortalLinkRequest"]
+@pytest.mark.parametrize(
+    ("schema", "model", "longest", "default"),
+    [
+        ("CreatePortalLinkRequest", MintLinkBody, MAX_LIFETIME_SECONDS, DEFAULT_LIFETIME_SECONDS),
+        ("CreateBrowserPortalLinkRequest", BrowserLinkBody, BROWSER_LINK_MAX_SECONDS, BROWSER_LINK_DEFAULT_SECONDS),
+    ],
+)
+def test_mint_body_is_the_model(schema: str, model: type[MintLinkBody], longest: int, default: int) -> None:
+    body = our_document()["components"]["schemas"][schema]
     lifetime = body["properties"]["expires_in"]
 
-    assert set(body["properties"]) == set(MintLinkBody.model_fields)
+    assert set(body["properties"]) == set(model.model_fields)
     assert body["additionalProperties"] is False
-    assert (lifetime["minimum"], lifetime["maximum"]) == (MIN_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS)
-    assert lifetime["default"] == MintLinkBody.model_fields["expires_in"].default == DEFAULT_LIFETIME_SECONDS
-    assert body["properties"]["action"]["default"] == MintLinkBody.model_fields["action"].default
+    assert (lifetime["minimum"], lifetime["maximum"]) == (MIN_LIFETIME_SECONDS, longest)
+    assert lifetime["default"] == model.model_fields["expires_in"].default == default
+    assert body["properties"]["action"]["default"] == model.model_fields["action"].default
     assert our_document()["components"]["schemas"]["PortalAction"]["enum"] == list(get_args(Action))
 
 
@@ -411,9 +427,11 @@ IAM_GET = ("GET", "/customers/{customer_id}/portal", "http_api/get_portal_iam.js
 JWT_POST = ("POST", "/portal-sessions", "http_api/post_portal_sessions_jwt.json")
 JWT_GET = ("GET", "/portal", "http_api/get_portal_jwt.json")
 MINT = ("POST", "/customers/{customer_id}/portal-links", "http_api/post_portal_links_iam.json")
+JWT_MINT = ("POST", "/portal-links", "http_api/post_portal_links_jwt.json")
 FOLLOW = ("GET", "/links/portal", "http_api/get_links_portal.json")
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 JWT_AUTHORIZER = load_event("http_api/post_portal_sessions_jwt.json")["requestContext"]["authorizer"]
+IAM_AUTHORIZER = load_event("http_api/post_portal_sessions_iam.json")["requestContext"]["authorizer"]
 DEEP_LINK = json.dumps({"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID})
 ONE_ID = json.dumps({"subscription_ids": [SUBSCRIPTION_ID]})
 
@@ -588,6 +606,10 @@ SCENARIOS = [
     ("link-mint-not-json", MINT, {"body": "{not json"}, None, 400, "invalid_json"),
     ("link-mint-no-identity", MINT, {"body": "{}", "authorizer": None}, None, 401, "authentication_missing"),
     ("link-mint-jwt", MINT, {"body": "{}", "authorizer": JWT_AUTHORIZER}, None, 403, "forbidden"),
+    ("browser-link-minted", JWT_MINT, {"body": "{}"}, None, 201, None),
+    ("browser-link-too-long", JWT_MINT, {"body": json.dumps({"expires_in": 301})}, None, 400, "invalid_field"),
+    ("browser-link-iam", JWT_MINT, {"body": "{}", "authorizer": IAM_AUTHORIZER}, None, 403, "forbidden"),
+    ("browser-link-lookup-none", JWT_MINT, {"body": "{}", "env": LOOKUP}, _listed(), 404, "not_found"),
     (
         "link-mint-too-large",
         MINT,
@@ -727,7 +749,7 @@ def test_ambiguous_customer_is_declared_on_the_jwt_routes_only() -> None:
     }
     jwt_routes = {(method, path) for method, path, kind in document_routes() if kind == "jwt"}
 
-    assert with_409 == jwt_routes == {("POST", "/portal-sessions"), ("GET", "/portal")}
+    assert with_409 == jwt_routes == {("POST", "/portal-sessions"), ("GET", "/portal"), ("POST", "/portal-links")}
 
 
 def test_check_response_catches_a_drift() -> None:

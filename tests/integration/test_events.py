@@ -60,6 +60,9 @@ EXPECTED: dict[str, Outcome] = {
         signing_key=True,
         minted=f"{GATEWAY_URL}/links/portal?v=1&c={CUSTOMER_ID}&a=cancel_subscription&s={SUB_1}&e=",
     ),
+    "http_api/post_portal_links_jwt.json": Outcome(
+        201, signing_key=True, minted=f"{GATEWAY_URL}/links/portal?v=1&c={CUSTOMER_ID}&a=overview&s=&e="
+    ),
     # Genuinely signed with the test key, but it expired on 2024-10-03: refused, whatever the event's own time says.
     "http_api/get_links_portal.json": Outcome(403, "link_expired", signing_key=True, page=True),
     "rest_api/post_portal_sessions_iam.json": Outcome(201, paddle=(SUB_1,)),

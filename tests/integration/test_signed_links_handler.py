@@ -882,3 +882,86 @@ def test_a_browser_gets_retry_after_when_paddle_is_rate_limited(
 
     refused_page(response, status=429)
     assert response["headers"]["Retry-After"] == "30"
+
+
+# --- a signed-in user's page: POST /portal-links (JWT) mints a short-lived link to the token's own customer, which the
+# page then navigates to (a navigation cannot carry a bearer token; the 302 happens on the link).
+
+
+def jwt_mint_event(body: Any = None, claims_: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`events/http_api/post_portal_links_jwt.json` (ID token, claim = CUSTOMER_ID, body `{}` base64) with another
+    body or other claims."""
+    event = copy.deepcopy(load_event("http_api/post_portal_links_jwt.json"))
+    if body is not None:
+        event["body"], event["isBase64Encoded"] = json.dumps(body), False
+    if claims_ is not None:
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = claims_
+    return event
+
+
+def test_signed_in_user_gets_a_one_minute_link_to_their_own_portal(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls, clock: Any
+) -> None:
+    # Given a signed-in user's page asking for a link with an empty body
+    response = invoke(jwt_mint_event())
+
+    # Then the link is the token's customer's overview, valid one minute; nobody but the signing secret was asked
+    data = minted(response)
+    link = fields(data["url"])
+    assert data["url"].startswith(f"{GATEWAY}/links/portal?")
+    assert (link["c"], link["a"], link["s"], link["e"]) == (CUSTOMER_ID, "overview", "", str(T0 + 60))
+    assert data["expires_at"] == iso(T0 + 60)
+    assert paddle.requests == []
+    assert aws.get_secret_value == 1  # the signing keys; the API key is read when the link is followed
+
+    # And following it (the page's navigation, no bearer token) opens that customer's portal
+    sent = paddle.creates_session(CUSTOMER_ID)
+    assert_redirect(invoke(follow_event(query_of(data["url"]))), link_of(sent, "overview", None))
+
+
+def test_signed_in_user_link_takes_the_mint_body_and_lasts_at_most_five_minutes(
+    invoke: Any, link_keys: LinkKeys, clock: Any
+) -> None:
+    body = DEEP_LINK | {"expires_in": 300}
+
+    link = fields(minted(invoke(jwt_mint_event(body)))["url"])
+
+    assert (link["a"], link["s"], link["e"]) == ("cancel_subscription", SUBSCRIPTION_ID, str(T0 + 300))
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param({"expires_in": 301}, "expires_in", id="over-five-minutes"),
+        pytest.param({"expires_in": 86400}, "expires_in", id="a-backends-day"),
+        pytest.param({"expires_in": 59}, "expires_in", id="under-a-minute"),
+        pytest.param({"customer_id": OTHER_CUSTOMER_ID}, "customer_id", id="customer-in-body"),
+        pytest.param({"action": "cancel_subscription"}, "subscription_id", id="deep-link-without-subscription"),
+    ],
+)
+def test_signed_in_user_link_refuses_what_the_route_does_not_allow(
+    invoke: Any, link_keys: LinkKeys, aws: SecretsManagerCalls, body: dict[str, Any], field: str
+) -> None:
+    error = assert_error(invoke(jwt_mint_event(body)), 400, "invalid_field", fields=True)
+
+    assert field in {item["field"] for item in error["errors"]}
+    assert OTHER_CUSTOMER_ID not in json.dumps(error)
+    assert aws.get_secret_value == 0
+
+
+def test_signed_in_user_link_in_verified_email_mode_is_for_the_emails_customer(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the email mode, a token with a verified email and no customer claim, and Paddle knowing that email
+    monkeypatch.setenv("CUSTOMER_LOOKUP", "verified_email")
+    token = {k: v for k, v in claims().items() if k != "custom:paddle_customer_id"}
+    found = {"id": OTHER_CUSTOMER_ID, "email": token["email"], "status": "active"}
+    paddle.server.expect_request("/customers", method="GET").respond_with_json(
+        {"data": [found], "meta": {"request_id": "r-1", "pagination": {"per_page": 50, "next": "", "has_more": False}}}
+    )
+
+    link = fields(minted(invoke(jwt_mint_event(claims_=token)))["url"])
+
+    # Then the link is for the one customer Paddle found by that email, and minting created no session
+    assert link["c"] == OTHER_CUSTOMER_ID
+    assert [(r.method, r.path) for r in paddle.requests] == [("GET", "/customers")]

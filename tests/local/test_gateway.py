@@ -22,8 +22,11 @@ from botocore.credentials import Credentials
 
 from local import gateway, server
 from local.authorizers import IamAuthorizer, IamCaller
-from local.gateway import Authorizers, HttpRequest, LambdaContext, build_event, invoke, match_route
+from local.gateway import Authorizers, Cors, HttpRequest, LambdaContext, build_event, invoke, match_route
+from paddle_portal.http_events import ROUTES as FUNCTION_ROUTES
+from paddle_portal.http_events import Auth
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID
+from tests.template import load_template
 
 NOW = 1_700_000_000.5
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -80,6 +83,7 @@ def event_for(method: str, target: str, headers: list[tuple[str, str]] | None = 
             {"customer_id": CUSTOMER_ID},
             id="link-mint",
         ),
+        pytest.param("POST", "/portal-links", "POST /portal-links", {}, id="jwt-link-mint"),
         pytest.param("GET", "/links/portal", "GET /links/portal", {}, id="link-follow"),
         pytest.param("POST", "/links/portal", None, None, id="post-on-link-route"),
         pytest.param("GET", "/portal-sessions", None, None, id="wrong-method"),
@@ -305,6 +309,98 @@ def test_handler_gets_a_lambda_context_that_counts_down(monkeypatch: pytest.Monk
     assert uuid.UUID(context.aws_request_id)
     assert context.invoked_function_arn == f"arn:aws:lambda:us-east-1:123456789012:function:{context.function_name}"
     assert isinstance(LambdaContext().memory_limit_in_mb, str)  # as in the real Python runtime
+
+
+# --- CORS, as the template configures it on the HTTP API -----------------------------------------------------------
+
+APP = "http://127.0.0.1:8100"  # an allowed page origin
+CORS = Cors((APP,))
+
+
+def preflight(origin: str, method: str = "POST", target: str = "/portal-links") -> HttpRequest:
+    headers = [("Origin", origin), ("Access-Control-Request-Method", method)]
+    return HttpRequest("OPTIONS", target, [*headers, ("Access-Control-Request-Headers", "authorization,content-type")])
+
+
+def test_local_cors_is_the_templates() -> None:
+    body = load_template()["Resources"]["PortalHttpApi"]["Properties"]["DefinitionBody"]
+    condition, (_has_cors, configured, _none) = next(iter(body["x-amazon-apigateway-cors"].items()))
+    assert condition == "Fn::If"
+    assert configured["allowOrigins"] == {"Ref": "CorsAllowedOrigins"}  # the one parameter: Cors.allow_origins
+    assert (configured["allowMethods"], configured["allowHeaders"], configured["maxAge"]) == (
+        list(CORS.allow_methods),
+        list(CORS.allow_headers),
+        CORS.max_age,
+    )
+    assert set(configured) == {"allowOrigins", "allowMethods", "allowHeaders", "maxAge"}  # no credentials, no expose
+
+
+def test_local_routes_are_the_functions() -> None:
+    auth = {"AWS_IAM": Auth.IAM, "JWT": Auth.JWT, "NONE": Auth.LINK}
+    local = {(route.method, route.path, auth[route.auth]) for route in gateway.ROUTES}
+    assert local == {(route.method, route.template, route.auth) for route in FUNCTION_ROUTES}
+
+
+def test_preflight_from_an_allowed_origin_is_answered_by_the_gateway() -> None:
+    calls: list[Any] = []
+
+    response = invoke(lambda event, context: calls.append(event), preflight(APP), AUTHORIZERS, cors=CORS)
+
+    assert (response.status, response.body, calls) == (204, b"", [])
+    headers = dict(response.headers)
+    assert headers["Access-Control-Allow-Origin"] == APP
+    assert headers["Access-Control-Allow-Methods"] == "GET,POST"
+    assert headers["Access-Control-Allow-Headers"] == "authorization,content-type"
+    assert headers["Access-Control-Max-Age"] == "600"
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://127.0.0.1:8101", "http://localhost:8100", "https://127.0.0.1:8100", "null", APP + ".evil.test"]
+)
+def test_preflight_from_another_origin_gets_no_cors_headers(origin: str) -> None:
+    response = invoke(lambda event, context: None, preflight(origin), AUTHORIZERS, cors=CORS)
+
+    assert response.status == 204
+    assert not [name for name, _ in response.headers if name.lower().startswith("access-control-")]
+
+
+def test_answers_carry_the_gateways_cors_headers_for_allowed_origins_only() -> None:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # The function's own CORS headers are ignored, as API Gateway ignores an integration's.
+        return {"statusCode": 200, "headers": {"Access-Control-Allow-Origin": "*"}, "body": "{}"}
+
+    allowed = invoke(handler, HttpRequest("GET", LINK, [("Origin", APP)]), AUTHORIZERS, cors=CORS)
+    other = invoke(handler, HttpRequest("GET", LINK, [("Origin", "https://evil.test")]), AUTHORIZERS, cors=CORS)
+    refused = invoke(
+        handler, HttpRequest("POST", "/customers/x/portal-sessions", [("Origin", APP)]), AUTHORIZERS, cors=CORS
+    )
+
+    assert [v for k, v in allowed.headers if k == "Access-Control-Allow-Origin"] == [APP]
+    assert not [k for k, _ in other.headers if k.lower().startswith("access-control-")]
+    assert refused.status == 403  # the gateway's own refusals carry them too, so a page can read why
+    assert dict(refused.headers)["Access-Control-Allow-Origin"] == APP
+
+
+def test_without_cors_origins_there_is_no_cors_at_all() -> None:
+    assert Cors.from_setting(" , ") is None
+    assert Cors.from_setting("https://a.example, https://b.example/") == Cors(
+        ("https://a.example", "https://b.example")
+    )
+
+    response = invoke(lambda event, context: None, preflight(APP), AUTHORIZERS)
+
+    assert response.status == 404  # no OPTIONS route, and nobody answers preflights
+
+
+@pytest.mark.parametrize(
+    ("allowed", "origin", "answered"),
+    [("*", "https://any.example", "*"), ("https://*", "https://any.example", "https://any.example")],
+)
+def test_wildcard_origins(allowed: str, origin: str, answered: str) -> None:
+    response = invoke(lambda event, context: None, preflight(origin), AUTHORIZERS, cors=Cors((allowed,)))
+
+    assert dict(response.headers)["Access-Control-Allow-Origin"] == answered
+    assert not Cors(("https://*",)).allows("http://any.example")
 
 
 # --- the HTTP plumbing, on a real socket ------------------------------------------------------------------------

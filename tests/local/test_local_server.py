@@ -209,9 +209,9 @@ def test_the_printed_samples_work_as_printed(api: GatewayServer) -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
 
-    # Then each answers as its comment says: IAM JSON, IAM redirect, JWT JSON twice, link minted, link followed
+    # Then each answers as its comment says: IAM JSON, IAM redirect, JWT JSON twice, JWT link, link minted, followed
     assert run.returncode == 0, run.stderr[-2000:]
-    assert run.stdout.split() == ["201", "302", "201", "200", "201", "302"]
+    assert run.stdout.split() == ["201", "302", "201", "200", "201", "201", "302"]
     assert sum(line.startswith("TOKEN=") for line in lines) == 1
 
 

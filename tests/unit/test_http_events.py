@@ -194,5 +194,6 @@ def test_jwt_route_refuses_an_iam_caller() -> None:
         authorize(signed, CLAIM)
 
 
-def test_iam_route_binds_no_customer() -> None:
-    assert authorize(parse_http_event(load_event("http_api/post_portal_sessions_iam.json")), CLAIM) is None
+def test_iam_route_binds_the_path_customer() -> None:
+    iam_request = parse_http_event(load_event("http_api/post_portal_sessions_iam.json"))
+    assert authorize(iam_request, CLAIM) == iam_request.path_params["customer_id"]  # IAM: the path's customer

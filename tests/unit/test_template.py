@@ -38,7 +38,7 @@ IAM_ROUTES = {
     ("GET", "/customers/{customer_id}/portal"),
     ("POST", "/customers/{customer_id}/portal-links"),
 }
-JWT_ROUTES = {("POST", "/portal-sessions"), ("GET", "/portal")}
+JWT_ROUTES = {("POST", "/portal-sessions"), ("GET", "/portal"), ("POST", "/portal-links")}
 # The one route without gateway authorization: the signed link in its query is the credential (signed_links.verify).
 LINK_ROUTE = ("GET", "/links/portal")
 # Each secret the function reads: (environment variable, the stack's own secret, its condition, the ARN parameter).
@@ -269,6 +269,7 @@ def test_the_open_route_is_the_functions_only_unauthenticated_route() -> None:
     open_in_function = {(route.method, route.template) for route in ROUTES if route.auth is Auth.LINK}
     assert open_in_function == {LINK_ROUTE}
     assert {(route.method, route.template) for route in ROUTES if route.auth is Auth.IAM} == IAM_ROUTES
+    assert {(route.method, route.template) for route in ROUTES if route.auth is Auth.JWT} == JWT_ROUTES
 
 
 def test_jwt_routes_exist_only_with_an_issuer(template: dict[str, Any], function_name: str) -> None:
