@@ -28,6 +28,7 @@ from tests.events import (
     CLAIM,
     FORMATS,
     REST_COGNITO_CLAIMS,
+    ROUTE_AUTH,
     ROUTES,
     claims_with,
     route_event,
@@ -473,6 +474,7 @@ TEMPLATES = {
     "jwt_post": ("POST", "/portal-sessions"),
     "jwt_get": ("GET", "/portal"),
     "link_mint": ("POST", "/customers/{customer_id}/portal-links"),
+    "jwt_mint": ("POST", "/portal-links"),
     "link_follow": ("GET", "/links/portal"),
 }
 
@@ -514,7 +516,7 @@ def client_events(draw: st.DrawFn) -> dict[str, Any]:
     route = draw(st.sampled_from(ROUTES))
     own_identity = (
         st.just(("iam", None))
-        if route.startswith("iam")
+        if ROUTE_AUTH[route] == "iam"
         else valid_customer_ids.map(lambda value: ("jwt", claims_with(value)))
     )
     kind, claims = _usually(draw, own_identity, identities)
