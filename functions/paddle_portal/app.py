@@ -25,7 +25,7 @@ from paddle_portal.inputs import (
     validate,
 )
 from paddle_portal.models import DirectInvocation, DirectMintLink, MintLinkBody
-from paddle_portal.observability import log_unexpected, logger, metrics, tracer
+from paddle_portal.observability import log_refusal, log_unexpected, logger, metrics, tracer
 from paddle_portal.operations import Dependencies
 from paddle_portal.responses import error_page, error_response, json_response, redirect
 
@@ -71,7 +71,7 @@ def _handle_http(event: dict[str, Any], context: LambdaContext) -> Answer:
         logger.append_keys(route=f"{request.route.method} {request.route.template}")
         return _answer(request, operations.dependencies(), context, request_id)
     except PortalError as error:
-        _log_refusal(error)
+        log_refusal(error)
         if request is not None and request.route.operation is Operation.FOLLOW_LINK and request.wants_html():
             return error_page(error, request_id)
         return error_response(error, request_id)
@@ -101,7 +101,7 @@ def _handle_direct(event: object, context: LambdaContext) -> Answer:
     try:
         return _direct(event, context)
     except PortalError as error:
-        _log_refusal(error)
+        log_refusal(error)
         raise error.for_caller() from None
     except Exception as unexpected:
         log_unexpected(unexpected)
@@ -111,11 +111,6 @@ def _handle_direct(event: object, context: LambdaContext) -> Answer:
 def _set_correlation_id(correlation_id: str | None) -> None:
     if correlation_id:
         logger.set_correlation_id(correlation_id)
-
-
-def _log_refusal(error: PortalError) -> None:
-    log = logger.error if error.status >= 500 else logger.info
-    log("Request refused", status=error.status, code=error.code, reason=str(error), error_type=type(error).__name__)
 
 
 @logger.inject_lambda_context(clear_state=True, log_event=False)  # events carry credentials: never log them

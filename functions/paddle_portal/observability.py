@@ -10,6 +10,8 @@ import traceback
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from paddle_portal.errors import PortalError
+
 logger = Logger()
 # Patch nothing here: patching botocore imports it, a large share of every cold start. secrets.py patches botocore
 # when it first reads the secret through boto3; urllib3 calls to Paddle are traced by hand (operations.py).
@@ -38,6 +40,13 @@ def record_paddle_error(code: str) -> None:
     ) as metric:
         metric.add_dimension(name="service", value=metrics.service or "paddle-portal")
         metric.add_dimension(name="code", value=code)
+
+
+def log_refusal(error: PortalError) -> None:
+    """A request we refused: status, code and our own message (never a secret: `PortalError`s are ours); 5xx as
+    errors, for the alarms."""
+    log = logger.error if error.status >= 500 else logger.info
+    log("Request refused", status=error.status, code=error.code, reason=str(error), error_type=type(error).__name__)
 
 
 def log_unexpected(error: BaseException) -> None:
