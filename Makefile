@@ -58,8 +58,8 @@ deps-lint: $(UV)
 deps-typecheck: $(UV)
 	@$(SYNC) --group local --group lint
 
-deps-dev: $(UV) # everything the test suite imports
-	@$(SYNC) --group local --group lint --group test
+deps-dev: $(UV) # everything the test suite imports (browser: Playwright, driving the system Chromium)
+	@$(SYNC) --group local --group lint --group test --group browser
 
 deps-sam: $(UV)
 	@$(SYNC) --group sam
