@@ -4,7 +4,8 @@ Serves `POST /customers/{customer_id}/portal-sessions` the way Paddle does: bear
 body check (400 with field errors), configurable unknown customers/subscriptions (404), and spec-shaped 201 answers
 (checked against Paddle's OpenAPI document in tests/local). Also `GET /customers` (list customers) over the customers
 it is given, with Paddle's `email` (exact match, comma-separated list), `id` and `status` filters and one page of
-results. Every request is recorded for assertions.
+results. Every request is recorded for assertions, and every portal link it hands out can be traced back to its
+customer (`customer_of_link`), as Paddle's portal knows whose session a token opens.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from local.loopback import LoopbackServer
 
@@ -91,6 +92,7 @@ class PaddleFake:
         self.unknown_subscriptions = set(unknown_subscriptions)
         self.customers = list(customers)
         self._requests: list[RecordedRequest] = []
+        self._link_customers: dict[str, str] = {}  # portal token -> the customer whose session it opens
         self._lock = threading.Lock()
         self._server = LoopbackServer((host, port), _handler_class(self)).start("paddle-fake")
 
@@ -107,6 +109,15 @@ class PaddleFake:
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._requests)
+
+    def customer_of_link(self, url: str) -> str | None:
+        """The customer whose portal `url` (a link this fake handed out) opens; None for any other URL."""
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.hostname != self.portal_host or parts.path != f"/{self.portal_id}":
+            return None
+        token = dict(parse_qsl(parts.query)).get("token", "")
+        with self._lock:
+            return self._link_customers.get(token)
 
     def stop(self) -> None:
         self._server.stop()
@@ -197,7 +208,10 @@ class PaddleFake:
 
         def link(action: str, subscription_id: str | None = None) -> str:
             sub = f"&subscription_id={subscription_id}" if subscription_id else ""
-            return f"{base}?action={action}{sub}&token=pga_{secrets.token_urlsafe(48)}"
+            token = f"pga_{secrets.token_urlsafe(48)}"
+            with self._lock:
+                self._link_customers[token] = customer_id
+            return f"{base}?action={action}{sub}&token={token}"
 
         now = datetime.now(UTC)
         return {

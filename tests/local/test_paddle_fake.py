@@ -100,6 +100,20 @@ def test_sandbox_fake_links_to_the_sandbox_portal() -> None:
     assert session["urls"]["general"]["overview"].startswith("https://sandbox-customer-portal.paddle.com/cpl_")
 
 
+def test_every_link_handed_out_leads_back_to_its_customer(fake: PaddleFake) -> None:
+    mine = post(fake, {"subscription_ids": [SUBSCRIPTION_ID]}).json()["data"]["urls"]
+    theirs = post(fake, customer_id=OTHER_CUSTOMER_ID).json()["data"]["urls"]["general"]["overview"]
+
+    assert fake.customer_of_link(mine["general"]["overview"]) == CUSTOMER_ID
+    assert fake.customer_of_link(mine["subscriptions"][0]["cancel_subscription"]) == CUSTOMER_ID
+    assert fake.customer_of_link(theirs) == OTHER_CUSTOMER_ID
+    # A token it never issued, or one moved to another portal or host, opens nothing
+    base = theirs.partition("token=")[0]
+    assert fake.customer_of_link(f"{base}token=pga_{'x' * 64}") is None
+    assert fake.customer_of_link(theirs.replace(fake.portal_id, "cpl_" + "0" * 26)) is None
+    assert fake.customer_of_link(theirs.replace("https://customer-portal.", "https://evil.")) is None
+
+
 def test_each_session_has_fresh_ids_and_tokens(fake: PaddleFake) -> None:
     first, second = (post(fake).json() for _ in range(2))
 
