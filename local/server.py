@@ -12,6 +12,8 @@ embedded default for every outside service:
 
 - Cognito: a user pool from moto (`local.cognito`) with the custom attribute `paddle_customer_id`, which its one app
   client cannot write, and three demo users, served on its own loopback port. `python -m local.token` signs one in.
+- The sign-in page of `examples/web/` (`local.demo_page`) on another loopback port: its own origin, which
+  `CORS_ALLOWED_ORIGINS` allows unless you set that variable yourself.
 
 The gateway authenticates as API Gateway does (`local.authorizers`): JWT routes accept only the pool's tokens for its
 app client (401 otherwise), IAM routes only requests SigV4-signed with the local credentials, AWS's documented example
@@ -40,6 +42,7 @@ from urllib.parse import urlsplit
 
 from local.authorizers import IamAuthorizer, IamCaller, JwtAuthorizer
 from local.cognito import DemoUser, UserPool, start_user_pool
+from local.demo_page import DemoPage, page_config
 from local.gateway import ACCOUNT_ID, Authorizers, Cors, Handler, HttpRequest, HttpResponse, invoke
 from local.loopback import LoopbackServer
 from local.paddle_fake import Customer, PaddleFake
@@ -96,6 +99,7 @@ class GatewayServer(LoopbackServer):
         self.cors: Cors | None = None  # the template's CORS, for this run's CORS_ALLOWED_ORIGINS (serve())
         self.paddle_fake: PaddleFake | None = None
         self.user_pool: UserPool | None = None
+        self.demo_page: DemoPage | None = None
         self.paddle_description = "whatever the handler is configured for"
         self.cleanups: list[Callable[[], None]] = []
         self._invoke_lock = threading.Lock()  # one execution environment runs one invocation at a time
@@ -242,6 +246,15 @@ def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices
     return OutsideServices(fake, description, pool, stop)
 
 
+def start_demo_page(services: OutsideServices, environ: MutableMapping[str, str]) -> DemoPage:
+    """examples/web/ on its own origin, configured for this run's user pool (the API's URL comes once the gateway
+    listens); its origin becomes CORS_ALLOWED_ORIGINS unless that is set, so the page can call the API."""
+    pool = services.user_pool
+    page = DemoPage(page_config("", pool.endpoint, pool.client_id, pool.region)).start("demo-page")
+    environ.setdefault("CORS_ALLOWED_ORIGINS", page.origin)
+    return page
+
+
 def load_handler(dotted: str = HANDLER) -> Handler:
     module, _, name = dotted.rpartition(".")
     handler: Handler = getattr(importlib.import_module(module), name)
@@ -251,10 +264,14 @@ def load_handler(dotted: str = HANDLER) -> Handler:
 def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None) -> GatewayServer:
     """Start the outside services, then the gateway in a daemon thread; returns the bound, serving server."""
     services = start_outside_services(os.environ)
+    demo_page = None
     try:
+        demo_page = start_demo_page(services, os.environ)  # before CORS_ALLOWED_ORIGINS is read below
         # The handler is imported after the environment is set.
         server = GatewayServer((host, port), handler or load_handler(), services.authorizers())
     except BaseException:
+        if demo_page is not None:
+            demo_page.stop()
         services.stop()
         raise
     # CorsAllowedOrigins of the deployed stack: comma-separated origins whose pages may call the API.
@@ -263,6 +280,9 @@ def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None
     server.user_pool = services.user_pool
     server.paddle_description = services.paddle_description
     server.cleanups.append(services.stop)
+    demo_page.config["apiUrl"] = server.url
+    server.demo_page = demo_page
+    server.cleanups.append(demo_page.stop)
     # Signed links point back at this server. Only a loopback URL may be plain http (the function's settings refuse
     # http elsewhere), and the gateway's domainName here is the client's Host header, which the function never
     # derives a URL from; listening elsewhere, minting answers configuration_error unless you set an https URL.
@@ -353,6 +373,11 @@ curl -sS -H 'Accept: application/json' -H {bearer} {url}/portal
 curl -sS -X POST -H {bearer} {url}/portal-links
 """
     demo_users = "\n".join(demo_user_lines(environ))
+    if server.demo_page is not None:
+        page = server.demo_page
+        allowed = server.cors is not None and server.cors.allows(page.origin)
+        note = "sign in as a demo user, then Manage billing" if allowed else "NOT in CORS_ALLOWED_ORIGINS: calls fail"
+        demo_users = f"demo page: {page.url}/  ({note})\n{demo_users}"
     return f"""
 paddle-portal local API on {url}  (Ctrl-C stops)
   handler : {HANDLER}, called with API Gateway HTTP API payload 2.0 events
