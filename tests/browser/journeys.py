@@ -13,7 +13,7 @@ from local.server import GatewayServer
 from tests.browser.portal_standin import HEADING
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import Locator, Page, Route
 
 PORTAL_URL = re.compile(r"^https://(sandbox-)?customer-portal\.paddle\.com/cpl_[a-z\d]{26}\?")
 
@@ -55,3 +55,19 @@ def on_portal(page: Page) -> None:
     """The journey ended on Paddle's portal (the stand-in)."""
     page.wait_for_url(PORTAL_URL)
     expect(page.get_by_role("heading", name=HEADING)).to_be_visible()
+
+
+def id_token_of(page: Page) -> str:
+    """The user's own ID token, as they can read it in the developer tools (the page keeps it out of reach of other
+    scripts, not of its user): taken from the page's request, which is then dropped."""
+    seen: list[str] = []
+
+    def keep(route: Route) -> None:
+        seen.append(route.request.headers["authorization"].removeprefix("Bearer "))
+        route.abort()
+
+    page.route("**/portal-links", keep)
+    manage_billing(page)
+    expect(alert(page)).to_contain_text("Could not reach the billing service")
+    page.unroute("**/portal-links")
+    return seen[0]

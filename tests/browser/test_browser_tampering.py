@@ -15,7 +15,7 @@ import pytest
 
 from local.cognito import CUSTOMER_ATTRIBUTE
 from local.server import CLAIM_USER, EMAIL_CUSTOMER_ID, SAMPLE_CUSTOMER_ID, GatewayServer
-from tests.browser.journeys import alert, expect, manage_billing, open_demo_page, sign_in_as
+from tests.browser.journeys import alert, expect, id_token_of, manage_billing, open_demo_page, sign_in_as
 from tests.browser.portal_standin import PortalStandIn
 
 if TYPE_CHECKING:
@@ -33,22 +33,6 @@ def assert_other_customer_untouched(api: GatewayServer, portal: PortalStandIn) -
 def signed_in(page: Page, api: GatewayServer) -> None:
     open_demo_page(page, api)
     sign_in_as(page, CLAIM_USER)
-
-
-def id_token_of(page: Page) -> str:
-    """The user's own ID token, as they can read it in the developer tools (the page keeps it out of reach of other
-    scripts, not of its user): taken from the page's request, which is then dropped."""
-    seen: list[str] = []
-
-    def keep(route: Route) -> None:
-        seen.append(route.request.headers["authorization"].removeprefix("Bearer "))
-        route.abort()
-
-    page.route("**/portal-links", keep)
-    manage_billing(page)
-    expect(alert(page)).to_contain_text("Could not reach the billing service")
-    page.unroute("**/portal-links")
-    return seen[0]
 
 
 def edit_claims(token: str, header: dict[str, Any] | None = None, **claims: Any) -> str:
