@@ -70,7 +70,7 @@ def _refused_link(response: dict[str, Any], code: str, paddle: Any, aws: Any) ->
         assert assert_error(response, 403, code, fields=False)["detail"] == DETAILS[code]
     else:
         page = assert_error_page(response, 403)
-        assert TITLES[code] in page
+        assert f"<h1>{TITLES[code]}</h1>" in page  # the heading, not only the detail below it
         assert DETAILS[code] in page
     assert paddle.requests == []
     assert aws.api_key_reads == 0
