@@ -53,6 +53,15 @@ def portal_session(
     }
 
 
+def link_of(session: dict[str, Any], kind: str, subscription_id: str | None) -> str:
+    """The link of that kind in a session body: the overview, or a subscription's deep link."""
+    urls = session["data"]["urls"]
+    if kind == "overview":
+        return str(urls["general"]["overview"])
+    [sub] = [sub for sub in urls["subscriptions"] if sub["id"] == subscription_id]
+    return str(sub[kind])
+
+
 def paddle_error(
     code: str, detail: str = "", errors: list[dict[str, str]] | None = None, type_: str = "request_error"
 ) -> dict[str, Any]:

@@ -255,12 +255,24 @@ def test_query_parameters_are_the_models() -> None:
     assert set(PortalQuery.model_fields) == {parameters["Action"]["name"], parameters["SubscriptionIdQuery"]["name"]}
 
 
-def test_request_body_is_the_model_and_paddles() -> None:
-    body = our_document()["components"]["schemas"]["CreatePortalSessionRequest"]
-    ids = body["properties"]["subscription_ids"]
+@pytest.mark.parametrize(
+    ("schema", "model"),
+    [
+        pytest.param("CreatePortalSessionRequest", CreateSessionBody, id="session"),
+        pytest.param("CreatePortalLinkRequest", MintLinkBody, id="link"),
+        pytest.param("CreateBrowserPortalLinkRequest", BrowserLinkBody, id="browser-link"),
+    ],
+)
+def test_request_bodies_are_the_models(schema: str, model: type[Any]) -> None:
+    body = our_document()["components"]["schemas"][schema]
 
-    assert set(body["properties"]) == set(CreateSessionBody.model_fields)
+    assert set(body["properties"]) == set(model.model_fields)
     assert body["additionalProperties"] is False
+
+
+def test_session_body_limits_are_the_models_and_paddles() -> None:
+    ids = our_document()["components"]["schemas"]["CreatePortalSessionRequest"]["properties"]["subscription_ids"]
+
     assert (ids["maxItems"], ids["uniqueItems"]) == (MAX_SUBSCRIPTION_IDS, True)
     paddles = paddle_document()["components"]["schemas"]["customer-portal-session-create"]
     assert ids["maxItems"] == paddles["properties"]["subscription_ids"]["maxItems"]
@@ -302,12 +314,12 @@ def test_signed_link_parameters_are_the_verifiers() -> None:
         ("CreateBrowserPortalLinkRequest", BrowserLinkBody, BROWSER_LINK_MAX_SECONDS, BROWSER_LINK_DEFAULT_SECONDS),
     ],
 )
-def test_mint_body_is_the_model(schema: str, model: type[MintLinkBody], longest: int, default: int) -> None:
+def test_mint_body_lifetime_and_defaults_are_the_models(
+    schema: str, model: type[MintLinkBody], longest: int, default: int
+) -> None:
     body = our_document()["components"]["schemas"][schema]
     lifetime = body["properties"]["expires_in"]
 
-    assert set(body["properties"]) == set(model.model_fields)
-    assert body["additionalProperties"] is False
     assert (lifetime["minimum"], lifetime["maximum"]) == (MIN_LIFETIME_SECONDS, longest)
     assert lifetime["default"] == model.model_fields["expires_in"].default == default
     assert body["properties"]["action"]["default"] == model.model_fields["action"].default
@@ -482,123 +494,62 @@ def _listed(*customer_ids: str, then_session: bool = False) -> Any:
     return prepare
 
 
+# What Paddle answers (scenarios that share one use the same), the bodies and queries too long for a table row
+PADDLE_FIELD_ERROR = _paddle_answers(
+    400, paddle_error("invalid_field", errors=[{"field": "subscription_ids", "message": "no"}])
+)
+PADDLE_NOT_FOUND = _paddle_answers(404, paddle_error("not_found"))
+PADDLE_RATE_LIMITED = _paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "30"})
+PADDLE_REJECTS_KEY = _paddle_answers(403, paddle_error("invalid_token"))
+LISTED_ONE = _listed(CUSTOMER_ID, then_session=True)
+LISTED_TWO = _listed(CUSTOMER_ID, OTHER_CUSTOMER_ID)
+TOO_MANY_IDS = json.dumps({"subscription_ids": [f"sub_a{n:025d}" for n in range(26)]})
+TOO_LARGE = json.dumps({"subscription_ids": ["x" * 17_000]})
+TOO_LARGE_LINK_BODY = json.dumps({"action": "x" * 17_000})
+DEEP_LINK_QUERY = f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}"
+IAM_POST_NO_IDENTITY = (*IAM_POST[:2], "http_api/post_portal_sessions_no_identity.json")
+JWT_GET_WITHOUT_CLAIM = (*JWT_GET[:2], "http_api/get_portal_jwt_missing_claim.json")
+LINK_DEEP = link("cancel_subscription", SUBSCRIPTION_ID)
+PAGE_VIEW = {"accept": "text/html", "query": ""}
+JSON_VIEW = {"accept": "application/json", "query": ""}
+PAGE_LINK = {"accept": BROWSER, "query": link()}
+JSON_LINK = {"accept": "application/json", "query": link()}
+UNVERIFIED = {"email_verified": "false"}
+TWO_ADDRESSES = {"email": f"{TOKEN_EMAIL},someone@example.com"}
+
 SCENARIOS = [
     # (id, route, event overrides, what Paddle does, expected status, expected code)
     ("created-iam", IAM_POST, {"body": ONE_ID}, "session", 201, None),
     ("created-jwt", JWT_POST, {"body": "{}"}, "session", 201, None),
     ("created-no-body", IAM_POST, {"body": None}, "session", 201, None),
-    ("redirect-iam", IAM_GET, {"accept": "text/html", "query": ""}, "session", 302, None),
-    (
-        "redirect-jwt-deep-link",
-        JWT_GET,
-        {"accept": "text/html", "query": f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}"},
-        "session-one",
-        302,
-        None,
-    ),
-    ("json-iam", IAM_GET, {"accept": "application/json", "query": ""}, "session", 200, None),
+    ("redirect-iam", IAM_GET, PAGE_VIEW, "session", 302, None),
+    ("redirect-jwt-deep-link", JWT_GET, {"accept": "text/html", "query": DEEP_LINK_QUERY}, "session-one", 302, None),
+    ("json-iam", IAM_GET, JSON_VIEW, "session", 200, None),
     ("json-jwt", JWT_GET, {"accept": "application/json", "query": "action=overview"}, "session", 200, None),
     ("not-json", IAM_POST, {"body": "{not json"}, None, 400, "invalid_json"),
     ("not-an-object", JWT_POST, {"body": "[]"}, None, 400, "invalid_json"),
-    (
-        "too-many-ids",
-        IAM_POST,
-        {"body": json.dumps({"subscription_ids": [f"sub_a{n:025d}" for n in range(26)]})},
-        None,
-        400,
-        "invalid_field",
-    ),
+    ("too-many-ids", IAM_POST, {"body": TOO_MANY_IDS}, None, 400, "invalid_field"),
     ("unknown-field", JWT_POST, {"body": json.dumps({"customer_id": CUSTOMER_ID})}, None, 400, "invalid_field"),
     ("bad-action", IAM_GET, {"query": "action=delete_everything"}, None, 400, "invalid_field"),
     ("action-without-subscription", JWT_GET, {"query": "action=cancel_subscription"}, None, 400, "invalid_field"),
-    (
-        "no-identity",
-        (*IAM_POST[:2], "http_api/post_portal_sessions_no_identity.json"),
-        {"body": "{}"},
-        None,
-        401,
-        "authentication_missing",
-    ),
-    ("jwt-without-claim", (*JWT_GET[:2], "http_api/get_portal_jwt_missing_claim.json"), {}, None, 403, "forbidden"),
-    (
-        "body-too-large",
-        IAM_POST,
-        {"body": json.dumps({"subscription_ids": ["x" * 17_000]})},
-        None,
-        413,
-        "request_too_large",
-    ),
-    (
-        "paddle-field-error",
-        IAM_POST,
-        {"body": ONE_ID},
-        _paddle_answers(400, paddle_error("invalid_field", errors=[{"field": "subscription_ids", "message": "no"}])),
-        400,
-        "invalid_field",
-    ),
-    ("paddle-not-found", IAM_POST, {"body": ONE_ID}, _paddle_answers(404, paddle_error("not_found")), 404, "not_found"),
-    (
-        "paddle-rate-limited",
-        JWT_POST,
-        {"body": "{}"},
-        _paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "30"}),
-        429,
-        "too_many_requests",
-    ),
-    (
-        "key-rejected",
-        IAM_POST,
-        {"body": "{}"},
-        _paddle_answers(403, paddle_error("invalid_token")),
-        500,
-        "configuration_error",
-    ),
-    ("link-on-foreign-host", IAM_GET, {"accept": "text/html", "query": ""}, "session-foreign-host", 502, "bad_gateway"),
+    ("no-identity", IAM_POST_NO_IDENTITY, {"body": "{}"}, None, 401, "authentication_missing"),
+    ("jwt-without-claim", JWT_GET_WITHOUT_CLAIM, {}, None, 403, "forbidden"),
+    ("body-too-large", IAM_POST, {"body": TOO_LARGE}, None, 413, "request_too_large"),
+    ("paddle-field-error", IAM_POST, {"body": ONE_ID}, PADDLE_FIELD_ERROR, 400, "invalid_field"),
+    ("paddle-not-found", IAM_POST, {"body": ONE_ID}, PADDLE_NOT_FOUND, 404, "not_found"),
+    ("paddle-rate-limited", JWT_POST, {"body": "{}"}, PADDLE_RATE_LIMITED, 429, "too_many_requests"),
+    ("key-rejected", IAM_POST, {"body": "{}"}, PADDLE_REJECTS_KEY, 500, "configuration_error"),
+    ("link-on-foreign-host", IAM_GET, PAGE_VIEW, "session-foreign-host", 502, "bad_gateway"),
     ("deadline", IAM_POST, {"body": "{}", "remaining_ms": 1_000}, None, 504, "gateway_timeout"),
     # JWT routes with the verified-email lookup
-    ("lookup-created", JWT_POST, {"body": "{}", "env": LOOKUP}, _listed(CUSTOMER_ID, then_session=True), 201, None),
-    (
-        "lookup-redirect",
-        JWT_GET,
-        {"accept": "text/html", "query": "", "env": LOOKUP},
-        _listed(CUSTOMER_ID, then_session=True),
-        302,
-        None,
-    ),
-    ("lookup-nobody", JWT_GET, {"accept": "application/json", "query": "", "env": LOOKUP}, _listed(), 404, "not_found"),
+    ("lookup-created", JWT_POST, {"body": "{}", "env": LOOKUP}, LISTED_ONE, 201, None),
+    ("lookup-redirect", JWT_GET, {**PAGE_VIEW, "env": LOOKUP}, LISTED_ONE, 302, None),
+    ("lookup-nobody", JWT_GET, {**JSON_VIEW, "env": LOOKUP}, _listed(), 404, "not_found"),
     ("lookup-nobody-post", JWT_POST, {"body": "{}", "env": LOOKUP}, _listed(), 404, "not_found"),
-    (
-        "lookup-ambiguous",
-        JWT_GET,
-        {"accept": "text/html", "query": "", "env": LOOKUP},
-        _listed(CUSTOMER_ID, OTHER_CUSTOMER_ID),
-        409,
-        "ambiguous_customer",
-    ),
-    (
-        "lookup-ambiguous-post",
-        JWT_POST,
-        {"body": "{}", "env": LOOKUP},
-        _listed(CUSTOMER_ID, OTHER_CUSTOMER_ID),
-        409,
-        "ambiguous_customer",
-    ),
-    (
-        "lookup-unverified",
-        JWT_GET,
-        {"accept": "application/json", "query": "", "env": LOOKUP, "claims": {"email_verified": "false"}},
-        None,
-        403,
-        "forbidden",
-    ),
-    (
-        "lookup-two-addresses",
-        JWT_POST,
-        {"body": "{}", "env": LOOKUP, "claims": {"email": f"{TOKEN_EMAIL},someone@example.com"}},
-        None,
-        403,
-        "forbidden",
-    ),
+    ("lookup-ambiguous", JWT_GET, {**PAGE_VIEW, "env": LOOKUP}, LISTED_TWO, 409, "ambiguous_customer"),
+    ("lookup-ambiguous-post", JWT_POST, {"body": "{}", "env": LOOKUP}, LISTED_TWO, 409, "ambiguous_customer"),
+    ("lookup-unverified", JWT_GET, {**JSON_VIEW, "env": LOOKUP, "claims": UNVERIFIED}, None, 403, "forbidden"),
+    ("lookup-two-addresses", JWT_POST, {"body": "{}", "env": LOOKUP, "claims": TWO_ADDRESSES}, None, 403, "forbidden"),
     # Signed links: minting (IAM) and following (anonymous; the link is the credential)
     ("link-minted", MINT, {"body": DEEP_LINK}, None, 201, None),
     ("link-minted-no-body", MINT, {"body": None}, None, 201, None),
@@ -610,68 +561,19 @@ SCENARIOS = [
     ("browser-link-too-long", JWT_MINT, {"body": json.dumps({"expires_in": 301})}, None, 400, "invalid_field"),
     ("browser-link-iam", JWT_MINT, {"body": "{}", "authorizer": IAM_AUTHORIZER}, None, 403, "forbidden"),
     ("browser-link-lookup-none", JWT_MINT, {"body": "{}", "env": LOOKUP}, _listed(), 404, "not_found"),
-    (
-        "link-mint-too-large",
-        MINT,
-        {"body": json.dumps({"action": "x" * 17_000})},
-        None,
-        413,
-        "request_too_large",
-    ),
-    (
-        "link-followed",
-        FOLLOW,
-        {"accept": BROWSER, "query": link("cancel_subscription", SUBSCRIPTION_ID)},
-        "session-one",
-        302,
-        None,
-    ),
-    ("link-followed-json", FOLLOW, {"accept": "application/json", "query": link()}, "session", 200, None),
+    ("link-mint-too-large", MINT, {"body": TOO_LARGE_LINK_BODY}, None, 413, "request_too_large"),
+    ("link-followed", FOLLOW, {"accept": BROWSER, "query": LINK_DEEP}, "session-one", 302, None),
+    ("link-followed-json", FOLLOW, JSON_LINK, "session", 200, None),
     ("link-tampered", FOLLOW, {"accept": "application/json", "query": tampered(link())}, None, 403, "invalid_link"),
     ("link-tampered-browser", FOLLOW, {"accept": BROWSER, "query": tampered(link())}, None, 403, "invalid_link"),
     ("link-expired", FOLLOW, {"accept": "application/json", "query": link(expires_in=-60)}, None, 403, "link_expired"),
     ("link-sample-expired", FOLLOW, {}, None, 403, "link_expired"),
-    (
-        "link-customer-gone",
-        FOLLOW,
-        {"accept": "application/json", "query": link()},
-        _paddle_answers(404, paddle_error("not_found")),
-        404,
-        "not_found",
-    ),
-    (
-        "link-customer-gone-browser",
-        FOLLOW,
-        {"accept": BROWSER, "query": link()},
-        _paddle_answers(404, paddle_error("not_found")),
-        404,
-        "not_found",
-    ),
-    (
-        "link-paddle-rate-limited-browser",
-        FOLLOW,
-        {"accept": BROWSER, "query": link()},
-        _paddle_answers(429, paddle_error("too_many_requests"), {"Retry-After": "30"}),
-        429,
-        "too_many_requests",
-    ),
-    (
-        "link-key-rejected",
-        FOLLOW,
-        {"accept": "application/json", "query": link()},
-        _paddle_answers(403, paddle_error("invalid_token")),
-        500,
-        "configuration_error",
-    ),
-    ("link-foreign-host", FOLLOW, {"accept": BROWSER, "query": link()}, "session-foreign-host", 502, "bad_gateway"),
-    (
-        "link-deadline",
-        FOLLOW,
-        {"accept": "application/json", "query": link(), "remaining_ms": 1_000},
-        None,
-        504,
-        "gateway_timeout",
-    ),
+    ("link-customer-gone", FOLLOW, JSON_LINK, PADDLE_NOT_FOUND, 404, "not_found"),
+    ("link-customer-gone-browser", FOLLOW, PAGE_LINK, PADDLE_NOT_FOUND, 404, "not_found"),
+    ("link-paddle-rate-limited-browser", FOLLOW, PAGE_LINK, PADDLE_RATE_LIMITED, 429, "too_many_requests"),
+    ("link-key-rejected", FOLLOW, JSON_LINK, PADDLE_REJECTS_KEY, 500, "configuration_error"),
+    ("link-foreign-host", FOLLOW, PAGE_LINK, "session-foreign-host", 502, "bad_gateway"),
+    ("link-deadline", FOLLOW, {**JSON_LINK, "remaining_ms": 1_000}, None, 504, "gateway_timeout"),
 ]
 
 

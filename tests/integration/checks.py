@@ -71,6 +71,24 @@ def assert_redirect(response: dict[str, Any], location: str) -> None:
     assert response["body"] == ""
 
 
+def assert_error_page(response: dict[str, Any], status: int) -> str:
+    """An error as a person in a browser sees it (the signed-link route): a small HTML page, no scripts, nothing to
+    load, nothing cached, nothing secret. Returns the page."""
+    assert response["statusCode"] == status, response["body"]
+    headers = response["headers"]
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "Location" not in headers
+    page = str(response["body"])
+    assert page.startswith("<!doctype html>")
+    assert "<script" not in page.lower()
+    assert "href=" not in page.lower()
+    assert_no_secrets(page)
+    return page
+
+
 def assert_refused(response: dict[str, Any], status: int, code: str, paddle: Any, aws: Any) -> None:
     """Refused in Paddle's envelope, and refused *before* the secret was read or Paddle was called."""
     assert_error(response, status, code)

@@ -14,7 +14,7 @@ import pytest
 from tests.events import EVENTS, load_event
 from tests.integration.checks import assert_error, assert_redirect, assert_session, body_of
 from tests.integration.conftest import CapturedLogs
-from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID, PaddleStub
+from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID, PaddleStub, link_of
 
 SUB_1, SUB_2 = SUBSCRIPTION_ID, OTHER_SUBSCRIPTION_ID
 GATEWAY_URL = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
@@ -171,15 +171,6 @@ def test_event_outcome(name: str, invoke: Any, paddle: PaddleStub, aws: Any, mon
         assert paddle.sent_json() == ({"subscription_ids": list(expected.paddle)} if expected.paddle else {})
         assert aws.get_secret_value == 1 + link_reads
     assert all(OTHER_CUSTOMER_ID not in request.path for request in paddle.requests)
-
-
-def link_of(sent: dict[str, Any], kind: str, subscription_id: str | None) -> str:
-    """The link of that kind in Paddle's answer: the overview, or a subscription's deep link."""
-    urls = sent["data"]["urls"]
-    if kind == "overview":
-        return str(urls["general"]["overview"])
-    [sub] = [sub for sub in urls["subscriptions"] if sub["id"] == subscription_id]
-    return str(sub[kind])
 
 
 def test_direct_invocation_logs_correlate_on_the_payloads_correlation_id(

@@ -292,36 +292,27 @@ def test_unreadable_retry_after_means_our_own_backoff(call, server, aws, jitter,
 
 @pytest.mark.parametrize(
     "fault",
-    [Reply.reset(), Reply.drop(), Reply.raw(b"\x16\x03\x01 not http\r\n\r\n")],
-    ids=["reset", "closed-without-answer", "garbage"],
+    [Reply.reset(), Reply.drop(), Reply.raw(b"garbage\r\n\r\n"), Reply.raw(b"\x16\x03\x01 not http\r\n\r\n")],
+    ids=["reset", "closed-without-answer", "garbage", "tls-bytes"],
 )
-def test_broken_connection_is_retried_at_once_on_a_new_connection(call, server, aws, jitter, fault):
-    server.script(fault)
+@pytest.mark.parametrize("every_time", [False, True], ids=["once", "every-time"])
+def test_broken_connection_is_retried_at_once_on_a_new_connection(call, server, aws, jitter, fault, every_time):
+    # Given a connection that breaks once (then Paddle answers), or on every attempt
+    if every_time:
+        server.default = fault
+    else:
+        server.script(fault)
 
     outcome = call()
 
-    assert_created(outcome)
-    assert len(server.requests) == 2
-    assert server.connections == 2
-    assert jitter == []  # the first retry after a broken connection does not wait
-    assert within_deadline(outcome)
-    assert aws.get_secret_value == 1
-
-
-@pytest.mark.parametrize(
-    "fault",
-    [Reply.reset(), Reply.drop(), Reply.raw(b"garbage\r\n\r\n")],
-    ids=["reset", "closed-without-answer", "garbage"],
-)
-def test_broken_connection_every_time_is_bad_gateway(call, server, aws, jitter, fault):
-    server.default = fault
-
-    outcome = call()
-
-    assert_error(outcome, 502, "bad_gateway")
-    assert len(server.requests) == 3
-    assert server.connections == 3
-    assert jitter == [0.4]  # immediate first retry, then the policy's second delay
+    # Then each retry opens a new connection; the first does not wait, the second waits the policy's second delay;
+    # when every attempt breaks, the caller gets a 502 within the deadline
+    if every_time:
+        assert_error(outcome, 502, "bad_gateway")
+        assert (len(server.requests), server.connections, jitter) == (3, 3, [0.4])
+    else:
+        assert_created(outcome)
+        assert (len(server.requests), server.connections, jitter) == (2, 2, [])
     assert within_deadline(outcome)
     assert aws.get_secret_value == 1
 

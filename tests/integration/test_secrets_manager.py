@@ -48,30 +48,28 @@ def test_secret_shapes_that_work(
     assert aws.get_secret_value == 1
 
 
-BROKEN = [
-    pytest.param({"SecretString": "   "}, id="empty"),
-    pytest.param({"SecretString": '{"api_key": "pdl_sdbx_apikey_'}, id="malformed-json"),
-    pytest.param({"SecretString": json.dumps({"key": API_KEY})}, id="json-without-api_key"),
-    pytest.param({"SecretString": json.dumps({"api_key": 12345})}, id="api_key-not-a-string"),
-    pytest.param({"SecretString": f"{API_KEY} {API_KEY}"}, id="two-keys"),
-    pytest.param(None, id="missing"),
-]
-
-
-@pytest.mark.parametrize("value", BROKEN)
-def test_broken_secret_is_a_configuration_error_over_http(
-    value: dict[str, Any] | None,
-    invoke: Any,
-    paddle: PaddleStub,
-    aws: SecretsManagerCalls,
-    monkeypatch: pytest.MonkeyPatch,
-    logs: CapturedLogs,
-) -> None:
-    # Given a broken or missing secret
-    if value is None:
+@pytest.fixture(
+    params=[
+        pytest.param({"SecretString": "   "}, id="empty"),
+        pytest.param({"SecretString": '{"api_key": "pdl_sdbx_apikey_'}, id="malformed-json"),
+        pytest.param({"SecretString": json.dumps({"key": API_KEY})}, id="json-without-api_key"),
+        pytest.param({"SecretString": json.dumps({"api_key": 12345})}, id="api_key-not-a-string"),
+        pytest.param({"SecretString": f"{API_KEY} {API_KEY}"}, id="two-keys"),
+        pytest.param(None, id="missing"),
+    ]
+)
+def broken_secret(request: pytest.FixtureRequest, aws: SecretsManagerCalls, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Paddle key secret broken in each way (or the function pointed at one that does not exist)."""
+    if request.param is None:
         monkeypatch.setenv("PADDLE_API_KEY_SECRET_ID", "paddle-portal/missing")
     else:
-        store(aws, **value)
+        store(aws, **request.param)
+
+
+def test_broken_secret_is_a_configuration_error_over_http(
+    broken_secret: None, invoke: Any, paddle: PaddleStub, logs: CapturedLogs
+) -> None:
+    # Given a broken or missing secret
     paddle.creates_session(CUSTOMER_ID)
 
     # When
@@ -85,19 +83,9 @@ def test_broken_secret_is_a_configuration_error_over_http(
     assert paddle.requests == []
 
 
-@pytest.mark.parametrize("value", BROKEN)
 def test_broken_secret_is_a_configuration_error_for_direct_invokers(
-    value: dict[str, Any] | None,
-    invoke: Any,
-    paddle: PaddleStub,
-    aws: SecretsManagerCalls,
-    monkeypatch: pytest.MonkeyPatch,
+    broken_secret: None, invoke: Any, paddle: PaddleStub
 ) -> None:
-    if value is None:
-        monkeypatch.setenv("PADDLE_API_KEY_SECRET_ID", "paddle-portal/missing")
-    else:
-        store(aws, **value)
-
     with pytest.raises(ConfigurationError) as raised:
         invoke(PAYLOAD)
 

@@ -5,6 +5,11 @@ unexpired link answers exactly like the IAM redirect route (a fresh Paddle sessi
 200 JSON on request). Every other link is refused with 403 (`invalid_link`, or `link_expired` for a genuine link past
 its expiry) before Paddle is called and before the Paddle API key is even read.
 
+Here: the mechanics (the link's format, minting answers, lifetimes and the clock, following, key rotation, settings).
+The adversarial cases (the tampering table, foreign keys, identities on the follow route, bodies that name a customer
+or stretch the lifetime, replay) are in tests/security/test_signed_link_security.py; that only IAM callers mint is in
+the authorization matrix.
+
 Secrets Manager is moto (the `aws` fixture counts GetSecretValue calls), Paddle a real HTTP server on 127.0.0.1.
 """
 
@@ -16,15 +21,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from paddle_portal import signed_links
 from paddle_portal.errors import ConfigurationError, InvalidRequestError
 from paddle_portal.signed_links import CLOCK_SKEW_SECONDS, MAX_LIFETIME_SECONDS
-from tests.events import claims, function_url, load_event, rest_api
-from tests.integration.checks import assert_error, assert_no_secrets, assert_redirect, body_of
+from tests.events import CLAIM, FORMATS, claims_with, function_url, load_event, rest_api, with_query
+from tests.integration.checks import assert_error, assert_error_page, assert_redirect, body_of
 from tests.integration.conftest import CapturedLogs
 from tests.support import (
     API_KEY,
@@ -36,6 +41,7 @@ from tests.support import (
     LambdaContext,
     PaddleStub,
     SecretsManagerCalls,
+    link_of,
     paddle_error,
 )
 
@@ -107,25 +113,20 @@ def mint_event(body: Any = DEEP_LINK, **context: Any) -> dict[str, Any]:
     return event
 
 
-def follow_event(query: str, accept: str = BROWSER) -> dict[str, Any]:
-    """`events/http_api/get_links_portal.json` (no authorizer) for the link with this query."""
+def follow_event(query: str, accept: str = BROWSER, fmt: str = "http_api") -> dict[str, Any]:
+    """Following the link with this query, with no caller identity: `events/http_api/get_links_portal.json`, or the
+    same over REST API v1 (stage prod; the query arrives decoded, per parameter) or a Function URL (AuthType NONE)."""
+    if fmt == "rest_api":
+        event = rest_api("GET", "/links/portal", auth=None, accept=accept)
+        event["resource"] = event["requestContext"]["resourcePath"] = "/links/portal"
+        event["pathParameters"] = None
+        return with_query(event, query)
+    if fmt == "function_url":
+        return function_url("GET", "/links/portal", auth=None, query=query, accept=accept)
     event = copy.deepcopy(load_event("http_api/get_links_portal.json"))
     event["rawQueryString"] = query
     event["queryStringParameters"] = dict(parse_qsl(query, keep_blank_values=True)) or None
     event["headers"]["accept"] = accept
-    return event
-
-
-def rest_follow_event(query: str, accept: str = BROWSER) -> dict[str, Any]:
-    """REST API v1 (stage prod, no authorizer) following the link: the query arrives decoded, per parameter."""
-    event = rest_api("GET", "/links/portal", auth=None, accept=accept)
-    event["resource"] = event["requestContext"]["resourcePath"] = "/links/portal"
-    event["pathParameters"] = None
-    multi: dict[str, list[str]] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        multi.setdefault(name, []).append(value)
-    event["multiValueQueryStringParameters"] = multi or None
-    event["queryStringParameters"] = {name: values[-1] for name, values in multi.items()} or None
     return event
 
 
@@ -159,34 +160,9 @@ def mint(invoke: Any, body: Any = DEEP_LINK) -> str:
     return str(minted(invoke(mint_event(body)))["url"])
 
 
-def link_of(sent: dict[str, Any], action: str, subscription_id: str | None) -> str:
-    urls = sent["data"]["urls"]
-    if action == "overview":
-        return str(urls["general"]["overview"])
-    [sub] = [sub for sub in urls["subscriptions"] if sub["id"] == subscription_id]
-    return str(sub[action])
-
-
 def refused(response: dict[str, Any], code: str) -> dict[str, Any]:
     """A link refusal as an API client sees it (JSON envelope)."""
     return assert_error(response, 403, code, fields=False)
-
-
-def refused_page(response: dict[str, Any], status: int = 403) -> str:
-    """A refusal as a browser sees it: a small HTML page, no scripts, nothing to load, nothing cached."""
-    assert response["statusCode"] == status, response["body"]
-    headers = response["headers"]
-    assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert headers["Content-Security-Policy"] == "default-src 'none'"
-    assert headers["Cache-Control"] == "no-store"
-    assert headers["Referrer-Policy"] == "no-referrer"
-    assert "Location" not in headers
-    page = str(response["body"])
-    assert page.startswith("<!doctype html>")
-    assert "<script" not in page.lower()
-    assert "href=" not in page.lower()
-    assert_no_secrets(page)
-    return page
 
 
 # --- minting
@@ -256,17 +232,6 @@ def test_mint_over_a_function_url(invoke: Any, link_keys: LinkKeys) -> None:
     assert minted(invoke(event))["url"].startswith(f"{FUNCTION_URL}/links/portal?")
 
 
-def test_mint_on_a_custom_domain_needs_the_base_url(
-    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls
-) -> None:
-    # A custom domain's base path mapping is not in the event: the function cannot know the public URL.
-    event = mint_event(domainName="billing.example.com", domainPrefix="billing")
-
-    assert_error(invoke(event), 500, "configuration_error")
-    assert aws.get_secret_value == 0
-    assert paddle.requests == []
-
-
 @pytest.mark.parametrize(
     ("base_url", "expected"),
     [
@@ -298,13 +263,10 @@ def test_portal_link_base_url_must_be_https_except_on_this_machine(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        pytest.param({"expires_in": 59}, "expires_in", id="lifetime-under-a-minute"),
-        pytest.param({"expires_in": MAX_LIFETIME_SECONDS + 1}, "expires_in", id="lifetime-over-30-days"),
         pytest.param({"expires_in": "3600"}, "expires_in", id="lifetime-as-text"),
         pytest.param({"action": "cancel_subscription"}, "subscription_id", id="deep-link-without-subscription"),
         pytest.param({"subscription_id": "sub_123"}, "subscription_id", id="bad-subscription-id"),
         pytest.param({"action": "delete_customer", "subscription_id": SUBSCRIPTION_ID}, "action", id="bad-action"),
-        pytest.param({"customer_id": OTHER_CUSTOMER_ID}, "customer_id", id="customer-in-body"),
     ],
 )
 def test_mint_refuses_invalid_bodies(
@@ -332,33 +294,6 @@ def test_mint_lifetime_is_capped_at_30_days(invoke: Any, link_keys: LinkKeys, cl
 
     assert fields(data["url"])["e"] == str(T0 + MAX_LIFETIME_SECONDS)
     assert data["expires_at"] == iso(T0 + MAX_LIFETIME_SECONDS)
-
-
-@pytest.mark.parametrize(
-    ("authorizer", "status", "code"),
-    [
-        pytest.param(None, 401, "authentication_missing", id="no-identity"),
-        pytest.param({"jwt": {"claims": claims(), "scopes": None}}, 403, "forbidden", id="jwt-identity"),
-    ],
-)
-def test_mint_needs_an_iam_caller(
-    invoke: Any,
-    link_keys: LinkKeys,
-    paddle: PaddleStub,
-    aws: SecretsManagerCalls,
-    authorizer: dict[str, Any] | None,
-    status: int,
-    code: str,
-) -> None:
-    event = mint_event()
-    if authorizer is None:
-        del event["requestContext"]["authorizer"]
-    else:
-        event["requestContext"]["authorizer"] = authorizer
-
-    assert_error(invoke(event), status, code)
-    assert aws.get_secret_value == 0
-    assert paddle.requests == []
 
 
 def test_mint_by_direct_invocation(
@@ -411,11 +346,8 @@ def test_direct_mint_needs_portal_link_base_url(
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"expires_in": 59}, id="lifetime-under-a-minute"),
-        pytest.param({"expires_in": MAX_LIFETIME_SECONDS + 1}, id="lifetime-over-30-days"),
         pytest.param({"subscription_id": None}, id="deep-link-without-subscription"),
         pytest.param({"subscription_ids": [SUBSCRIPTION_ID]}, id="session-field"),
-        pytest.param({"customer_id": "ctm_123"}, id="bad-customer"),
     ],
 )
 def test_direct_mint_refuses_invalid_payloads(
@@ -433,15 +365,16 @@ def test_direct_mint_refuses_invalid_payloads(
 # --- following
 
 
-def test_round_trip_follow_redirects_to_the_deep_link(
-    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_genuine_link_opens_exactly_what_it_names(
+    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls, fmt: str
 ) -> None:
     # Given a link minted for the cancel page of subscription 1, and Paddle ready to create a session
     url = mint(invoke)
     sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
 
-    # When a browser follows it (no caller identity at all)
-    response = invoke(follow_event(query_of(url)))
+    # When a browser follows it, over each kind of event, with no caller identity at all
+    response = invoke(follow_event(query_of(url), fmt=fmt))
 
     # Then a fresh session was created for exactly what the link names, and the browser sent to its deep link
     assert_redirect(response, link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
@@ -476,39 +409,6 @@ def test_follow_with_accept_json_answers_the_session(invoke: Any, link_keys: Lin
     assert body_of(response) == {"data": sent["data"], "meta": {"request_id": sent["meta"]["request_id"]}}
 
 
-def test_follow_over_rest_api_v1(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
-    url = mint(invoke)
-    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
-
-    response = invoke(rest_follow_event(query_of(url)))
-
-    assert_redirect(response, link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
-
-
-@pytest.mark.parametrize(
-    "authorizer",
-    [
-        pytest.param({"jwt": {"claims": claims(OTHER_CUSTOMER_ID), "scopes": None}}, id="jwt-of-another-customer"),
-        pytest.param(load_event("http_api/post_portal_links_iam.json")["requestContext"]["authorizer"], id="iam"),
-    ],
-)
-def test_an_identity_on_the_follow_route_changes_nothing(
-    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, authorizer: dict[str, Any]
-) -> None:
-    # Given a link for customer A, followed by a caller who carries some identity (another customer's token)
-    url = mint(invoke)
-    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
-    event = follow_event(query_of(url))
-    event["requestContext"]["authorizer"] = authorizer
-
-    # When
-    response = invoke(event)
-
-    # Then the link alone decided: customer A's session, the link's deep link
-    assert_redirect(response, link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
-    assert [request.path for request in paddle.requests] == [f"/customers/{CUSTOMER_ID}/portal-sessions"]
-
-
 def test_equivalent_percent_encoding_is_the_same_link(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
     # The signature covers the decoded values: a mail client that re-encodes `_` or `-` does not break the link.
     url = mint(invoke)
@@ -518,144 +418,7 @@ def test_equivalent_percent_encoding_is_the_same_link(invoke: Any, link_keys: Li
     assert_redirect(invoke(follow_event(query)), link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
 
 
-def _replace(query: str, **values: str | None) -> str:
-    """The query with fields replaced (None: dropped), order and encoding of the others kept."""
-    pairs = [(name, values.get(name, value)) for name, value in parse_qsl(query, keep_blank_values=True)]
-    return urlencode([(name, value) for name, value in pairs if value is not None])
-
-
-def _raw_replace(query: str, name: str, raw: str) -> str:
-    """The query with one field's raw (already encoded) text replaced."""
-    return "&".join(f"{name}={raw}" if part.startswith(f"{name}=") else part for part in query.split("&"))
-
-
-def _sig(query: str) -> str:
-    return dict(parse_qsl(query))["sig"]
-
-
-TAMPERINGS: dict[str, Callable[[str, str], str]] = {
-    # Each signed field changed
-    "other-customer": lambda q, _: _replace(q, c=OTHER_CUSTOMER_ID),
-    "other-action": lambda q, _: _replace(q, a="update_subscription_payment_method"),
-    "downgraded-to-overview": lambda q, _: _replace(q, a="overview", s=""),
-    "other-subscription": lambda q, _: _replace(q, s=OTHER_SUBSCRIPTION_ID),
-    "expiry-moved-later": lambda q, _: _replace(q, e=str(int(dict(parse_qsl(q))["e"]) + DAY)),
-    "expiry-moved-earlier": lambda q, _: _replace(q, e=str(int(dict(parse_qsl(q))["e"]) - 60)),
-    "other-version": lambda q, _: _replace(q, v="2"),
-    # Key ids: another key we hold, and one we do not
-    "key-id-swapped-to-k2": lambda q, _: _replace(q, k="k2"),
-    "unknown-key-id": lambda q, _: _replace(q, k="k9"),
-    # The signature
-    "signature-truncated": lambda q, _: _replace(q, sig=_sig(q)[:-1]),
-    "signature-half": lambda q, _: _replace(q, sig=_sig(q)[:22]),
-    "signature-extended": lambda q, _: _replace(q, sig=_sig(q) + "A"),
-    "signature-padded": lambda q, _: _replace(q, sig=_sig(q) + "="),
-    "signature-one-bit-flipped": lambda q, _: _replace(q, sig=_sig(q)[:-1] + ("A" if _sig(q)[-1] != "A" else "B")),
-    "signature-case-changed": lambda q, _: _replace(q, sig=_sig(q).swapcase()),
-    "signature-standard-base64": lambda q, _: _replace(q, sig=_sig(q).replace("-", "+").replace("_", "/")),
-    "signature-of-another-link": lambda q, other: _replace(q, sig=_sig(other)),
-    "signature-empty": lambda q, _: _replace(q, sig=""),
-    # Fields missing, repeated or added
-    "signature-missing": lambda q, _: _replace(q, sig=None),
-    "key-id-missing": lambda q, _: _replace(q, k=None),
-    "expiry-missing": lambda q, _: _replace(q, e=None),
-    "customer-repeated": lambda q, _: f"{q}&c={OTHER_CUSTOMER_ID}",
-    "customer-repeated-first": lambda q, _: f"c={OTHER_CUSTOMER_ID}&{q}",
-    "extra-parameter": lambda q, _: f"{q}&customer_id={OTHER_CUSTOMER_ID}",
-    "no-query": lambda q, _: "",
-    # Encoding tricks
-    "newline-shifts-subscription-into-action": lambda q, _: _raw_replace(
-        _replace(q, s=""), "a", quote(f"cancel_subscription\n{SUBSCRIPTION_ID}")
-    ),
-    "nul-after-customer": lambda q, _: _raw_replace(q, "c", f"{CUSTOMER_ID}%00"),
-    "space-as-plus-in-customer": lambda q, _: _raw_replace(q, "c", f"+{CUSTOMER_ID}"),
-    "double-encoded-underscore": lambda q, _: _raw_replace(q, "c", CUSTOMER_ID.replace("_", "%255F")),
-    "fullwidth-digit-in-expiry": lambda q, _: _replace(q, e="\uff11" + dict(parse_qsl(q))["e"][1:]),
-    "leading-zero-in-expiry": lambda q, _: _replace(q, e="0" + dict(parse_qsl(q))["e"]),
-    "uppercase-customer": lambda q, _: _replace(q, c=CUSTOMER_ID.upper()),
-    "semicolon-separators": lambda q, _: q.replace("&", ";"),
-    "parameter-name-case": lambda q, _: q.replace("sig=", "SIG="),
-}
-
-
-@pytest.mark.parametrize("accept", ["application/json", BROWSER], ids=["api-client", "browser"])
-@pytest.mark.parametrize("tamper", list(TAMPERINGS), ids=list(TAMPERINGS))
-def test_tampered_links_are_refused_without_calling_paddle(
-    invoke: Any,
-    link_keys: LinkKeys,
-    paddle: PaddleStub,
-    aws: SecretsManagerCalls,
-    clock: Any,  # a fixed clock: the same links (and signatures) every run
-    tamper: str,
-    accept: str,
-) -> None:
-    # Given a genuine link, another genuine link, and k2 also held (so a swapped key id names a real key)
-    link_keys.put({"active": "k1", "k1": KEY_1, "k2": KEY_2})
-    genuine = query_of(mint(invoke))
-    other = query_of(mint(invoke, {"action": "overview"}))
-    paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
-    paddle.creates_session(OTHER_CUSTOMER_ID, (OTHER_SUBSCRIPTION_ID,))
-    aws.reset()
-    tampered = TAMPERINGS[tamper](genuine, other)
-    assert tampered != genuine
-
-    # When it is followed altered
-    response = invoke(follow_event(tampered, accept=accept))
-
-    # Then it is refused the same way whatever was altered, before Paddle or its key are touched
-    if accept == BROWSER:
-        page = refused_page(response)
-        assert "This link cannot be opened" in page
-        assert "This link is not valid." in page
-    else:
-        assert refused(response, "invalid_link")["detail"] == "This link is not valid."
-    assert paddle.requests == []
-    assert aws.get_secret_value == 0  # the signing keys were cached by the mint; the API key is never read
-
-
-def test_the_genuine_link_of_the_tampering_table_opens(
-    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, clock: Any
-) -> None:
-    """The control for the table above: unaltered, the same link is accepted."""
-    link_keys.put({"active": "k1", "k1": KEY_1, "k2": KEY_2})
-    genuine = query_of(mint(invoke))
-    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
-    # The table's alphabet rows alter this signature only if it holds a base64url-only character.
-    assert {"-", "_"} & set(_sig(genuine))
-
-    assert_redirect(invoke(follow_event(genuine)), link_of(sent, "cancel_subscription", SUBSCRIPTION_ID))
-
-
-def test_a_link_signed_with_a_key_we_never_had_is_refused(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
-    # Forged with the right shape and key id, but another key (the README's public test key, say)
-    forged = signed_links.sign(
-        signed_links.claims_for(CUSTOMER_ID, "overview", None, 3600, time.time()),
-        signed_links.SigningKeys.parse(json.dumps({"active": "k1", "k1": KEY_2})),
-    )
-
-    refused(invoke(follow_event(forged, accept="application/json")), "invalid_link")
-    assert paddle.requests == []
-
-
 # --- expiry and the clock
-
-
-def test_expired_link_is_refused_as_expired(
-    invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, aws: SecretsManagerCalls, clock: Any
-) -> None:
-    # Given a link minted for one minute
-    query = query_of(mint(invoke, {"expires_in": 60}))
-
-    # When it is followed two minutes later
-    clock(T0 + 120)
-    as_json = invoke(follow_event(query, accept="application/json"))
-    as_page = invoke(follow_event(query))
-
-    # Then it says it expired (it is genuine: an altered one says invalid_link), and Paddle was not called
-    assert refused(as_json, "link_expired")["detail"] == "This link has expired."
-    assert "This link has expired" in refused_page(as_page)
-    assert paddle.requests == []
-    assert aws.get_secret_value == 1  # the signing keys only
 
 
 @pytest.mark.parametrize(
@@ -711,17 +474,6 @@ def test_clock_skew_on_a_maximum_lifetime_link(
     else:
         refused(response, "invalid_link")
         assert paddle.requests == []
-
-
-def test_a_genuine_link_beyond_the_cap_is_refused(invoke: Any, link_keys: LinkKeys, paddle: PaddleStub) -> None:
-    # Signed with our own key (as a leaked key or a bug could), for 31 days: refused all the same.
-    keys = signed_links.SigningKeys.parse(json.dumps({"active": "k1", "k1": KEY_1}))
-    query = signed_links.sign(
-        signed_links.claims_for(CUSTOMER_ID, "overview", None, MAX_LIFETIME_SECONDS + DAY, time.time()), keys
-    )
-
-    refused(invoke(follow_event(query, accept="application/json")), "invalid_link")
-    assert paddle.requests == []
 
 
 # --- key rotation
@@ -867,7 +619,7 @@ def test_a_browser_gets_a_page_when_paddle_does_not_know_the_customer(
     url = mint(invoke)
     paddle.answers(404, paddle_error("not_found"))
 
-    page = refused_page(invoke(follow_event(query_of(url))), status=404)
+    page = assert_error_page(invoke(follow_event(query_of(url))), status=404)
 
     assert "This link cannot be opened" in page
 
@@ -880,7 +632,7 @@ def test_a_browser_gets_retry_after_when_paddle_is_rate_limited(
 
     response = invoke(follow_event(query_of(url)))
 
-    refused_page(response, status=429)
+    assert_error_page(response, status=429)
     assert response["headers"]["Retry-After"] == "30"
 
 
@@ -929,32 +681,12 @@ def test_signed_in_user_link_takes_the_mint_body_and_lasts_at_most_five_minutes(
     assert (link["a"], link["s"], link["e"]) == ("cancel_subscription", SUBSCRIPTION_ID, str(T0 + 300))
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        pytest.param({"expires_in": 301}, "expires_in", id="over-five-minutes"),
-        pytest.param({"expires_in": 86400}, "expires_in", id="a-backends-day"),
-        pytest.param({"expires_in": 59}, "expires_in", id="under-a-minute"),
-        pytest.param({"customer_id": OTHER_CUSTOMER_ID}, "customer_id", id="customer-in-body"),
-        pytest.param({"action": "cancel_subscription"}, "subscription_id", id="deep-link-without-subscription"),
-    ],
-)
-def test_signed_in_user_link_refuses_what_the_route_does_not_allow(
-    invoke: Any, link_keys: LinkKeys, aws: SecretsManagerCalls, body: dict[str, Any], field: str
-) -> None:
-    error = assert_error(invoke(jwt_mint_event(body)), 400, "invalid_field", fields=True)
-
-    assert field in {item["field"] for item in error["errors"]}
-    assert OTHER_CUSTOMER_ID not in json.dumps(error)
-    assert aws.get_secret_value == 0
-
-
 def test_signed_in_user_link_in_verified_email_mode_is_for_the_emails_customer(
     invoke: Any, link_keys: LinkKeys, paddle: PaddleStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the email mode, a token with a verified email and no customer claim, and Paddle knowing that email
     monkeypatch.setenv("CUSTOMER_LOOKUP", "verified_email")
-    token = {k: v for k, v in claims().items() if k != "custom:paddle_customer_id"}
+    token = {k: v for k, v in claims_with(...).items() if k != CLAIM}
     found = {"id": OTHER_CUSTOMER_ID, "email": token["email"], "status": "active"}
     paddle.server.expect_request("/customers", method="GET").respond_with_json(
         {"data": [found], "meta": {"request_id": "r-1", "pagination": {"per_page": 50, "next": "", "has_more": False}}}

@@ -4,7 +4,7 @@ A portal link signs its holder into a customer's billing account, so a wrongly m
 Every refused case asserts that neither Paddle nor Secrets Manager saw a single call; every allowed JWT case asserts
 that the customer Paddle was asked about (the path the stand-in received) is the token's, never a smuggled one.
 docs/security.md cites these tests sentence by sentence. The plain matrix is here too, as hand-built events of every
-API format (the end of this file); the integration tier keeps only routing (tests/integration/test_routes.py).
+API format (the end of this file), with the requests for no route of ours.
 """
 
 from __future__ import annotations
@@ -646,6 +646,37 @@ def test_allowed_callers_get_the_session_paddle_made(
 
 
 REFUSED_CALLERS = [
+    # Routing: no such route, or an IAM route's path that is not a customer id.
+    pytest.param(
+        http_api("DELETE", f"/customers/{A}/portal-sessions", auth="iam", route_key="$default"),
+        404,
+        "not_found",
+        id="http-api-unknown-method",
+    ),
+    pytest.param(function_url("GET", "/", auth="iam"), 404, "not_found", id="function-url-root"),
+    pytest.param(
+        function_url("POST", f"/customers/{A}/portal", auth="iam"),
+        404,
+        "not_found",
+        id="function-url-post-on-get-route",
+    ),
+    pytest.param(rest_api("GET", "/admin", auth="iam"), 404, "not_found", id="rest-api-unknown-path"),
+    # An IAM caller with a path that is not a customer id.
+    pytest.param(
+        http_api("GET", "/customers/cus_123/portal", auth="iam"), 400, "invalid_field", id="http-api-bad-path-customer"
+    ),
+    pytest.param(
+        rest_api("POST", "/customers/ctm_123/portal-sessions", auth="iam"),
+        400,
+        "invalid_field",
+        id="rest-api-bad-path-customer",
+    ),
+    pytest.param(
+        function_url("GET", f"/customers/{A.upper()}/portal", auth="iam"),
+        400,
+        "invalid_field",
+        id="function-url-bad-path-customer",
+    ),
     # A token whose claim is absent (an ID token without it), or a claim of the wrong shape on REST.
     pytest.param(
         http_api("GET", JWT_GET, auth="jwt", token_claims=claims(None)),

@@ -12,6 +12,7 @@ from tests.events import load_event
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID
 
 CLAIM = "custom:paddle_customer_id"
+ASSUMED_ROLE = "arn:aws:sts::123456789012:assumed-role/r/s"
 
 
 @pytest.mark.parametrize(
@@ -178,20 +179,19 @@ def test_refused_callers(name: str, error: type[Exception]) -> None:
         authorize(parse_http_event(load_event(name)), CLAIM)
 
 
-def test_iam_route_refuses_a_token() -> None:
-    request = parse_http_event(load_event("http_api/post_portal_sessions_iam.json"))
-    with_token = HttpRequest(**{**request.__dict__, "identity": JwtIdentity({CLAIM: CUSTOMER_ID})})
+@pytest.mark.parametrize(
+    ("name", "identity"),
+    [
+        pytest.param("http_api/post_portal_sessions_iam.json", JwtIdentity({CLAIM: CUSTOMER_ID}), id="iam-route-token"),
+        pytest.param("http_api/get_portal_jwt.json", IamIdentity(ASSUMED_ROLE), id="jwt-route-iam"),
+    ],
+)
+def test_route_refuses_the_other_kind_of_caller(name: str, identity: IamIdentity | JwtIdentity) -> None:
+    request = parse_http_event(load_event(name))
+    other = HttpRequest(**{**request.__dict__, "identity": identity})
 
     with pytest.raises(ForbiddenError):
-        authorize(with_token, CLAIM)
-
-
-def test_jwt_route_refuses_an_iam_caller() -> None:
-    request = parse_http_event(load_event("http_api/get_portal_jwt.json"))
-    signed = HttpRequest(**{**request.__dict__, "identity": IamIdentity("arn:aws:sts::123456789012:assumed-role/r/s")})
-
-    with pytest.raises(ForbiddenError):
-        authorize(signed, CLAIM)
+        authorize(other, CLAIM)
 
 
 def test_iam_route_binds_the_path_customer() -> None:

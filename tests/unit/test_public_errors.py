@@ -30,64 +30,35 @@ from tests.support import API_KEY, CUSTOMER_ID
 
 SECRET_LOOKING_DETAIL = f"Authentication token {API_KEY} is invalid"
 
+# Paddle's failures, as the client raises them
+NOT_FOUND = PaddleNotFoundError(404, "entity_not_found", "internal lookup text", request_id="p1")
+BAD_REQUEST = PaddleBadRequestError(400, "bad_request", "Invalid request.", request_id="p1")
+BAD_REQUEST_WITHOUT_DETAIL = PaddleBadRequestError(400, "http_400", "")
+RATE_LIMITED = PaddleRateLimitError(429, "too_many_requests", "Slow down", request_id="p1", retry_after=42)
+KEY_REJECTED = PaddleAuthenticationError(403, "invalid_token", SECRET_LOOKING_DETAIL, request_id="p1")
+KEY_FORBIDDEN = PaddleAuthenticationError(403, "forbidden", "Missing permission", request_id="p1")
+SERVER_ERROR = PaddleServerError(500, "internal_error", "Oops", request_id="p1")
+HTML_502 = PaddleServerError(502, "http_502", "", request_id="p1")
+CONNECTION = PaddleConnectionError("ConnectionRefusedError")
+UNUSABLE_SUCCESS = PaddleResponseError("Paddle's answer is not JSON")
+TIMEOUT = PaddleTimeoutError("no time left")
 
-@pytest.mark.parametrize(
-    ("paddle", "public", "status", "code"),
-    [
-        pytest.param(
-            PaddleNotFoundError(404, "entity_not_found", "Entity ctm_x not found", request_id="p1"),
-            CustomerNotFoundError,
-            404,
-            "not_found",
-            id="404-not-found",
-        ),
-        pytest.param(
-            PaddleBadRequestError(400, "bad_request", "Invalid request.", request_id="p1"),
-            InvalidRequestError,
-            400,
-            "bad_request",
-            id="400-keeps-paddles-code",
-        ),
-        pytest.param(
-            PaddleRateLimitError(429, "too_many_requests", "Slow down", request_id="p1", retry_after=42),
-            RateLimitedError,
-            429,
-            "too_many_requests",
-            id="429",
-        ),
-        pytest.param(
-            PaddleAuthenticationError(403, "invalid_token", SECRET_LOOKING_DETAIL, request_id="p1"),
-            ConfigurationError,
-            500,
-            "configuration_error",
-            id="403-invalid-token",
-        ),
-        pytest.param(
-            PaddleAuthenticationError(403, "forbidden", "Missing permission", request_id="p1"),
-            ConfigurationError,
-            500,
-            "configuration_error",
-            id="403-forbidden",
-        ),
-        pytest.param(
-            PaddleServerError(500, "internal_error", "Oops", request_id="p1"),
-            UpstreamError,
-            502,
-            "bad_gateway",
-            id="500",
-        ),
-        pytest.param(
-            PaddleServerError(502, "http_502", "", request_id="p1"), UpstreamError, 502, "bad_gateway", id="502-html"
-        ),
-        pytest.param(
-            PaddleConnectionError("ConnectionRefusedError"), UpstreamError, 502, "bad_gateway", id="connection"
-        ),
-        pytest.param(
-            PaddleResponseError("Paddle's answer is not JSON"), UpstreamError, 502, "bad_gateway", id="unusable-success"
-        ),
-        pytest.param(PaddleTimeoutError("no time left"), UpstreamTimeoutError, 504, "gateway_timeout", id="timeout"),
-    ],
-)
+# id: (Paddle's failure, the public error it becomes, its status and code)
+MAPPING: dict[str, tuple[PaddleError, type[PortalError], int, str]] = {
+    "404-not-found": (NOT_FOUND, CustomerNotFoundError, 404, "not_found"),
+    "400-keeps-paddles-code": (BAD_REQUEST, InvalidRequestError, 400, "bad_request"),
+    "429": (RATE_LIMITED, RateLimitedError, 429, "too_many_requests"),
+    "403-invalid-token": (KEY_REJECTED, ConfigurationError, 500, "configuration_error"),
+    "403-forbidden": (KEY_FORBIDDEN, ConfigurationError, 500, "configuration_error"),
+    "500": (SERVER_ERROR, UpstreamError, 502, "bad_gateway"),
+    "502-html": (HTML_502, UpstreamError, 502, "bad_gateway"),
+    "connection": (CONNECTION, UpstreamError, 502, "bad_gateway"),
+    "unusable-success": (UNUSABLE_SUCCESS, UpstreamError, 502, "bad_gateway"),
+    "timeout": (TIMEOUT, UpstreamTimeoutError, 504, "gateway_timeout"),
+}
+
+
+@pytest.mark.parametrize(("paddle", "public", "status", "code"), list(MAPPING.values()), ids=list(MAPPING))
 def test_mapping(paddle: PaddleError, public: type[PortalError], status: int, code: str) -> None:
     error = public_error(paddle, CUSTOMER_ID)
 
@@ -98,7 +69,7 @@ def test_mapping(paddle: PaddleError, public: type[PortalError], status: int, co
     assert API_KEY not in str(error)
 
 
-def test_bad_request_passes_paddles_detail_and_field_errors() -> None:
+def test_bad_request_passes_paddles_field_errors() -> None:
     paddle = PaddleBadRequestError(
         400,
         "bad_request",
@@ -109,28 +80,26 @@ def test_bad_request_passes_paddles_detail_and_field_errors() -> None:
 
     error = public_error(paddle, CUSTOMER_ID)
 
-    assert error.detail == "Invalid request."
     assert error.errors == (FieldError("subscription_ids[0]", "subscription does not belong to customer"),)
 
 
-def test_bad_request_without_detail_gets_a_fixed_one() -> None:
-    error = public_error(PaddleBadRequestError(400, "http_400", ""), CUSTOMER_ID)
+@pytest.mark.parametrize(
+    ("paddle", "detail", "hidden"),
+    [
+        pytest.param(BAD_REQUEST, "Invalid request.", (), id="bad-request-passes-paddles-detail"),
+        pytest.param(BAD_REQUEST_WITHOUT_DETAIL, "Paddle rejected the request.", (), id="bad-request-without-detail"),
+        pytest.param(NOT_FOUND, CUSTOMER_ID, ("internal lookup text",), id="not-found-names-customer"),
+        pytest.param(KEY_REJECTED, None, (API_KEY, "Authentication token"), id="rejected-key-detail-is-ours"),
+    ],
+)
+def test_public_detail(paddle: PaddleError, detail: str | None, hidden: tuple[str, ...]) -> None:
+    # Paddle's detail is passed on only for a request Paddle rejected; otherwise the detail is ours
+    error = public_error(paddle, CUSTOMER_ID)
 
-    assert error.detail == "Paddle rejected the request."
-
-
-def test_not_found_names_the_customer_but_not_paddles_text() -> None:
-    error = public_error(PaddleNotFoundError(404, "entity_not_found", "internal lookup text"), CUSTOMER_ID)
-
-    assert CUSTOMER_ID in error.detail
-    assert "internal lookup text" not in error.detail
-
-
-def test_rejected_key_detail_is_ours_not_paddles() -> None:
-    error = public_error(PaddleAuthenticationError(403, "invalid_token", SECRET_LOOKING_DETAIL), CUSTOMER_ID)
-
-    assert API_KEY not in error.detail
-    assert "Authentication token" not in error.detail
+    if detail is not None:
+        assert detail in error.detail
+    for text in hidden:
+        assert text not in error.detail
 
 
 @pytest.mark.parametrize(
