@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -37,16 +37,10 @@ def validate(model: type[M], data: object) -> M:
         ) from None
 
 
-def read_portal_request(request: HttpRequest, bound_customer_id: str | None) -> PortalRequest:
-    """The portal session an authorized HTTP request asks for. On JWT routes `bound_customer_id` (from the token) is
-    the only customer; path, body and query cannot name another one."""
-    customer_id = bound_customer_id or path_customer_id(request)
-    return replace(read_portal_choice(request), customer_id=customer_id)
-
-
 def read_portal_choice(request: HttpRequest) -> PortalRequest:
-    """What the request asks to open (subscriptions, action), validated; the customer is left empty for the caller
-    to bind (a verified-email lookup happens only once the rest of the request is known to be valid)."""
+    """What a session request asks to open (subscriptions, action), validated; the customer is left empty for the
+    caller to bind, from authorization's answer (a verified-email lookup happens only once the rest of the request is
+    known to be valid). JWT routes never read a customer from the request."""
     if request.route.operation is Operation.SESSION:
         _no_query(request)
         body = validate(CreateSessionBody, _json_object(request.body()))

@@ -10,7 +10,7 @@ import pytest
 
 from paddle_portal.errors import FieldError, InvalidRequestError, RequestTooLargeError
 from paddle_portal.http_events import MAX_BODY_BYTES, ROUTES, HttpRequest, IamIdentity, JwtIdentity, Route
-from paddle_portal.inputs import PortalRequest, read_portal_request, validate
+from paddle_portal.inputs import PortalRequest, path_customer_id, read_portal_choice, validate
 from paddle_portal.models import CreateSessionBody
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
 
@@ -60,9 +60,9 @@ def field_errors(raised: pytest.ExceptionInfo[InvalidRequestError]) -> dict[str,
     ],
 )
 def test_post_body_accepted(body: str | None, base64_body: bool, ids: tuple[str, ...]) -> None:
-    ask = read_portal_request(request(IAM_POST, body=body, base64_body=base64_body), None)
+    ask = read_portal_choice(request(IAM_POST, body=body, base64_body=base64_body))
 
-    assert ask == PortalRequest(CUSTOMER_ID, ids)
+    assert ask == PortalRequest("", ids)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_post_body_accepted(body: str | None, base64_body: bool, ids: tuple[str,
 )
 def test_post_body_that_is_not_a_json_object(body: str, base64_body: bool) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_request(request(IAM_POST, body=body, base64_body=base64_body), None)
+        read_portal_choice(request(IAM_POST, body=body, base64_body=base64_body))
 
     assert raised.value.code == "invalid_json"
 
@@ -98,7 +98,7 @@ def test_post_body_that_is_not_a_json_object(body: str, base64_body: bool) -> No
 )
 def test_post_body_over_16_KiB(body: str, base64_body: bool) -> None:
     with pytest.raises(RequestTooLargeError):
-        read_portal_request(request(IAM_POST, body=body, base64_body=base64_body), None)
+        read_portal_choice(request(IAM_POST, body=body, base64_body=base64_body))
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_post_body_over_16_KiB(body: str, base64_body: bool) -> None:
 )
 def test_post_body_field_errors(body: dict[str, Any], fields: set[str]) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_request(request(IAM_POST, body=json.dumps(body)), None)
+        read_portal_choice(request(IAM_POST, body=json.dumps(body)))
 
     assert raised.value.code == "invalid_field"
     assert set(field_errors(raised)) == fields
@@ -125,7 +125,7 @@ def test_post_body_field_errors(body: dict[str, Any], fields: set[str]) -> None:
 
 def test_post_refuses_query_parameters() -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_request(request(IAM_POST, query=[("subscription_id", SUBSCRIPTION_ID)]), None)
+        read_portal_choice(request(IAM_POST, query=[("subscription_id", SUBSCRIPTION_ID)]))
 
     assert set(field_errors(raised)) == {"subscription_id"}
 
@@ -133,29 +133,27 @@ def test_post_refuses_query_parameters() -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        pytest.param([], PortalRequest(CUSTOMER_ID, ()), id="overview-by-default"),
-        pytest.param([("action", "overview")], PortalRequest(CUSTOMER_ID, ()), id="overview"),
+        pytest.param([], PortalRequest("", ()), id="overview-by-default"),
+        pytest.param([("action", "overview")], PortalRequest("", ()), id="overview"),
         pytest.param(
             [("action", "cancel_subscription"), ("subscription_id", SUBSCRIPTION_ID)],
-            PortalRequest(CUSTOMER_ID, (SUBSCRIPTION_ID,), "cancel_subscription", SUBSCRIPTION_ID),
+            PortalRequest("", (SUBSCRIPTION_ID,), "cancel_subscription", SUBSCRIPTION_ID),
             id="cancel",
         ),
         pytest.param(
             [("subscription_id", OTHER_SUBSCRIPTION_ID), ("action", "update_subscription_payment_method")],
-            PortalRequest(
-                CUSTOMER_ID, (OTHER_SUBSCRIPTION_ID,), "update_subscription_payment_method", OTHER_SUBSCRIPTION_ID
-            ),
+            PortalRequest("", (OTHER_SUBSCRIPTION_ID,), "update_subscription_payment_method", OTHER_SUBSCRIPTION_ID),
             id="update-payment-method",
         ),
         pytest.param(
             [("subscription_id", SUBSCRIPTION_ID)],
-            PortalRequest(CUSTOMER_ID, (SUBSCRIPTION_ID,), "overview", SUBSCRIPTION_ID),
+            PortalRequest("", (SUBSCRIPTION_ID,), "overview", SUBSCRIPTION_ID),
             id="overview-with-subscription",
         ),
     ],
 )
 def test_get_query(query: list[tuple[str, str]], expected: PortalRequest) -> None:
-    assert read_portal_request(request(IAM_GET, query=query), None) == expected
+    assert read_portal_choice(request(IAM_GET, query=query)) == expected
 
 
 @pytest.mark.parametrize(
@@ -178,7 +176,7 @@ def test_get_query(query: list[tuple[str, str]], expected: PortalRequest) -> Non
 )
 def test_get_query_field_errors(query: list[tuple[str, str]], fields: set[str]) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_request(request(IAM_GET, query=query), None)
+        read_portal_choice(request(IAM_GET, query=query))
 
     assert raised.value.code == "invalid_field"
     assert set(field_errors(raised)) == fields
@@ -186,17 +184,11 @@ def test_get_query_field_errors(query: list[tuple[str, str]], fields: set[str]) 
 
 @pytest.mark.parametrize("route", [IAM_POST, IAM_GET], ids=["post", "get"])
 def test_iam_routes_validate_the_path_customer(route: Route) -> None:
+    # (Which customer a request is for is authorization's answer: tests/security/test_authorization_matrix.py.)
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_request(request(route, path={"customer_id": "cus_123"}), None)
+        path_customer_id(request(route, path={"customer_id": "cus_123"}))
 
     assert set(field_errors(raised)) == {"customer_id"}
-
-
-@pytest.mark.parametrize("route", [JWT_POST, JWT_GET], ids=["post", "get"])
-def test_jwt_routes_use_the_bound_customer_even_with_a_path_customer(route: Route) -> None:
-    ask = read_portal_request(request(route, path={"customer_id": OTHER_CUSTOMER_ID}), CUSTOMER_ID)
-
-    assert ask.customer_id == CUSTOMER_ID
 
 
 def test_field_errors_never_echo_the_value() -> None:
