@@ -266,6 +266,7 @@ def run_child(
     scratch: Path,
     components: int = 0,
     profile: Path | None = None,
+    importtime: Path | None = None,
 ) -> dict[str, Any]:
     variant = measured.variant
     result_file = scratch / "result.json"
@@ -280,7 +281,8 @@ def run_child(
         "components": components,
         **({"cold_profile": str(profile)} if profile is not None else {}),
     }
-    command = [sys.executable, "-S", "-P", *(["-v"] if verbose else []), str(BENCH / "child.py"), json.dumps(config)]
+    flags = [*(["-v"] if verbose else []), *(["-X", "importtime"] if importtime is not None else [])]
+    command = [sys.executable, "-S", "-P", *flags, str(BENCH / "child.py"), json.dumps(config)]
     env = child_env(measured.artifact, servers, variant, variant.handler)
     completed = subprocess.run(  # noqa: S603 - our own interpreter and driver
         command,
@@ -297,6 +299,8 @@ def run_child(
         raise RuntimeError(f"{variant.name}: the child failed:\n{result.get('error', '')}\n{completed.stderr[-3000:]}")
     if verbose:
         measured.compiled = COMPILED_FROM_SOURCE.findall(completed.stderr)
+    if importtime is not None:
+        importtime.write_text(completed.stderr)
     return result
 
 
@@ -460,8 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         type=Path,
         metavar="DIR",
-        help="also write a cProfile of each variant's import and first invocation to DIR/<variant>.prof "
-        "(an extra, untimed run; read with python -m pstats)",
+        help="also write, for each variant, a cProfile of its import and first invocation (DIR/<variant>.prof; "
+        "read with python -m pstats) and python -X importtime's report of the same (DIR/<variant>.importtime.txt), "
+        "from two extra, untimed runs",
     )
     args = parser.parse_args(argv)
     if sys.version_info[:2] != (3, 13):
@@ -510,17 +515,20 @@ def _run(args: argparse.Namespace) -> int:
                 m.counts = servers.counts()
                 run_child(m, servers, warm=0, verbose=True, sampled=not args.unsampled, scratch=scratch)
                 if args.profile is not None:
+                    print(f"  {m.variant.name}: cProfile run, -X importtime run", file=sys.stderr)
                     args.profile.mkdir(parents=True, exist_ok=True)
-                    servers.reset()
-                    run_child(
-                        m,
-                        servers,
-                        warm=0,
-                        verbose=False,
-                        sampled=not args.unsampled,
-                        scratch=scratch,
-                        profile=(args.profile / f"{slug(m.variant.name)}.prof").resolve(),
-                    )
+                    stem = (args.profile / slug(m.variant.name)).resolve()
+                    for kind in ("profile", "importtime"):
+                        servers.reset()
+                        run_child(
+                            m,
+                            servers,
+                            warm=0,
+                            verbose=False,
+                            sampled=not args.unsampled,
+                            scratch=scratch,
+                            **{kind: stem.with_suffix(".prof" if kind == "profile" else ".importtime.txt")},
+                        )
                 if m.variant.name == "this project" and args.components:
                     print("  this project: building blocks of the warm path", file=sys.stderr)
                     servers.reset()
