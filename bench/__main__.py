@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import re
 import statistics
 import subprocess
@@ -548,8 +549,13 @@ def _run(args: argparse.Namespace) -> int:
                         components=args.components,
                     )["components"]
             print(f"  cold starts: {args.cold} rounds over {len(results)} variants", file=sys.stderr)
-            for _ in range(args.cold):
-                for m in results:  # interleaved, so drifting machine load spreads over every variant
+            for round_number in range(args.cold):
+                # Interleaved, so drifting machine load spreads over every variant; in a new order each round, so no
+                # row always follows the same neighbour (a heavy process before a light one slows it down by a few
+                # ms: caches it evicted).
+                order = list(results)
+                random.Random(round_number).shuffle(order)  # noqa: S311 - an order, not a secret
+                for m in order:
                     servers.reset()
                     m.cold.append(
                         run_child(m, servers, warm=0, verbose=False, sampled=not args.unsampled, scratch=scratch)
