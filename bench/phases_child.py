@@ -1,0 +1,90 @@
+"""One fresh process for `python -m bench.phases`: the stack's imports, then ours, then the first invocation, each
+part timed, with the time it spent blocked on the network (bench/child.py's socket timers).
+
+Run as `python -S -P bench/phases_child.py CONFIG_JSON` in the environment bench/__main__.py gives a child.
+"""
+
+import importlib
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -P: the script's folder is not on sys.path
+import child  # installs the socket timers before anything imports socket or ssl
+
+# Parts of the first invocation, by the function that does them: (module, attribute path, label). A name that no
+# longer exists is skipped (the part then counts as "the rest").
+PARTS = (
+    ("paddle_portal.operations", "_pool", "SSL context and pool to Paddle"),
+    ("paddle_portal.secrets", "SecretSource.get", "secret read"),
+    ("paddle_portal.secrets", "_bounded_provider", "… of which its boto3 client built (as the boto3 floor builds one)"),
+    ("paddle_portal.paddle", "PaddleClient._send", "Paddle requests (connection included)"),
+)
+
+
+def _network_ms() -> float:
+    return child._network_ns / 1e6
+
+
+def _wrap(parts: dict[str, list[float]], module_name: str, path: str, label: str) -> None:
+    owner = importlib.import_module(module_name)
+    *outer, name = path.split(".")
+    for attribute in outer:
+        owner = getattr(owner, attribute, None)
+    function = getattr(owner, name, None)
+    if function is None:
+        return
+
+    def timed(*args, **kwargs):
+        network, started = _network_ms(), time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            part = parts.setdefault(label, [0.0, 0.0])
+            part[0] += (time.perf_counter() - started) * 1000
+            part[1] += _network_ms() - network
+
+    setattr(owner, name, timed)
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    event = json.loads(open(config["event"], "rb").read())  # noqa: SIM115
+    os.environ["_X_AMZN_TRACE_ID"] = child._trace_header(1, True)
+    context = child.LambdaContext("00000000-0000-4000-8000-000000000001")
+    module_name, _, attribute = config["handler"].rpartition(".")
+
+    started = time.perf_counter()
+    # What the stack floor imports (bench/stack_floor/stack.py), without its SSL context, pool and boto3 client.
+    import urllib3  # noqa: F401
+    from aws_lambda_powertools import Logger, Metrics, Tracer  # noqa: F401
+    from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model  # noqa: F401
+
+    Tracer(auto_patch=False)  # imports aws_xray_sdk.core, as the floor's Tracer does
+    stack = time.perf_counter()
+    handler = getattr(importlib.import_module(module_name), attribute)
+    ours = time.perf_counter()
+
+    parts: dict[str, list[float]] = {}
+    for part in PARTS:
+        _wrap(parts, *part)
+    network = _network_ms()
+    before = time.perf_counter()
+    response = handler(event, context)
+    first = (time.perf_counter() - before) * 1000
+    if not child._ok(response):
+        raise RuntimeError(f"first invocation failed: {str(response)[:300]}")
+    result = {
+        "stack imports": [(stack - started) * 1000, 0.0],
+        "our modules imported": [(ours - stack) * 1000, 0.0],
+        "first invocation": [first, _network_ms() - network],
+        **parts,
+    }
+    with open(config["result"], "w") as out:
+        json.dump(result, out)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
