@@ -80,9 +80,8 @@ TOP_LEVEL_PARTS = ("SSL context and pool to Paddle", "secret read", "Paddle requ
 
 def render(runs: dict[str, list[dict[str, list[float]]]], cold: int, busy: int) -> str:
     labels: list[str] = []
-    for samples in runs.values():
-        for sample in samples:
-            labels += [label for label in sample if label not in labels]
+    for sample in sorted((s for samples in runs.values() for s in samples), key=len, reverse=True):
+        labels += [label for label in sample if label not in labels]  # the order of the sample with most parts
     lines = [
         "| part (ms p50, of which blocked on the network in brackets) | " + " | ".join(runs) + " |",
         "|---|" + "---|" * len(runs),

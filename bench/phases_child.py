@@ -13,13 +13,16 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -P: the script's folder is not on sys.path
 import child  # installs the socket timers before anything imports socket or ssl
 
-# Parts of the first invocation, by the function that does them: (module, attribute path, label). A name that no
-# longer exists is skipped (the part then counts as "the rest").
+# Parts of the first invocation, by the function that does them: (module, attribute path, label, label for the
+# `get` of what it returns). A name that no longer exists is skipped (the part then counts as "the rest").
+IMPORTS = "… of which Powertools Parameters and boto3 imported (what the secret read leaves)"
+CLIENT = "… of which its boto3 client built (as the boto3 floor builds one)"
+CALL = "… of which GetSecretValue (botocore's first request and connection)"
 PARTS = (
-    ("paddle_portal.operations", "_pool", "SSL context and pool to Paddle"),
-    ("paddle_portal.secrets", "SecretSource.get", "secret read"),
-    ("paddle_portal.secrets", "_bounded_provider", "… of which its boto3 client built (as the boto3 floor builds one)"),
-    ("paddle_portal.paddle", "PaddleClient._send", "Paddle requests (connection included)"),
+    ("paddle_portal.operations", "_pool", "SSL context and pool to Paddle", None),
+    ("paddle_portal.secrets", "SecretSource.get", "secret read", None),
+    ("paddle_portal.secrets", "_bounded_provider", CLIENT, CALL),  # returns Powertools' SecretsProvider
+    ("paddle_portal.paddle", "PaddleClient._send", "Paddle requests (connection included)", None),
 )
 
 
@@ -27,25 +30,30 @@ def _network_ms() -> float:
     return child._network_ns / 1e6
 
 
-def _wrap(parts: dict[str, list[float]], module_name: str, path: str, label: str) -> None:
+def _timed(parts: dict[str, list[float]], function, label: str, result_label: str | None = None):
+    def timed(*args, **kwargs):
+        network, started = _network_ms(), time.perf_counter()
+        try:
+            result = function(*args, **kwargs)
+        finally:
+            part = parts.setdefault(label, [0.0, 0.0])
+            part[0] += (time.perf_counter() - started) * 1000
+            part[1] += _network_ms() - network
+        if result_label is not None and callable(getattr(result, "get", None)):
+            result.get = _timed(parts, result.get, result_label)
+        return result
+
+    return timed
+
+
+def _wrap(parts: dict[str, list[float]], module_name: str, path: str, label: str, result_label: str | None) -> None:
     owner = importlib.import_module(module_name)
     *outer, name = path.split(".")
     for attribute in outer:
         owner = getattr(owner, attribute, None)
     function = getattr(owner, name, None)
-    if function is None:
-        return
-
-    def timed(*args, **kwargs):
-        network, started = _network_ms(), time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            part = parts.setdefault(label, [0.0, 0.0])
-            part[0] += (time.perf_counter() - started) * 1000
-            part[1] += _network_ms() - network
-
-    setattr(owner, name, timed)
+    if function is not None:
+        setattr(owner, name, _timed(parts, function, label, result_label))
 
 
 def main() -> None:
@@ -75,6 +83,11 @@ def main() -> None:
     first = (time.perf_counter() - before) * 1000
     if not child._ok(response):
         raise RuntimeError(f"first invocation failed: {str(response)[:300]}")
+    if CLIENT in parts and CALL in parts:  # the boto3 path: the secret read's imports are what its parts leave
+        read, client, call = parts["secret read"], parts.pop(CLIENT), parts.pop(CALL)
+        parts[IMPORTS] = [read[0] - client[0] - call[0], read[1] - client[1] - call[1]]
+        parts[CLIENT], parts[CALL] = client, call
+        parts["Paddle requests (connection included)"] = parts.pop("Paddle requests (connection included)")
     result = {
         "stack imports": [(stack - started) * 1000, 0.0],
         "our modules imported": [(ours - stack) * 1000, 0.0],
