@@ -13,16 +13,23 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -P: the script's folder is not on sys.path
 import child  # installs the socket timers before anything imports socket or ssl
 
+STACK = "stack imports"  # what the stack floor imports (bench/stack_floor/stack.py)
+OURS = "our modules"  # importing the handler once the stack is imported
+FIRST = "1st invocation"
+POOL = "SSL context + pool"  # to Paddle
+KEY_READ = "secret read"
+PADDLE = "Paddle request"  # its connection included
+IMPORTS = "… its imports (Parameters, boto3)"  # what the secret read leaves once its client and call are out
+CLIENT = "… its boto3 client built"  # as the boto3 floor builds one
+CALL = "… its GetSecretValue"  # botocore's first request, over a new connection
+REST = "rest of the 1st invocation"  # what the parts that do not overlap (pool, secret, Paddle) leave
 # Parts of the first invocation, by the function that does them: (module, attribute path, label, label for the
-# `get` of what it returns). A name that no longer exists is skipped (the part then counts as "the rest").
-IMPORTS = "… of which Powertools Parameters and boto3 imported (what the secret read leaves)"
-CLIENT = "… of which its boto3 client built (as the boto3 floor builds one)"
-CALL = "… of which GetSecretValue (botocore's first request and connection)"
+# `get` of what it returns). A name that no longer exists is skipped (the part then counts as the rest).
 PARTS = (
-    ("paddle_portal.operations", "_pool", "SSL context and pool to Paddle", None),
-    ("paddle_portal.secrets", "SecretSource.get", "secret read", None),
+    ("paddle_portal.operations", "_pool", POOL, None),
+    ("paddle_portal.secrets", "SecretSource.get", KEY_READ, None),
     ("paddle_portal.secrets", "_bounded_provider", CLIENT, CALL),  # returns Powertools' SecretsProvider
-    ("paddle_portal.paddle", "PaddleClient._send", "Paddle requests (connection included)", None),
+    ("paddle_portal.paddle", "PaddleClient._send", PADDLE, None),
 )
 
 
@@ -84,15 +91,19 @@ def main() -> None:
     if not child._ok(response):
         raise RuntimeError(f"first invocation failed: {str(response)[:300]}")
     if CLIENT in parts and CALL in parts:  # the boto3 path: the secret read's imports are what its parts leave
-        read, client, call = parts["secret read"], parts.pop(CLIENT), parts.pop(CALL)
+        read, client, call = parts[KEY_READ], parts.pop(CLIENT), parts.pop(CALL)
         parts[IMPORTS] = [read[0] - client[0] - call[0], read[1] - client[1] - call[1]]
         parts[CLIENT], parts[CALL] = client, call
-        parts["Paddle requests (connection included)"] = parts.pop("Paddle requests (connection included)")
+        parts[PADDLE] = parts.pop(PADDLE)
+    first_part = [first, _network_ms() - network]
+    top_level = [parts[label] for label in (POOL, KEY_READ, PADDLE) if label in parts]
+    rest = [first_part[0] - sum(p[0] for p in top_level), first_part[1] - sum(p[1] for p in top_level)]
     result = {
-        "stack imports": [(stack - started) * 1000, 0.0],
-        "our modules imported": [(ours - stack) * 1000, 0.0],
-        "first invocation": [first, _network_ms() - network],
+        STACK: [(stack - started) * 1000, 0.0],
+        OURS: [(ours - stack) * 1000, 0.0],
+        FIRST: first_part,
         **parts,
+        REST: rest,
     }
     with open(config["result"], "w") as out:
         json.dump(result, out)
