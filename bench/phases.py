@@ -4,11 +4,12 @@
     python -m bench.phases --candidates       # + the code candidates (bench/candidates/), each on its own
     python -m bench.phases --cold 41 --busy 1
 
-This project's artifact, built as `python -m bench` builds it, in fresh processes against the same stand-ins. Each
-process imports what the stack floor imports, then our modules, then makes the first invocation, with its parts
-timed (the SSL context and pool, the secret read, the Paddle request) and the time each spent blocked on the
-network. Much less noisy than whole cold starts for small changes: a change to our modules shows in their column
-alone. Medians per part; parts are medians of their own, so they do not add up exactly.
+This project's artifact and the stack floors, built as `python -m bench` builds them, in fresh processes against the
+same stand-ins. Each process imports what the stack floor imports, then our modules, then makes the first
+invocation, with its parts timed (the SSL context and pool, the secret read, the Paddle request) and the time each
+spent blocked on the network; a floor's row times the same parts of its own work (the SSL context and pool, boto3
+imported and its client built). Much less noisy than whole cold starts for small changes: a change to our modules
+shows in their column alone. Medians per part; parts are medians of their own, so they do not add up exactly.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from bench import __main__ as driver
 from bench.servers import Servers
 
-PATHS = ("this project", "this project, no extension layer")
+PATHS = (driver.STACK_FLOOR_NO_BOTO3, "this project", driver.STACK_FLOOR_BOTO3, "this project, no extension layer")
 PROJECT_HANDLER = "paddle_portal.app.lambda_handler"
 
 
@@ -37,10 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", action="store_true", help="also the candidates that change our code")
     parser.add_argument("--busy", type=int, default=0, metavar="N", help="N busy-loop processes beside the run")
     args = parser.parse_args(argv)
-    variants = [v for v in driver.core_variants() if v.name in PATHS]
-    if args.candidates:
-        variants += [v for v in driver.candidate_variants() if v.patches or v.env]
-    variants = [v for v in variants if v.handler == PROJECT_HANDLER and v.layer_build == variants[0].layer_build]
+    variants = sorted((v for v in driver.core_variants() if v.name in PATHS), key=lambda v: PATHS.index(v.name))
+    if args.candidates:  # the candidates that change our code or its settings, on the template's layer build
+        variants += [
+            v
+            for v in driver.candidate_variants()
+            if (v.patches or v.env) and v.handler == PROJECT_HANDLER and v.layer_build == variants[0].layer_build
+        ]
     busy = [driver.start_busy_loop() for _ in range(args.busy)]
     try:
         runs = _measure(variants, args.cold)
