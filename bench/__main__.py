@@ -3,6 +3,7 @@
     python -m bench                      # what `make bench` runs: floor, baseline, this project
     python -m bench --candidates         # also each candidate change measured on a scratch copy of functions/
     python -m bench --cold 5 --warm 200  # quicker, noisier
+    python -m bench --only floor,"this project" --profile prof/  # + a cProfile of each cold start (pstats files)
 
 See bench/README.md for what each figure means and how the artifact is built.
 """
@@ -14,6 +15,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import re
 import statistics
 import subprocess
@@ -32,6 +34,8 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 CACHE = REPO / ".aws-sam" / "bench"
 EVENT = REPO / "events" / "http_api" / "post_portal_sessions_iam.json"
+# The JWT route's event: its token carries both the customer claim and a verified email (CUSTOMER_LOOKUP decides).
+JWT_EVENT = REPO / "events" / "http_api" / "post_portal_sessions_jwt.json"
 CHILD_TIMEOUT_SECONDS = 180
 # python -v says "code object from /path/module.py" for a module compiled from source, and names the .pyc otherwise.
 COMPILED_FROM_SOURCE = re.compile(r"^# code object from '?([^']+\.py)'?$", re.MULTILINE)
@@ -49,6 +53,7 @@ class Variant:
     note: str = ""
     reference: bool = False  # a floor: its handler makes no call, so it has no Secrets Manager or Paddle counts
     over: str | None = None  # the stack floor this row's cold start is reported as a ratio of
+    event: Path = EVENT  # what every invocation (cold and warm) receives
 
 
 @dataclass
@@ -138,7 +143,42 @@ def core_variants() -> list[Variant]:
                 note="the same build, secret via boto3",
             )
         )
-    return variants
+    return variants + jwt_variants(function, layer, env, STACK_FLOOR_NO_BOTO3 if extension else STACK_FLOOR_BOTO3)
+
+
+def jwt_variants(
+    function: FunctionBuild, layer: LayerBuild, env: tuple[tuple[str, str], ...], over: str
+) -> list[Variant]:
+    """The JWT route (`POST /portal-sessions`) with each way of knowing the customer (CUSTOMER_LOOKUP). With
+    `verified_email` a call whose email is not cached makes one more Paddle request (`GET /customers?email=`) before the
+    session: the first call of every execution environment, and every call when the cache is off."""
+    rows = (
+        ("this project, JWT route, customer from the claim", (("CUSTOMER_LOOKUP", "claim"),), "no lookup"),
+        (
+            "this project, JWT route, verified email, cached",
+            (("CUSTOMER_LOOKUP", "verified_email"), ("CUSTOMER_LOOKUP_MAX_AGE_SECONDS", "300")),
+            "the cold call misses (a new environment's cache is empty), warm calls hit",
+        ),
+        (
+            "this project, JWT route, verified email, never cached",
+            (("CUSTOMER_LOOKUP", "verified_email"), ("CUSTOMER_LOOKUP_MAX_AGE_SECONDS", "0")),
+            "every call misses (CUSTOMER_LOOKUP_MAX_AGE_SECONDS=0)",
+        ),
+    )
+    return [
+        Variant(
+            name,
+            REPO / "functions",
+            "paddle_portal.app.lambda_handler",
+            function,
+            layer,
+            env=env + lookup,
+            over=over,
+            note=note,
+            event=JWT_EVENT,
+        )
+        for name, lookup, note in rows
+    ]
 
 
 def candidate_variants() -> list[Variant]:
@@ -208,7 +248,12 @@ def child_env(artifact: Artifact, servers: Servers, variant: Variant, handler: s
         "PADDLE_ENVIRONMENT": "sandbox",
         "PADDLE_API_BASE_URL": servers.paddle.url,
         "PADDLE_REQUEST_BUDGET_SECONDS": "10",
-        **{k: v.replace("{extension_port}", str(servers.extension.server_address[1])) for k, v in variant.env},
+        **{
+            k: v.replace("{extension_port}", str(servers.extension.server_address[1])).replace(
+                "{ca_only}", str(servers.ca_only)
+            )
+            for k, v in variant.env
+        },
     }
 
 
@@ -221,20 +266,24 @@ def run_child(
     sampled: bool,
     scratch: Path,
     components: int = 0,
+    profile: Path | None = None,
+    importtime: Path | None = None,
 ) -> dict[str, Any]:
     variant = measured.variant
     result_file = scratch / "result.json"
     result_file.unlink(missing_ok=True)
     config = {
-        "event": str(EVENT),
+        "event": str(variant.event),
         "handler": variant.handler,
         "warm": warm,
         "xray_sampled": sampled,
         "result": str(result_file),
         "spawned": time.perf_counter(),
         "components": components,
+        **({"cold_profile": str(profile)} if profile is not None else {}),
     }
-    command = [sys.executable, "-S", "-P", *(["-v"] if verbose else []), str(BENCH / "child.py"), json.dumps(config)]
+    flags = [*(["-v"] if verbose else []), *(["-X", "importtime"] if importtime is not None else [])]
+    command = [sys.executable, "-S", "-P", *flags, str(BENCH / "child.py"), json.dumps(config)]
     env = child_env(measured.artifact, servers, variant, variant.handler)
     completed = subprocess.run(  # noqa: S603 - our own interpreter and driver
         command,
@@ -251,6 +300,8 @@ def run_child(
         raise RuntimeError(f"{variant.name}: the child failed:\n{result.get('error', '')}\n{completed.stderr[-3000:]}")
     if verbose:
         measured.compiled = COMPILED_FROM_SOURCE.findall(completed.stderr)
+    if importtime is not None:
+        importtime.write_text(completed.stderr)
     return result
 
 
@@ -262,6 +313,10 @@ def build(variant: Variant, scratch: Path, index: int) -> Artifact:
     function_dir = artifacts.build_function(source, scratch / f"function-{index}", variant.function_build, logical_id)
     layer_dir = artifacts.build_layer(REPO, CACHE, variant.layer_build) if variant.layer_build else None
     return Artifact(function_dir, layer_dir, artifacts.build_runtime(REPO, CACHE))
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def machine() -> str:
@@ -291,20 +346,23 @@ def render(
     results: list[Measured], *, cold: int, warm: int, sampled: bool, started: float, load_before: str, busy: int = 0
 ) -> str:
     header = (
-        "| variant | cold start ms p50 (spawn to 1st response) | of which import ms | warm µs p50 | warm µs p99 "
-        "| Secrets Manager calls | TCP connections to Paddle | modules compiled from source | unzipped MB "
+        "| variant | cold start ms p50 (spawn to 1st response) | of which import ms "
+        "| of which 1st call waiting on the network ms | warm µs p50 | warm µs p99 | Secrets Manager calls "
+        "| TCP connections to Paddle | Paddle requests | modules compiled from source | unzipped MB "
         "| cold start / stack floor |"
     )
-    rows = [header, "|" + "---|" * 10]
+    rows = [header, "|" + "---|" * 12]
     for m in results:
         cold_ms = _p50([c["cold_ms"] for c in m.cold])
         import_ms = _p50([c["import_ms"] for c in m.cold])
+        waiting_ms = _p50([c["first_call_network_ms"] for c in m.cold])
         is_floor = m.variant.reference
         ratio = floor_ratio(m, results)
         rows.append(
-            f"| {m.variant.name} | {cold_ms:.0f} | {import_ms:.0f} | {m.warm['warm_p50_us']:.0f} "
+            f"| {m.variant.name} | {cold_ms:.0f} | {import_ms:.0f} | {waiting_ms:.0f} | {m.warm['warm_p50_us']:.0f} "
             f"| {m.warm['warm_p99_us']:.0f} | {'-' if is_floor else m.counts['secrets_manager_calls']} "
-            f"| {'-' if is_floor else m.counts['paddle_connections']} | {len(m.compiled)} "
+            f"| {'-' if is_floor else m.counts['paddle_connections']} "
+            f"| {'-' if is_floor else m.counts['paddle_requests']} | {len(m.compiled)} "
             f"| {m.artifact.size_bytes() / 1e6:.1f} | {'-' if ratio is None else f'{ratio:.2f}x'} |"
         )
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -312,8 +370,8 @@ def render(
         *rows,
         "",
         f"{now} · {machine()} · {cold} fresh processes per variant (median), "
-        f"{warm} warm invocations after the cold one (Secrets Manager calls and Paddle connections counted over all "
-        f"{warm + 1}) · X-Ray trace header Sampled={int(sampled)} · load average {load_before} before, "
+        f"{warm} warm invocations after the cold one (Secrets Manager calls, Paddle connections and requests counted "
+        f"over all {warm + 1}) · X-Ray trace header Sampled={int(sampled)} · load average {load_before} before, "
         f"{os.getloadavg()[0]:.1f} after · {time.monotonic() - started:.0f} s"
         + (f" · loaded: {busy} busy-loop process(es) beside it" if busy else " · idle: no load added"),
     ]
@@ -403,6 +461,14 @@ def main(argv: list[str] | None = None) -> int:
         f"(each also stops by itself after {BUSY_MAX_SECONDS} s)",
     )
     parser.add_argument("--json", type=Path, help="also write every raw figure to this file")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="also write, for each variant, a cProfile of its import and first invocation (DIR/<variant>.prof; "
+        "read with python -m pstats) and python -X importtime's report of the same (DIR/<variant>.importtime.txt), "
+        "from two extra, untimed runs",
+    )
     args = parser.parse_args(argv)
     if sys.version_info[:2] != (3, 13):
         print(f"bench needs Python 3.13 (the Lambda runtime's); this is {platform.python_version()}", file=sys.stderr)
@@ -438,7 +504,13 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"Building {len(variants)} artifacts (x86_64 twins of sam build's, cached in {CACHE})...", file=sys.stderr
         )
-        results = [Measured(v, build(v, scratch, i)) for i, v in enumerate(variants)]
+        results, left_out = [], []
+        for i, v in enumerate(variants):
+            try:
+                results.append(Measured(v, build(v, scratch, i)))
+            except artifacts.PatchError as stale:  # functions/ moved on: the row is left out, the run goes on
+                print(f"  left out: {v.name}: {stale}", file=sys.stderr)
+                left_out.append(v.name)
         servers = Servers(scratch / "tls")
         try:
             for m in results:
@@ -449,6 +521,21 @@ def _run(args: argparse.Namespace) -> int:
                 )
                 m.counts = servers.counts()
                 run_child(m, servers, warm=0, verbose=True, sampled=not args.unsampled, scratch=scratch)
+                if args.profile is not None:
+                    print(f"  {m.variant.name}: cProfile run, -X importtime run", file=sys.stderr)
+                    args.profile.mkdir(parents=True, exist_ok=True)
+                    stem = (args.profile / slug(m.variant.name)).resolve()
+                    for kind in ("profile", "importtime"):
+                        servers.reset()
+                        run_child(
+                            m,
+                            servers,
+                            warm=0,
+                            verbose=False,
+                            sampled=not args.unsampled,
+                            scratch=scratch,
+                            **{kind: stem.with_suffix(".prof" if kind == "profile" else ".importtime.txt")},
+                        )
                 if m.variant.name == "this project" and args.components:
                     print("  this project: building blocks of the warm path", file=sys.stderr)
                     servers.reset()
@@ -462,8 +549,13 @@ def _run(args: argparse.Namespace) -> int:
                         components=args.components,
                     )["components"]
             print(f"  cold starts: {args.cold} rounds over {len(results)} variants", file=sys.stderr)
-            for _ in range(args.cold):
-                for m in results:  # interleaved, so drifting machine load spreads over every variant
+            for round_number in range(args.cold):
+                # Interleaved, so drifting machine load spreads over every variant; in a new order each round, so no
+                # row always follows the same neighbour (a heavy process before a light one slows it down by a few
+                # ms: caches it evicted).
+                order = list(results)
+                random.Random(round_number).shuffle(order)  # noqa: S311 - an order, not a secret
+                for m in order:
                     servers.reset()
                     m.cold.append(
                         run_child(m, servers, warm=0, verbose=False, sampled=not args.unsampled, scratch=scratch)
@@ -483,6 +575,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     if line := targets(results):
         print(line)
+    if left_out:
+        print("Left out (their diff no longer applies to functions/): " + "; ".join(left_out))
     project = next((m for m in results if m.variant.name == "this project"), None)
     if figures and project is not None:
         print(render_components(figures, project.warm["warm_p50_us"]))

@@ -219,6 +219,10 @@ def build_function(source: Path, out: Path, build: FunctionBuild, logical_id: st
     return out
 
 
+class PatchError(RuntimeError):
+    """A candidate's diff no longer applies to the current functions/ (regenerate it against the current code)."""
+
+
 def apply_patches(source: Path, patches: tuple[Path, ...], scratch: Path) -> Path:
     """A scratch copy of `source` (a folder of the repo, e.g. functions/) with candidate diffs applied."""
     shutil.rmtree(scratch, ignore_errors=True)
@@ -232,5 +236,9 @@ def apply_patches(source: Path, patches: tuple[Path, ...], scratch: Path) -> Pat
         )
         if already.returncode == 0:
             continue  # functions/ has this change already: measure it as it is
-        _run([*apply, str(patch.resolve())], cwd=scratch)
+        applied = subprocess.run(  # noqa: S603 - git on our own diff
+            [*apply, str(patch.resolve())], cwd=scratch, capture_output=True, text=True, check=False
+        )
+        if applied.returncode != 0:
+            raise PatchError(f"{patch.name} does not apply to functions/ any more: {applied.stderr.strip()[-500:]}")
     return target

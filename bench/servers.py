@@ -2,7 +2,8 @@
 
 - Secrets Manager: the GetSecretValue JSON protocol over TLS (boto3 reaches it through
   AWS_ENDPOINT_URL_SECRETS_MANAGER), counting calls.
-- Paddle: `POST /customers/{id}/portal-sessions` over TLS with keep-alive, counting accepted TCP connections.
+- Paddle: `POST /customers/{id}/portal-sessions` and `GET /customers?email=&status=active` (the verified-email
+  lookup) over TLS with keep-alive, counting accepted TCP connections and requests.
 - The AWS Parameters and Secrets Lambda Extension: `GET /secretsmanager/get?secretId=` on plain HTTP, with the
   extension's own cache (TTL). A miss makes a real GetSecretValue call to the Secrets Manager stand-in over a new
   TLS connection, as the extension's first request does, so its latency is part of the function's first call.
@@ -35,8 +36,13 @@ SECRET_NAME = "paddle-portal/api-key"  # noqa: S105  # pragma: allowlist secret 
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET_NAME}-AbCdEf"
 PORTAL_BASE = "https://customer-portal.paddle.com/cpl_01j7zbyqs3vah3aafp4jf62qaw"
 PORTAL_TOKEN = "pga_eyJhbGciOiJIUzI1NiJ9.FAKE-portal-token.signature"  # noqa: S105 - fake
+CA_ONLY_FILE = "ca.pem"
 SYSTEM_CA_FILES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 _PORTAL_PATH = re.compile(r"^/customers/(ctm_[a-z0-9]{26})/portal-sessions$")
+# The one customer the list-customers stand-in knows: the email and customer of the JWT event
+# (events/http_api/post_portal_sessions_jwt.json).
+CUSTOMER_EMAIL = "jane.doe@example.com"
+CUSTOMER_ID = "ctm_01gysfvfy7vqhpzkq8rjmrq7an"  # pragma: allowlist secret - a customer id
 
 
 class Counter:
@@ -106,6 +112,8 @@ def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
     system = next((Path(p).read_bytes() for p in SYSTEM_CA_FILES if Path(p).is_file()), b"")
     bundle = directory / "ca-bundle.pem"
     bundle.write_bytes(system + b"\n" + ca.public_bytes(serialization.Encoding.PEM))
+    # The run's CA alone: what a client given a one-certificate bundle loads (a candidate measures botocore with it).
+    (directory / CA_ONLY_FILE).write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
     return context, bundle
@@ -219,15 +227,65 @@ def portal_session_body(customer_id: str, subscription_ids: list[str]) -> bytes:
     ).encode()
 
 
+def customer_list_body(email: str) -> bytes:
+    """Paddle's 200 answer to list-customers filtered by one email (schema `customer`, one page)."""
+    found = [
+        {
+            "id": CUSTOMER_ID,
+            "status": "active",
+            "custom_data": None,
+            "name": "Jane Doe",
+            "email": CUSTOMER_EMAIL,
+            "marketing_consent": False,
+            "locale": "en",
+            "created_at": "2024-04-11T15:57:24.813Z",
+            "updated_at": "2024-04-11T15:59:56.658719Z",
+            "import_meta": None,
+        }
+    ]
+    found = found if email == CUSTOMER_EMAIL else []
+    pagination = {"per_page": 50, "next": "https://api.paddle.com/customers?after=", "has_more": False}
+    return json.dumps(
+        {
+            "data": found,
+            "meta": {
+                "request_id": "8c1e4f2a-3b5d-4e6f-8a7b-9c0d1e2f3a4b",
+                "pagination": {**pagination, "estimated_total": len(found)},
+            },
+        }
+    ).encode()
+
+
+_FORBIDDEN = b'{"error":{"type":"request_error","code":"forbidden","detail":"no"}}'
+
+
 class _PaddleHandler(_Handler):
     _answers: ClassVar[dict[bytes, bytes]] = {}  # same ask, same answer: the stand-in stays cheap
+
+    def _authorized(self) -> bool:
+        return self.headers.get("Authorization", "").startswith("Bearer pdl_")
+
+    def do_GET(self) -> None:
+        """List customers (`GET /customers?email=<one address>&status=active`): the verified-email lookup."""
+        parts = urlsplit(self.path)
+        self.server.requests.add()
+        query = parse_qs(parts.query)
+        if parts.path != "/customers" or query.get("status") != ["active"] or not self._authorized():
+            self._send(403, _FORBIDDEN, "application/json")
+            return
+        email = query.get("email", [""])[0]
+        key = b"GET|" + email.encode()
+        body = self._answers.get(key)
+        if body is None:
+            body = self._answers[key] = customer_list_body(email)
+        self._send(200, body, "application/json", {"Request-Id": "8c1e4f2a-3b5d-4e6f-8a7b-9c0d1e2f3a4b"})
 
     def do_POST(self) -> None:
         request = self._body()
         self.server.requests.add()
         found = _PORTAL_PATH.match(urlsplit(self.path).path)
-        if not found or not self.headers.get("Authorization", "").startswith("Bearer pdl_"):
-            self._send(403, b'{"error":{"type":"request_error","code":"forbidden","detail":"no"}}', "application/json")
+        if not found or not self._authorized():
+            self._send(403, _FORBIDDEN, "application/json")
             return
         key = found.group(1).encode() + b"|" + request
         body = self._answers.get(key)
@@ -313,6 +371,7 @@ class Servers:
 
     def __init__(self, directory: Path) -> None:
         tls, self.ca_bundle = make_tls(directory)
+        self.ca_only = directory / CA_ONLY_FILE
         self.secrets_manager = _Server(_SecretsManagerHandler, tls)
         self.paddle = _Server(_PaddleHandler, tls)
         self.extension = _Server(_ExtensionHandler, None)

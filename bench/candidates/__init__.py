@@ -1,7 +1,11 @@
-"""Steps undone one at a time on the current code (`--candidates`; see bench/README.md), so the table shows what
-each step still buys: build steps (layer and function bytecode, the runtime's botocore), and code steps whose undoing
-is a diff in this folder (applied to a scratch copy of functions/). Earlier code steps (lazy botocore patching, the
-extension reader, the one-pass link check) have their measured effect recorded in bench/README.md.
+"""One row per change on the current code (`--candidates`; see bench/README.md), each measured on its own:
+
+- steps that were kept, undone one at a time, so the table shows what each still buys: build steps (layer and
+  function bytecode, the runtime's botocore) and code steps whose undoing is a diff in this folder;
+- changes that were tried and not kept (their row shows why), as a diff in this folder or as a setting.
+
+Diffs are applied to a scratch copy of functions/. Earlier code steps (lazy botocore patching, the extension reader,
+the one-pass link check) have their measured effect recorded in bench/README.md.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Candidate:
     note: str = ""
 
 
+# Placeholders in settings: {extension_port}, {ca_only} (a CA bundle holding only the run's own CA).
 CANDIDATES: list[Candidate] = [
     Candidate("boto3 path, no compiled bytecode (SAM's python3.13 builder)", FUNCTION_DEFAULT, SAM_DEFAULT),
     Candidate("boto3 path, layer bundling botocore", FUNCTION_COMPILED, LAYER_KEEP_BOTOCORE),
@@ -51,5 +56,49 @@ CANDIDATES: list[Candidate] = [
         LAYER,
         (HERE / "models_built_at_import.diff",),
         EXTENSION,
+    ),
+    Candidate(
+        "extension path, html imported at import (kept: imported by the error page)",
+        FUNCTION_COMPILED,
+        LAYER,
+        (HERE / "html_at_import.diff",),
+        EXTENSION,
+    ),
+    # Tried, not kept.
+    Candidate(
+        "extension path, signed-link code loaded when first used (not kept)",
+        FUNCTION_COMPILED,
+        LAYER,
+        (HERE / "signed_links_when_used.diff",),
+        EXTENSION,
+    ),
+    Candidate(
+        "extension path, nested HTTP API and Paddle answer models deferred (not kept)",
+        FUNCTION_COMPILED,
+        LAYER,
+        (HERE / "nested_models_deferred.diff",),
+        EXTENSION,
+    ),
+    Candidate(
+        "extension path, settings, SSL context and pool built at init (not kept)",
+        FUNCTION_COMPILED,
+        LAYER,
+        (HERE / "dependencies_at_init.diff",),
+        EXTENSION,
+    ),
+    Candidate(
+        "extension path, tracing off (POWERTOOLS_TRACE_DISABLED=true)",
+        FUNCTION_COMPILED,
+        LAYER,
+        env=(*EXTENSION, ("POWERTOOLS_TRACE_DISABLED", "true")),
+        note="Tracer(auto_patch=False) still imports aws_xray_sdk.core",
+    ),
+    Candidate(
+        "boto3 path, botocore given a one-certificate CA bundle",
+        FUNCTION_COMPILED,
+        LAYER,
+        env=(("AWS_CA_BUNDLE", "{ca_only}"),),
+        note="botocore loads its CA bundle into every new connection; this is what that load costs (the system "
+        "bundle here, certifi's or botocore's own on Lambda)",
     ),
 ]

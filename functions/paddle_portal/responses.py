@@ -5,7 +5,6 @@ The shape works for HTTP API 2.0, REST API 1.0 and Function URL alike.
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
@@ -57,6 +56,8 @@ def error_response(error: PortalError, request_id: str | None) -> dict[str, Any]
 
 def error_page(error: PortalError, request_id: str | None) -> dict[str, Any]:
     """The same error for a person in a browser (the signed-link route): a small page, no scripts, no links."""
+    import html  # here, not at import: html loads its entity table, and only a refused signed link needs a page
+
     body = error_body(error, request_id)["error"]
     title = "This link has expired" if error.code == "link_expired" else "This link cannot be opened"
     page = (
