@@ -67,6 +67,16 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
+def restore_environ() -> Iterator[None]:
+    """os.environ as it was before the test: `local.server.serve()` sets the local run's variables directly, as
+    `make run` needs them, so a test that starts it puts them back afterwards."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
 def aws() -> Iterator[SecretsManagerCalls]:
     """moto's Secrets Manager holding the Paddle key as AWS managed rotation stores it; counts the calls."""
     from moto import mock_aws

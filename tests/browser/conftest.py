@@ -133,10 +133,13 @@ def calls() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def api(
-    customer_lookup: str, calls: list[dict[str, Any]], portal: PortalStandIn, monkeypatch: pytest.MonkeyPatch
+    customer_lookup: str,
+    calls: list[dict[str, Any]],
+    portal: PortalStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    restore_environ: None,
 ) -> Iterator[GatewayServer]:
     """`make run` in-process: gateway, Cognito, Paddle fake, moto and the demo page (CORS allows its origin only)."""
-    saved = dict(os.environ)
     monkeypatch.delenv("CORS_ALLOWED_ORIGINS", raising=False)  # serve() allows the demo page's origin itself
     monkeypatch.setenv("CUSTOMER_LOOKUP", customer_lookup)
 
@@ -149,8 +152,6 @@ def api(
     portal.lookup = server.paddle_fake.customer_of_link
     yield server
     server.close()
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 @pytest.fixture

@@ -17,14 +17,6 @@ from local.server import GatewayServer, banner, serve
 
 
 @pytest.fixture
-def restore_environ() -> Iterator[None]:
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-@pytest.fixture
 def api(restore_environ: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayServer]:
     monkeypatch.delenv("CORS_ALLOWED_ORIGINS", raising=False)
     server = serve(port=0)

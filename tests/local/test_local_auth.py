@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -49,9 +48,7 @@ def calls() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def api(calls: list[dict[str, Any]]) -> Iterator[GatewayServer]:
-    saved = dict(os.environ)
-
+def api(calls: list[dict[str, Any]], restore_environ: None) -> Iterator[GatewayServer]:
     def spy(event: dict[str, Any], context: Any) -> Any:  # the real handler, counted
         calls.append(event)
         return lambda_handler(event, context)
@@ -59,8 +56,6 @@ def api(calls: list[dict[str, Any]]) -> Iterator[GatewayServer]:
     server = serve(port=0, handler=spy)
     yield server
     server.close()
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 def pool_of(api: GatewayServer) -> UserPool:

@@ -40,14 +40,6 @@ SANDBOX_PORTAL = "https://sandbox-customer-portal.paddle.com/cpl_"
 
 
 @pytest.fixture
-def restore_environ() -> Iterator[None]:
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-@pytest.fixture
 def api(restore_environ: None) -> Iterator[GatewayServer]:
     server = serve(port=0)
     yield server
