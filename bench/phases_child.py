@@ -26,7 +26,7 @@ REST = "rest of the 1st invocation"  # what the parts that do not overlap (pool,
 # Parts of the first invocation, by the function that does them: (module, attribute path, label, label for the
 # `get` of what it returns). A name that no longer exists is skipped (the part then counts as the rest).
 PARTS = (
-    ("paddle_portal.operations", "_pool", POOL, None),
+    ("paddle_portal.wiring", "pool", POOL, None),
     ("paddle_portal.secrets", "SecretSource.get", KEY_READ, None),
     ("paddle_portal.secrets", "_bounded_provider", CLIENT, CALL),  # returns Powertools' SecretsProvider
     ("paddle_portal.paddle", "PaddleClient._send", PADDLE, None),

@@ -31,6 +31,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote
 
 from local.authorizers import Authorizer, IamAuthorizer, JwtAuthorizer, Refusal
+from paddle_portal import auth as function_auth
+from paddle_portal import http_api
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local"
@@ -61,16 +63,15 @@ class Route:
         return {name: unquote(value) for name, value in found.groupdict().items()}
 
 
-ROUTES = (
-    Route("POST", "/customers/{customer_id}/portal-sessions", "AWS_IAM"),
-    Route("GET", "/customers/{customer_id}/portal", "AWS_IAM"),
-    Route("POST", "/portal-sessions", "JWT"),
-    Route("GET", "/portal", "JWT"),
-    Route("POST", "/customers/{customer_id}/portal-links", "AWS_IAM"),
-    Route("POST", "/portal-links", "JWT"),
-    # No authorizer, as deployed: the signed link in the query is the credential; any Authorization header is ignored.
-    Route("GET", "/links/portal", "NONE"),
-)
+# The function's route table, with the authorizer API Gateway runs for each (template.yaml declares the same routes
+# and authorizers: tests/unit/test_template.py). The signed-link route has none, as deployed: the signed link in the
+# query is the credential; any Authorization header is ignored.
+_AUTHORIZER: dict[function_auth.Auth, Auth] = {
+    function_auth.Auth.IAM: "AWS_IAM",
+    function_auth.Auth.JWT: "JWT",
+    function_auth.Auth.LINK: "NONE",
+}
+ROUTES = tuple(Route(route.method, route.template, _AUTHORIZER[route.auth]) for route in http_api.ROUTES)
 
 
 def match_route(method: str, raw_path: str, routes: tuple[Route, ...] = ROUTES) -> tuple[Route, dict[str, str]] | None:

@@ -38,10 +38,7 @@ pytest_plugins = ["tests.redaction"]
 @pytest.fixture(autouse=True)
 def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts cold: settings, collaborators, connection pool and secret cache are rebuilt."""
-    from aws_lambda_powertools.utilities import parameters
-
-    from paddle_portal import operations
-    from paddle_portal.settings import clear_settings_cache
+    from paddle_portal import wiring
 
     for name in (
         "PADDLE_API_BASE_URL",
@@ -55,15 +52,9 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PADDLE_API_KEY_SECRET_ID", SECRET_ID)
 
-    def clear() -> None:
-        clear_settings_cache()
-        operations.dependencies_for.cache_clear()
-        operations._pool.cache_clear()
-        parameters.clear_caches()
-
-    clear()
+    wiring.reset()
     yield
-    clear()
+    wiring.reset()
 
 
 @pytest.fixture

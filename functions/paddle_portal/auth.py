@@ -1,22 +1,60 @@
-"""Who may mint a link for whom. Decided before any secret is read or Paddle is called.
+"""Who is calling, as the route requires: decided before any secret is read or Paddle is called.
 
-- IAM routes: any caller API Gateway authenticated with SigV4 (IAM policy decides who may call); the customer
-  is the one in the path.
-- JWT routes: the customer is the one named by the verified token's claim, or (CUSTOMER_LOOKUP=verified_email) the
-  Paddle customer with the token's verified email; never anything else in the request.
-- The signed-link route: no caller identity; the link's signature is the credential, verified with the signing
-  keys before anything else (`signed_links.verify`, in operations.py because it needs the keys).
+- IAM routes: any caller API Gateway authenticated with SigV4 (IAM policy decides who may call): an `IamPrincipal`,
+  who may act for the customer the path names.
+- JWT routes: a verified token's `TokenCustomer` (the claim names the customer), or with
+  CUSTOMER_LOOKUP=verified_email its `TokenEmail` (the Paddle customer with that email); never anything else in
+  the request.
+- The signed-link route: a `LinkHolder`. The link's signature is the credential, verified with the signing keys
+  (`portal.follow_signed_link`) before anything else.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 
 from paddle_portal.errors import AuthenticationMissingError, ForbiddenError
-from paddle_portal.http_events import Auth, HttpRequest, IamIdentity, JwtIdentity
-from paddle_portal.inputs import path_customer_id
+from paddle_portal.http_events import IamIdentity, Identity, JwtIdentity
 from paddle_portal.paddle_ids import CUSTOMER_ID
+
+
+class Auth(Enum):
+    """The credential a route requires."""
+
+    IAM = "iam"  # SigV4, checked by API Gateway; the function requires the IAM identity it hands over
+    JWT = "jwt"  # a verified token; the customer is the token's claim (or its verified email's)
+    LINK = "link"  # no gateway auth: the signed link itself is the credential
+
+
+@dataclass(frozen=True)
+class IamPrincipal:
+    """A SigV4-signed caller (a backend): may act for the customer in the path."""
+
+    arn: str
+
+
+@dataclass(frozen=True)
+class TokenCustomer:
+    """A signed-in user whose token's claim names their Paddle customer."""
+
+    customer_id: str
+
+
+@dataclass(frozen=True)
+class TokenEmail:
+    """A signed-in user known by a verified email only: the customer is the Paddle customer with that email."""
+
+    address: str
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    """Whoever follows a signed link: the link names the customer."""
+
+
+Caller = IamPrincipal | TokenCustomer | TokenEmail | LinkHolder
 
 # What a 401 tells the caller to send.
 _WANTED = {
@@ -25,26 +63,17 @@ _WANTED = {
 }
 
 
-@dataclass(frozen=True)
-class VerifiedEmail:
-    """A JWT route's caller known by a verified email only: the customer is the Paddle customer with that email."""
-
-    address: str
-
-
-def authorize(request: HttpRequest, claim_name: str, lookup: str = "claim") -> str | VerifiedEmail | None:
-    """Check the caller against the route. Returns whom the request may act for: the path's customer on IAM routes;
-    on JWT routes the customer id of the claim, or (`lookup="verified_email"`) the token's verified email; None on
-    the signed-link route, whose link names the customer (verified in `operations.follow_signed_link`)."""
-    identity = request.identity
-    if request.route.auth is Auth.LINK:
-        return None
+def authenticate(identity: Identity, auth: Auth, claim_name: str, lookup: str = "claim") -> Caller:
+    """The caller the gateway's `identity` makes on a route requiring `auth`, or the refusal (401 without an
+    identity, 403 with the wrong kind or without the customer claim)."""
+    if auth is Auth.LINK:
+        return LinkHolder()
     if identity is None:
-        raise AuthenticationMissingError(_WANTED[request.route.auth])
-    if request.route.auth is Auth.IAM:
+        raise AuthenticationMissingError(_WANTED[auth])
+    if auth is Auth.IAM:
         if not isinstance(identity, IamIdentity):
             raise ForbiddenError("This route is for IAM-signed callers.")
-        return path_customer_id(request)
+        return IamPrincipal(identity.arn)
     if not isinstance(identity, JwtIdentity):
         raise ForbiddenError("This route is for callers with a token.")
     if lookup == "verified_email":
@@ -52,7 +81,7 @@ def authorize(request: HttpRequest, claim_name: str, lookup: str = "claim") -> s
     customer_id = identity.claims.get(claim_name)
     if not isinstance(customer_id, str) or not CUSTOMER_ID.fullmatch(customer_id):
         raise ForbiddenError(f"The token's {claim_name} claim does not hold exactly one Paddle customer id (ctm_...).")
-    return customer_id
+    return TokenCustomer(customer_id)
 
 
 # One address, as Paddle's `email` filter takes it: that filter is a comma-separated list, so a comma, whitespace or
@@ -61,7 +90,7 @@ _EMAIL = re.compile(r"[^\s,@]{1,64}@[^\s,@]+\.[^\s,@]+")
 _MAX_EMAIL_CHARS = 100
 
 
-def verified_email(claims: dict[str, object]) -> VerifiedEmail:
+def verified_email(claims: dict[str, object]) -> TokenEmail:
     """The token's `email`, only when `email_verified` is true: "true" as HTTP API passes every claim, or JSON true
     (REST API's Cognito claims, some issuers)."""
     verified = claims.get("email_verified")
@@ -75,4 +104,4 @@ def verified_email(claims: dict[str, object]) -> VerifiedEmail:
         or not _EMAIL.fullmatch(address)
     ):
         raise ForbiddenError("The token's email claim is not exactly one plausible email address.")
-    return VerifiedEmail(address)
+    return TokenEmail(address)

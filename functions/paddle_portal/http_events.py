@@ -1,70 +1,27 @@
-"""Turn the three HTTP event shapes (HTTP API 2.0, REST API 1.0, Function URL) into one `HttpRequest`.
+"""One `HttpRequest` for every HTTP event shape, and the HTTP API 2.0 / Function URL reader.
 
-REST API events are read by rest_events.py, imported when the first one arrives: this stack's API is an HTTP API,
-and Powertools' REST models cost a twentieth of a cold start to build (bench/README.md)."""
+A reader turns an event into an `HttpRequest` that names its method, path and the gateway's route key; `routes.py`
+finds the route and its path parameters, the same way for every shape. REST API 1.0 events have their own reader
+(rest_events.py), imported only when the first one arrives."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 from aws_lambda_powertools.utilities.parser.models.apigwv2 import RequestContextV2, RequestContextV2Http
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from paddle_portal.errors import (
-    InvalidRequestError,
-    RequestTooLargeError,
-    RouteNotFoundError,
-)
+from paddle_portal.errors import InvalidRequestError, RequestTooLargeError
 
 MAX_BODY_BYTES = 16 * 1024
 _MAX_BASE64_CHARS = (MAX_BODY_BYTES + 2) // 3 * 4
-
-
-class Auth(Enum):
-    IAM = "iam"  # SigV4, checked by API Gateway; the function requires the IAM identity it hands over
-    JWT = "jwt"  # a verified token; the customer is the token's claim
-    LINK = "link"  # no gateway auth: the signed link itself is the credential (signed_links.verify)
-
-
-class Operation(Enum):
-    """What a route does (app.py dispatches on it)."""
-
-    SESSION = "session"  # POST: create a Paddle session, 201 JSON
-    PORTAL = "portal"  # GET: create a session, 302 to the link (200 JSON on request)
-    MINT_LINK = "mint_link"  # POST: a signed, expiring link (for an email, or for a page to navigate to), 201 JSON
-    FOLLOW_LINK = "follow_link"  # GET: verify a signed link, then as PORTAL
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    template: str
-    auth: Auth
-    operation: Operation
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
-
-
-ROUTES = (
-    Route("POST", "/customers/{customer_id}/portal-sessions", Auth.IAM, Operation.SESSION),
-    Route("GET", "/customers/{customer_id}/portal", Auth.IAM, Operation.PORTAL),
-    Route("POST", "/portal-sessions", Auth.JWT, Operation.SESSION),
-    Route("GET", "/portal", Auth.JWT, Operation.PORTAL),
-    Route("POST", "/customers/{customer_id}/portal-links", Auth.IAM, Operation.MINT_LINK),
-    Route("POST", "/portal-links", Auth.JWT, Operation.MINT_LINK),  # a page fetches it, then navigates to the link
-    Route("GET", "/links/portal", Auth.LINK, Operation.FOLLOW_LINK),
-)
-_BY_KEY = {(route.method, route.template): route for route in ROUTES}
 
 
 @dataclass(frozen=True)
@@ -82,15 +39,16 @@ Identity = IamIdentity | JwtIdentity | None
 
 @dataclass(frozen=True)
 class HttpRequest:
-    route: Route
-    path_params: dict[str, str]
+    method: str
+    route_key: str  # the gateway's route template ("/customers/{customer_id}/portal"), "" when it names none
+    path: str  # decoded, without the stage
+    path_params: dict[str, str]  # the gateway's; routes.py replaces them with its own match
     query: list[tuple[str, str]]
     headers: dict[str, str]  # lower-case names
     raw_body: str | None
     body_is_base64: bool
     identity: Identity
     request_id: str
-    stage: str = field(default="$default")
     # The API's own base URL as API Gateway / Lambda name it (never from the client's Host header); None on a
     # custom domain, whose base path mapping the event does not reveal.
     public_url: str | None = None
@@ -174,23 +132,10 @@ class HttpApiEvent(APIGatewayProxyEventV2Model):
     requestContext: HttpApiRequestContext
 
 
-def parse_http_event(event: dict[str, Any]) -> HttpRequest:
-    """Validate an API event with the parser models and find its route. Raises `PortalError`s."""
-    try:
-        if "httpMethod" in event:
-            from paddle_portal import rest_events
-
-            return rest_events.from_rest(rest_events.RestApiEvent.model_validate(event))
-        return _from_v2(HttpApiEvent.model_validate(event))
-    except ValidationError:
-        raise InvalidRequestError("The event is not a valid API Gateway or Function URL event.") from None
-
-
-def _from_v2(event: HttpApiEvent) -> HttpRequest:
-    context = event.requestContext
-    method = context.http.method
-    route, params = match_route(method, event.routeKey.partition(" ")[2], event.pathParameters, _v2_path(event))
-    authorizer = context.authorizer
+def from_v2(event: dict[str, Any]) -> HttpRequest:
+    """An HTTP API (payload 2.0) or Function URL event, validated with the parser models. Raises `ValidationError`."""
+    parsed = HttpApiEvent.model_validate(event)
+    authorizer = parsed.requestContext.authorizer
     identity: Identity = None
     if authorizer is not None and authorizer.jwt is not None:
         identity = JwtIdentity(dict(authorizer.jwt.claims))
@@ -198,7 +143,9 @@ def _from_v2(event: HttpApiEvent) -> HttpRequest:
         iam = authorizer.iam
         principal = iam.userArn or iam.callerId or iam.accessKey
         identity = IamIdentity(principal) if principal else None
-    return build_request(event, route, params, _v2_query(event), event.headers, identity)
+    method = parsed.requestContext.http.method
+    route_key = parsed.routeKey.partition(" ")[2]
+    return request_from(parsed, method, route_key, _v2_path(parsed), _v2_query(parsed), parsed.headers, identity)
 
 
 def _v2_query(event: HttpApiEvent) -> list[tuple[str, str]]:
@@ -209,10 +156,11 @@ def _v2_query(event: HttpApiEvent) -> list[tuple[str, str]]:
     return list((event.queryStringParameters or {}).items())
 
 
-def build_request(
+def request_from(
     event: Any,
-    route: Route,
-    params: dict[str, str],
+    method: str,
+    route_key: str,
+    path: str,
     query: list[tuple[str, str]],
     headers: dict[str, str] | None,
     identity: Identity,
@@ -220,15 +168,16 @@ def build_request(
     """The parts every event shape carries alike (HTTP API, Function URL, REST API)."""
     context = event.requestContext
     return HttpRequest(
-        route=route,
-        path_params=params,
+        method=method,
+        route_key=route_key,
+        path=path,
+        path_params=dict(event.pathParameters or {}),
         query=query,
         headers={name.lower(): value for name, value in (headers or {}).items()},
         raw_body=event.body if isinstance(event.body, str) else None,
         body_is_base64=bool(event.isBase64Encoded),
         identity=identity,
         request_id=context.requestId,
-        stage=context.stage,
         public_url=public_url(context.domainName, context.stage),
     )
 
@@ -245,17 +194,3 @@ def _v2_path(event: HttpApiEvent) -> str:
     if stage != "$default" and path.startswith(f"/{stage}/"):
         path = path[len(stage) + 1 :]
     return unquote(path)
-
-
-def match_route(
-    method: str, template: str, path_params: dict[str, str] | None, path: str
-) -> tuple[Route, dict[str, str]]:
-    """Route by the gateway's own route template when it names one of ours, else by the path (Function URL,
-    catch-all routes)."""
-    route = _BY_KEY.get((method, template))
-    if route is not None:
-        return route, dict(path_params or {})
-    for route in ROUTES:
-        if route.method == method and (found := route.pattern.match(path)):
-            return route, found.groupdict()
-    raise RouteNotFoundError(f"No route for {method} on this path.")

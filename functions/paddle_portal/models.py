@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, RootModel, StringConstraints, Tag
 
 from paddle_portal.paddle_ids import CUSTOMER_ID_PATTERN, SUBSCRIPTION_ID_PATTERN, Action
 from paddle_portal.signed_links import DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS, MIN_LIFETIME_SECONDS
@@ -90,3 +90,22 @@ class DirectMintLink(MintLinkBody):
     operation: Literal["create_portal_link"]
     customer_id: CustomerId
     correlation_id: CorrelationId | None = None
+
+
+def _operation_of(payload: object) -> str:
+    """The payload's `operation`; a payload without one (or with an unknown one, which its model then refuses)
+    opens a portal session, the first payload this function took."""
+    if isinstance(payload, dict) and payload.get("operation") == "create_portal_link":
+        return "create_portal_link"
+    return "create_portal_session"
+
+
+class DirectPayload(RootModel[DirectInvocation | DirectMintLink]):
+    """Every direct payload, one model: the `operation` field picks the member."""
+
+    model_config = ConfigDict(defer_build=True)
+    root: Annotated[
+        Annotated[DirectInvocation, Tag("create_portal_session")]
+        | Annotated[DirectMintLink, Tag("create_portal_link")],
+        Discriminator(_operation_of),
+    ]

@@ -1,16 +1,13 @@
-"""Paddle Billing API client for one operation: create a customer portal session.
+"""Paddle Billing API client: create a customer portal session, and list the customers with one email address.
 
-urllib3 with one pool per execution environment, an explicit retry policy bounded by the request's deadline,
-and typed errors (`paddle_errors`). The API key is passed per call so that a rotated key needs no new client.
+urllib3 with one pool per execution environment, the retry policy of `retry_policy` bounded by the request's
+deadline, and typed errors (`paddle_errors`). The API key is passed per call so that a rotated key needs no new client.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import math
-import random
-import re
 import ssl
 import time
 from collections.abc import Sequence
@@ -28,12 +25,14 @@ from paddle_portal import __version__
 from paddle_portal.deadline import Deadline
 from paddle_portal.paddle_errors import (
     PaddleConnectionError,
+    PaddleError,
     PaddleResponseError,
     PaddleTimeoutError,
     PaddleTLSError,
     error_from_response,
 )
 from paddle_portal.paddle_ids import CUSTOMER_ID
+from paddle_portal.retry_policy import MIN_ATTEMPT_SECONDS, Failure, parse_retry_after, retry_delay
 from paddle_portal.screening import screened_request_id
 
 T = TypeVar("T")
@@ -42,29 +41,13 @@ PRODUCTION_URL = "https://api.paddle.com"
 SANDBOX_URL = "https://sandbox-api.paddle.com"
 USER_AGENT = f"paddle-portal-lambda/{__version__} (+urllib3/{urllib3.__version__})"  # type: ignore[attr-defined]
 
-# Retry policy. Creating a portal session has no lasting side effect, so POST is retried like a GET.
-MAX_ATTEMPTS = 3
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-BACKOFF_INITIAL_SECONDS = 0.2  # Paddle asks for exponential backoff on 5xx: 0.2 s, then 0.4 s (before jitter)
-BACKOFF_MAX_SECONDS = 2.0
 # Per-attempt timeouts, each further cut to the time the deadline leaves. A TLS handshake to Paddle takes tens of
 # ms, and Paddle answers this call in well under a second: a connection silent for longer is dead (typically a
 # keep-alive connection that went stale while Lambda froze the environment), and a fresh one is the cure.
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 5.0  # the longest silence tolerated on one attempt (before the headers or inside the body)
-MIN_ATTEMPT_SECONDS = 0.25  # no attempt starts that could not finish: below this, give up instead
 MAX_RESPONSE_BYTES = 1024 * 1024  # a portal session is ~2 KB; anything near this is not Paddle talking
 READ_CHUNK_BYTES = 64 * 1024
-MAX_RETRY_AFTER_SECONDS = 86_400  # longer (or unreadable) Retry-After values are not trusted
-
-_DELTA_SECONDS = re.compile(r"[0-9]{1,9}")
-
-
-def equal_jitter(delay: float) -> float:
-    """Sleep between half and all of the backoff delay (spreads retries of concurrent invocations).
-
-    Looked up when a pause is computed, so tests can pin it: `monkeypatch.setattr(paddle, "equal_jitter", ...)`."""
-    return random.uniform(delay / 2, delay)  # noqa: S311 - jitter, not cryptography
 
 
 def new_pool() -> urllib3.PoolManager:
@@ -173,7 +156,7 @@ class PaddleClient:
         latency_ms = (time.monotonic() - started) * 1000
         if 200 <= answer.status < 300:
             return answer, attempts, latency_ms
-        retry_after = _retry_after(answer.headers.get("Retry-After"))
+        retry_after = parse_retry_after(answer.headers.get("Retry-After"))
         raise error_from_response(
             answer.status,
             answer.body,
@@ -184,36 +167,26 @@ class PaddleClient:
     def _send(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str], deadline: Deadline
     ) -> tuple[_Answer, int]:
-        """Send with retries. Returns the last answer and the attempts made, or raises when no answer could be had."""
-        attempts = 0
+        """Send until `retry_delay` says stop. Returns the last answer and the attempts made, or raises the last
+        failure when no answer could be had."""
+        attempt = 0
         while True:
             if deadline.remaining() < MIN_ATTEMPT_SECONDS:
                 raise PaddleTimeoutError("no time left for a request to Paddle")
-            attempts += 1
+            attempt += 1
             try:
                 answer = self._attempt(method, url, body, headers, deadline)
-            except PaddleTLSError:
-                raise  # a certificate that does not verify will not verify on the next attempt either
-            except PaddleConnectionError:
-                # A dropped connection is usually a pooled keep-alive connection that went stale while the
-                # environment was frozen: the first retry goes out at once, on a new connection.
-                if attempts >= MAX_ATTEMPTS or not self._pause(
-                    0.0 if attempts == 1 else self._backoff(attempts), deadline
-                ):
+            except (PaddleConnectionError, PaddleTimeoutError) as failure:
+                delay = retry_delay(attempt, _failure_kind(failure), None, deadline.remaining())
+                if delay is None:
                     raise
-                continue
-            except PaddleTimeoutError:
-                if attempts >= MAX_ATTEMPTS or not self._pause(self._backoff(attempts), deadline):
-                    raise
-                continue
-            if answer.status not in RETRY_STATUSES or attempts >= MAX_ATTEMPTS:
-                return answer, attempts
-            wait = self._backoff(attempts)
-            retry_after = _retry_after(answer.headers.get("Retry-After"))
-            if retry_after is not None:
-                wait = max(wait, retry_after)  # Paddle's own word beats our guess
-            if not self._pause(wait, deadline):
-                return answer, attempts  # the wait does not fit the deadline: the caller gets this answer
+            else:
+                retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+                delay = retry_delay(attempt, answer.status, retry_after, deadline.remaining())
+                if delay is None:
+                    return answer, attempt  # a final answer, or a wait that does not fit: the caller gets this one
+            if delay > 0:
+                time.sleep(delay)
 
     def _attempt(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str], deadline: Deadline
@@ -249,16 +222,11 @@ class PaddleClient:
         finally:
             response.release_conn()
 
-    def _backoff(self, attempt: int) -> float:
-        return equal_jitter(min(BACKOFF_MAX_SECONDS, BACKOFF_INITIAL_SECONDS * 2 ** (attempt - 1)))
 
-    def _pause(self, seconds: float, deadline: Deadline) -> bool:
-        """Sleep before the next attempt, unless the attempt after it could not finish in time."""
-        if deadline.remaining() - seconds < MIN_ATTEMPT_SECONDS:
-            return False
-        if seconds > 0:
-            time.sleep(seconds)
-        return True
+def _failure_kind(failure: PaddleError) -> Failure:
+    if isinstance(failure, PaddleTLSError):
+        return "tls"
+    return "timeout" if isinstance(failure, PaddleTimeoutError) else "connection"
 
 
 def _is_certificate_failure(exc: BaseException) -> bool:
@@ -322,19 +290,3 @@ def _data_of(body: bytes, kind: type[T]) -> tuple[T, str | None]:
     meta = parsed.get("meta")
     request_id = meta.get("request_id") if isinstance(meta, dict) else None
     return data, request_id if isinstance(request_id, str) else None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` header given in seconds or as an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if _DELTA_SECONDS.fullmatch(value):
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-            seconds = max(0.0, when.timestamp() - time.time())
-        except (TypeError, ValueError, OverflowError, IndexError):
-            return None
-    return seconds if seconds <= MAX_RETRY_AFTER_SECONDS else None

@@ -10,6 +10,8 @@ from typing import Any
 
 from paddle_portal.errors import PortalError
 
+Answer = dict[str, Any]  # an HTTP answer as API Gateway and Function URLs take it
+
 # Portal sessions are temporary credentials: nothing we answer may be cached (Paddle's guidance).
 _COMMON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 

@@ -1,12 +1,13 @@
 """API Gateway REST API (payload 1.0) events, for deployments that put a REST API in front of the function.
 
-Imported by http_events.parse_http_event when the first such event arrives, so an HTTP API function never builds
+Imported by routes.parse_http_event when the first such event arrives, so an HTTP API function never builds
 Powertools' REST models (bench/README.md: a twentieth of a cold start).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayEventIdentity,
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventModel,
 )
 
-from paddle_portal.http_events import HttpRequest, IamIdentity, Identity, JwtIdentity, build_request, match_route
+from paddle_portal.http_events import HttpRequest, IamIdentity, Identity, JwtIdentity, request_from
 
 
 class RestIdentity(APIGatewayEventIdentity):
@@ -43,9 +44,10 @@ class RestApiEvent(APIGatewayProxyEventModel):
     requestContext: RestRequestContext
 
 
-def from_rest(event: RestApiEvent) -> HttpRequest:
-    context = event.requestContext
-    route, params = match_route(event.httpMethod, event.resource, event.pathParameters, event.path)
+def from_rest(event: dict[str, Any]) -> HttpRequest:
+    """A REST API (payload 1.0) proxy event, validated with the parser models. Raises `ValidationError`."""
+    parsed = RestApiEvent.model_validate(event)
+    context = parsed.requestContext
     identity: Identity = None
     claims = context.authorizer.claims if context.authorizer is not None else None
     if claims:
@@ -54,8 +56,8 @@ def from_rest(event: RestApiEvent) -> HttpRequest:
         principal = context.identity.userArn or context.identity.caller or context.identity.accessKey
         identity = IamIdentity(principal) if principal else None
     query: list[tuple[str, str]] = []
-    if event.multiValueQueryStringParameters:
-        query = [(k, v) for k, values in event.multiValueQueryStringParameters.items() for v in values]
-    elif event.queryStringParameters:
-        query = list(event.queryStringParameters.items())
-    return build_request(event, route, params, query, event.headers, identity)
+    if parsed.multiValueQueryStringParameters:
+        query = [(k, v) for k, values in parsed.multiValueQueryStringParameters.items() for v in values]
+    elif parsed.queryStringParameters:
+        query = list(parsed.queryStringParameters.items())
+    return request_from(parsed, parsed.httpMethod, parsed.resource, parsed.path, query, parsed.headers, identity)

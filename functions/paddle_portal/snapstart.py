@@ -15,7 +15,6 @@ registered and the function behaves as on demand.
 from __future__ import annotations
 
 import random
-import sys
 from importlib import import_module
 
 # What the first request on the boto3 path imports lazily (secrets.py): cheap to import before the snapshot, where
@@ -28,15 +27,9 @@ _PRELOAD = (
 
 def forget_environment_state() -> None:
     """Drop connection pools, cached secrets and settings; the next invocation rebuilds them."""
-    from paddle_portal import operations
-    from paddle_portal.settings import clear_settings_cache
+    from paddle_portal import wiring
 
-    operations.dependencies_for.cache_clear()  # holds the Paddle client and both secret sources with their values
-    operations._pool.cache_clear()  # the urllib3 pool to Paddle and its keep-alive connection
-    clear_settings_cache()
-    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
-    if parameters is not None:  # not imported: nothing cached there
-        parameters.clear_caches()  # Powertools' providers: cached secret values and the boto3 client's connections
+    wiring.reset()
 
 
 def reseed() -> None:

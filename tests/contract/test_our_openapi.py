@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from paddle_portal.app import lambda_handler
-from paddle_portal.http_events import ROUTES
+from paddle_portal.http_api import ROUTES
 from paddle_portal.models import (
     BROWSER_LINK_DEFAULT_SECONDS,
     BROWSER_LINK_MAX_SECONDS,

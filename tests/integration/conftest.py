@@ -42,10 +42,10 @@ def logs() -> Iterator[CapturedLogs]:
 @pytest.fixture
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real retries (every attempt reaches the stand-in), with millisecond pauses instead of 0.2 s and up."""
-    from paddle_portal import paddle
+    from paddle_portal import retry_policy
 
-    monkeypatch.setattr(paddle, "BACKOFF_INITIAL_SECONDS", 0.001)
-    monkeypatch.setattr(paddle, "BACKOFF_MAX_SECONDS", 0.002)
+    monkeypatch.setattr(retry_policy, "BACKOFF_INITIAL_SECONDS", 0.001)
+    monkeypatch.setattr(retry_policy, "BACKOFF_MAX_SECONDS", 0.002)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -109,12 +109,12 @@ def bad_setting(monkeypatch: pytest.MonkeyPatch, **_: Any) -> None:
 
 
 def unexpected_failure(monkeypatch: pytest.MonkeyPatch, **_: Any) -> None:
-    from paddle_portal import operations
+    from paddle_portal import portal
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError(f"unexpected, with {API_KEY} and https://customer-portal.paddle.com/x?token={PORTAL_TOKEN}")
 
-    monkeypatch.setattr(operations, "open_portal_session", broken)
+    monkeypatch.setattr(portal, "open_portal_session", broken)
 
 
 FAILURES = [

@@ -61,12 +61,12 @@ def secret_malformed(aws: Any, paddle: PaddleStub, **_: Any) -> None:
 
 
 def unexpected(monkeypatch: pytest.MonkeyPatch, **_: Any) -> None:
-    from paddle_portal import operations
+    from paddle_portal import portal
 
     def broken(*_: Any, **__: Any) -> Any:
         raise KeyError(f"unexpected failure holding {API_KEY}")
 
-    monkeypatch.setattr(operations, "open_portal_session", broken)
+    monkeypatch.setattr(portal, "open_portal_session", broken)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from paddle_portal import paddle, secrets
-from paddle_portal.paddle import equal_jitter as real_equal_jitter  # bound before the `jitter` fixture pins it
+from paddle_portal import paddle, retry_policy, secrets
+from paddle_portal.retry_policy import equal_jitter as real_equal_jitter  # bound before the `jitter` fixture pins it
 from tests.events import load_event
 from tests.faultserver import OK, SESSION, FaultServer, Reply, Request
 from tests.support import (
@@ -69,7 +69,7 @@ def jitter(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         asked.append(delay)
         return delay / 10
 
-    monkeypatch.setattr(paddle, "equal_jitter", pinned)
+    monkeypatch.setattr(retry_policy, "equal_jitter", pinned)
     return asked
 
 
@@ -713,7 +713,9 @@ def test_timeouts_nest_inside_the_function_timeout_and_api_gateway():
     assert timeout < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
     assert Settings.model_fields["request_budget_seconds"].default == budget
     # One hung attempt (a black-holed stale connection) still leaves room for a retry within the default budget.
-    assert budget >= paddle.READ_TIMEOUT_SECONDS + paddle.BACKOFF_INITIAL_SECONDS + paddle.MIN_ATTEMPT_SECONDS
+    assert (
+        budget >= paddle.READ_TIMEOUT_SECONDS + retry_policy.BACKOFF_INITIAL_SECONDS + retry_policy.MIN_ATTEMPT_SECONDS
+    )
     assert paddle.CONNECT_TIMEOUT_SECONDS < paddle.READ_TIMEOUT_SECONDS
 
 

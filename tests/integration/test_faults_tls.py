@@ -96,7 +96,7 @@ def test_certificate_for_another_host_is_refused_once(aws: SecretsManagerCalls, 
 def test_one_prebuilt_context_serves_every_tls_connection(
     aws: SecretsManagerCalls, tls_server, monkeypatch, client_contexts, context
 ) -> None:
-    from paddle_portal import operations
+    from paddle_portal import wiring
 
     server, files = tls_server
     monkeypatch.setenv("SSL_CERT_FILE", str(files.ca_cert))
@@ -107,7 +107,7 @@ def test_one_prebuilt_context_serves_every_tls_connection(
     assert [status for status, _, _ in outcomes] == [201] * 6
     assert server.connections == 4  # three closed by the server, then one kept alive for the last three calls
     assert [r.connection for r in server.requests] == [1, 2, 3, 4, 4, 4]
-    pool_context = operations._pool().connection_pool_kw["ssl_context"]
+    pool_context = wiring.pool().connection_pool_kw["ssl_context"]
     assert len(client_contexts) == 4  # one handshake per connection...
     assert all(used is pool_context for used in client_contexts)  # ...each with the pool's one context
     assert aws.get_secret_value == 1

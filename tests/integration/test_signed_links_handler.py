@@ -85,11 +85,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
     """Set the clock links are minted and checked against: the one clock of the function's dependencies."""
     from dataclasses import replace
 
-    from paddle_portal import operations
+    from paddle_portal import wiring
 
     now = [float(T0)]
-    real = operations.dependencies
-    monkeypatch.setattr(operations, "dependencies", lambda: replace(real(), clock=lambda: now[0]))
+    real = wiring.dependencies
+    monkeypatch.setattr(wiring, "dependencies", lambda: replace(real(), clock=lambda: now[0]))
 
     def set_to(at: float) -> None:
         now[0] = at

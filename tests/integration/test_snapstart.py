@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from paddle_portal import operations, snapstart
+from paddle_portal import snapstart, wiring
 from tests.conftest import load_event
 from tests.faultserver import FaultServer
 from tests.support import LambdaContext, SecretsManagerCalls
@@ -106,7 +106,7 @@ def test_no_api_key_and_no_connection_is_left_in_a_snapshot(
 
     # Given an environment that has read the key (a change to init code could make this happen before a snapshot)
     assert call() == 201
-    assert operations.dependencies_for.cache_info().currsize == 1
+    assert wiring.dependencies_for.cache_info().currsize == 1
     assert DEFAULT_PROVIDERS
 
     # When the before-snapshot hooks run
@@ -114,8 +114,8 @@ def test_no_api_key_and_no_connection_is_left_in_a_snapshot(
 
     # Then nothing holds the key or a pooled connection: dependencies (secret sources, Paddle client), the pool,
     # Powertools' providers (cached values, boto3 client) are all gone
-    assert operations.dependencies_for.cache_info().currsize == 0
-    assert operations._pool.cache_info().currsize == 0
+    assert wiring.dependencies_for.cache_info().currsize == 0
+    assert wiring.pool.cache_info().currsize == 0
     assert not DEFAULT_PROVIDERS
     # and the before-snapshot hooks loaded what the first request would import (no client built)
     assert "aws_lambda_powertools.utilities.parameters" in sys.modules

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from paddle_portal.operations import email_hash
+from paddle_portal.portal import email_hash
 from tests.events import CLAIM, claims_with, route_event, set_identity, with_query
 from tests.integration.checks import assert_error, body_of
 from tests.support import API_KEY, CUSTOMER_ID, OTHER_CUSTOMER_ID, PaddleStub

@@ -305,7 +305,7 @@ def test_sandbox_answers_and_traces_like_lambda(as_deployed: dict[str, Any]) -> 
         for document in as_deployed["by_name"]["jwt_post_201"]["segments"]
         for entity in _subsegments(document)
     }
-    assert {"## lambda_handler", "## paddle_portal.operations.open_portal_session", "secretsmanager"} <= names, names
+    assert {"## lambda_handler", "## paddle_portal.portal.open_portal_session", "secretsmanager"} <= names, names
 
 
 def test_a_captured_response_would_be_seen(as_deployed: dict[str, Any]) -> None:

@@ -325,11 +325,11 @@ def test_minted_link_on_a_custom_domain_needs_the_configured_base_url(
     refused = invoke(event)
     reads_when_refused = aws.get_secret_value
     monkeypatch.setenv("PORTAL_LINK_BASE_URL", "https://billing.example.com/portal-api")
-    from paddle_portal import operations
+    from paddle_portal import wiring
     from paddle_portal.settings import clear_settings_cache
 
     clear_settings_cache()
-    operations.dependencies_for.cache_clear()
+    wiring.dependencies_for.cache_clear()
     minted = invoke(event)
 
     # Then no link is made on the event's domain (refused before any secret is read); with the setting, the link is

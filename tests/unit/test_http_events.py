@@ -1,18 +1,32 @@
-"""`http_events` and `auth`: the three HTTP event shapes become one request; the caller is checked against the route
-before anything else happens."""
+"""`http_events`, `http_api` routing and `auth`: the three HTTP event shapes become one routed request; the caller
+is checked against the route before anything else happens."""
 
 from __future__ import annotations
 
 import pytest
 
-from paddle_portal.auth import authorize
+from paddle_portal.auth import Auth, Caller, IamPrincipal, TokenCustomer, authenticate
 from paddle_portal.errors import AuthenticationMissingError, ForbiddenError, InvalidRequestError, RouteNotFoundError
-from paddle_portal.http_events import Auth, HttpRequest, IamIdentity, JwtIdentity, parse_http_event
+from paddle_portal.http_api import Route, parse_http_event
+from paddle_portal.http_events import HttpRequest, IamIdentity, Identity, JwtIdentity
 from tests.events import load_event
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID
 
 CLAIM = "custom:paddle_customer_id"
 ASSUMED_ROLE = "arn:aws:sts::123456789012:assumed-role/r/s"
+
+
+def routed(event: dict[str, object]) -> Route:
+    return parse_http_event(event)[0]
+
+
+def parsed(event: dict[str, object]) -> HttpRequest:
+    return parse_http_event(event)[1]
+
+
+def authorize(route_and_request: tuple[Route, HttpRequest], claim_name: str) -> Caller:
+    route, request = route_and_request
+    return authenticate(request.identity, route.auth, claim_name)
 
 
 @pytest.mark.parametrize(
@@ -33,17 +47,17 @@ ASSUMED_ROLE = "arn:aws:sts::123456789012:assumed-role/r/s"
     ],
 )
 def test_route_and_identity(name: str, method: str, auth: Auth, identity: type) -> None:
-    request = parse_http_event(load_event(name))
+    route, request = parse_http_event(load_event(name))
 
-    assert request.route.method == method
-    assert request.route.auth is auth
+    assert route.method == method
+    assert route.auth is auth
     assert type(request.identity) is identity
 
 
 def test_function_url_routes_on_the_raw_path() -> None:
-    request = parse_http_event(load_event("function_url/post_portal_sessions_iam.json"))
+    route, request = parse_http_event(load_event("function_url/post_portal_sessions_iam.json"))
 
-    assert request.route.template == "/customers/{customer_id}/portal-sessions"
+    assert route.template == "/customers/{customer_id}/portal-sessions"
     assert request.path_params == {"customer_id": CUSTOMER_ID}
     assert request.body() == b'{"subscription_ids":["' + SUBSCRIPTION_ID.encode() + b'"]}'
 
@@ -57,19 +71,19 @@ def test_named_stage_prefix_is_removed_from_the_raw_path() -> None:
     del event["pathParameters"]
 
     # When / Then
-    assert parse_http_event(event).path_params == {"customer_id": CUSTOMER_ID}
+    assert parsed(event).path_params == {"customer_id": CUSTOMER_ID}
 
 
 def test_rest_query_keeps_repeated_values() -> None:
     event = load_event("rest_api/get_portal_iam.json")
     event["multiValueQueryStringParameters"]["action"] = ["overview", "cancel_subscription"]
 
-    assert parse_http_event(event).query.count(("action", "overview")) == 1
-    assert ("action", "cancel_subscription") in parse_http_event(event).query
+    assert parsed(event).query.count(("action", "overview")) == 1
+    assert ("action", "cancel_subscription") in parsed(event).query
 
 
 def test_headers_are_looked_up_in_lower_case() -> None:
-    request = parse_http_event(load_event("rest_api/get_portal_cognito.json"))
+    request = parsed(load_event("rest_api/get_portal_cognito.json"))
 
     assert request.wants_json()
     assert "accept" in request.headers
@@ -98,7 +112,7 @@ def test_wants_json(accept: str, wants_json: bool) -> None:
     event = load_event("http_api/get_portal_iam.json")
     event["headers"]["accept"] = accept
 
-    assert parse_http_event(event).wants_json() is wants_json
+    assert parsed(event).wants_json() is wants_json
 
 
 @pytest.mark.parametrize(
@@ -132,9 +146,9 @@ def test_malformed_api_events(event: dict[str, object]) -> None:
         parse_http_event(event)
 
 
-def jwt_request(claims: dict[str, object]) -> HttpRequest:
-    request = parse_http_event(load_event("http_api/get_portal_jwt.json"))
-    return HttpRequest(**{**request.__dict__, "identity": JwtIdentity(claims)})
+def jwt_request(claims: dict[str, object]) -> tuple[Route, HttpRequest]:
+    route, request = parse_http_event(load_event("http_api/get_portal_jwt.json"))
+    return route, HttpRequest(**{**request.__dict__, "identity": JwtIdentity(claims)})
 
 
 @pytest.mark.parametrize(
@@ -145,7 +159,7 @@ def jwt_request(claims: dict[str, object]) -> HttpRequest:
     ],
 )
 def test_jwt_route_is_bound_to_the_claim(claims: dict[str, object], claim_name: str) -> None:
-    assert authorize(jwt_request(claims), claim_name) == CUSTOMER_ID
+    assert authorize(jwt_request(claims), claim_name) == TokenCustomer(CUSTOMER_ID)
 
 
 @pytest.mark.parametrize(
@@ -186,14 +200,14 @@ def test_refused_callers(name: str, error: type[Exception]) -> None:
         pytest.param("http_api/get_portal_jwt.json", IamIdentity(ASSUMED_ROLE), id="jwt-route-iam"),
     ],
 )
-def test_route_refuses_the_other_kind_of_caller(name: str, identity: IamIdentity | JwtIdentity) -> None:
-    request = parse_http_event(load_event(name))
-    other = HttpRequest(**{**request.__dict__, "identity": identity})
+def test_route_refuses_the_other_kind_of_caller(name: str, identity: Identity) -> None:
+    route, _ = parse_http_event(load_event(name))
 
     with pytest.raises(ForbiddenError):
-        authorize(other, CLAIM)
+        authenticate(identity, route.auth, CLAIM)
 
 
-def test_iam_route_binds_the_path_customer() -> None:
-    iam_request = parse_http_event(load_event("http_api/post_portal_sessions_iam.json"))
-    assert authorize(iam_request, CLAIM) == iam_request.path_params["customer_id"]  # IAM: the path's customer
+def test_iam_route_makes_an_iam_principal() -> None:
+    # (Its customer is the path's: tests/security/test_authorization_matrix.py.)
+    caller = authorize(parse_http_event(load_event("http_api/post_portal_sessions_iam.json")), CLAIM)
+    assert caller == IamPrincipal("arn:aws:sts::123456789012:assumed-role/billing-backend-role/billing-backend")

@@ -1,4 +1,4 @@
-"""`inputs`: what an authorized HTTP request asks for; JWT routes are bound to the token's customer only."""
+"""`inputs`: what an authenticated HTTP request asks for, read into the use cases' records."""
 
 from __future__ import annotations
 
@@ -9,31 +9,33 @@ from typing import Any
 import pytest
 
 from paddle_portal.errors import FieldError, InvalidRequestError, RequestTooLargeError
-from paddle_portal.http_events import MAX_BODY_BYTES, ROUTES, HttpRequest, IamIdentity, JwtIdentity, Route
-from paddle_portal.inputs import PortalRequest, path_customer_id, read_portal_choice, validate
+from paddle_portal.http_events import MAX_BODY_BYTES, HttpRequest, IamIdentity
+from paddle_portal.inputs import path_customer_id, portal_view, session_view
 from paddle_portal.models import CreateSessionBody
+from paddle_portal.portal import PortalView
+from paddle_portal.validation import validate
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
-
-IAM_POST, IAM_GET, JWT_POST, JWT_GET = ROUTES[:4]
 
 
 def request(
-    route: Route,
+    method: str,
     *,
     path: dict[str, str] | None = None,
     query: list[tuple[str, str]] | None = None,
     body: str | None = None,
     base64_body: bool = False,
 ) -> HttpRequest:
-    jwt = route in (JWT_POST, JWT_GET)
+    suffix = "portal-sessions" if method == "POST" else "portal"
     return HttpRequest(
-        route=route,
-        path_params=path if path is not None else ({} if jwt else {"customer_id": CUSTOMER_ID}),
+        method=method,
+        route_key=f"/customers/{{customer_id}}/{suffix}",
+        path=f"/customers/{CUSTOMER_ID}/{suffix}",
+        path_params=path if path is not None else {"customer_id": CUSTOMER_ID},
         query=query or [],
         headers={},
         raw_body=body,
         body_is_base64=base64_body,
-        identity=JwtIdentity({}) if jwt else IamIdentity("arn:aws:iam::123456789012:role/x"),
+        identity=IamIdentity("arn:aws:iam::123456789012:role/x"),
         request_id="req-1",
     )
 
@@ -60,9 +62,7 @@ def field_errors(raised: pytest.ExceptionInfo[InvalidRequestError]) -> dict[str,
     ],
 )
 def test_post_body_accepted(body: str | None, base64_body: bool, ids: tuple[str, ...]) -> None:
-    ask = read_portal_choice(request(IAM_POST, body=body, base64_body=base64_body))
-
-    assert ask == PortalRequest("", ids)
+    assert session_view(request("POST", body=body, base64_body=base64_body)) == PortalView(ids)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_post_body_accepted(body: str | None, base64_body: bool, ids: tuple[str,
 )
 def test_post_body_that_is_not_a_json_object(body: str, base64_body: bool) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_choice(request(IAM_POST, body=body, base64_body=base64_body))
+        session_view(request("POST", body=body, base64_body=base64_body))
 
     assert raised.value.code == "invalid_json"
 
@@ -98,7 +98,7 @@ def test_post_body_that_is_not_a_json_object(body: str, base64_body: bool) -> No
 )
 def test_post_body_over_16_KiB(body: str, base64_body: bool) -> None:
     with pytest.raises(RequestTooLargeError):
-        read_portal_choice(request(IAM_POST, body=body, base64_body=base64_body))
+        session_view(request("POST", body=body, base64_body=base64_body))
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_post_body_over_16_KiB(body: str, base64_body: bool) -> None:
 )
 def test_post_body_field_errors(body: dict[str, Any], fields: set[str]) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_choice(request(IAM_POST, body=json.dumps(body)))
+        session_view(request("POST", body=json.dumps(body)))
 
     assert raised.value.code == "invalid_field"
     assert set(field_errors(raised)) == fields
@@ -125,7 +125,7 @@ def test_post_body_field_errors(body: dict[str, Any], fields: set[str]) -> None:
 
 def test_post_refuses_query_parameters() -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_choice(request(IAM_POST, query=[("subscription_id", SUBSCRIPTION_ID)]))
+        session_view(request("POST", query=[("subscription_id", SUBSCRIPTION_ID)]))
 
     assert set(field_errors(raised)) == {"subscription_id"}
 
@@ -133,27 +133,27 @@ def test_post_refuses_query_parameters() -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        pytest.param([], PortalRequest("", ()), id="overview-by-default"),
-        pytest.param([("action", "overview")], PortalRequest("", ()), id="overview"),
+        pytest.param([], PortalView(()), id="overview-by-default"),
+        pytest.param([("action", "overview")], PortalView(()), id="overview"),
         pytest.param(
             [("action", "cancel_subscription"), ("subscription_id", SUBSCRIPTION_ID)],
-            PortalRequest("", (SUBSCRIPTION_ID,), "cancel_subscription", SUBSCRIPTION_ID),
+            PortalView((SUBSCRIPTION_ID,), "cancel_subscription", SUBSCRIPTION_ID),
             id="cancel",
         ),
         pytest.param(
             [("subscription_id", OTHER_SUBSCRIPTION_ID), ("action", "update_subscription_payment_method")],
-            PortalRequest("", (OTHER_SUBSCRIPTION_ID,), "update_subscription_payment_method", OTHER_SUBSCRIPTION_ID),
+            PortalView((OTHER_SUBSCRIPTION_ID,), "update_subscription_payment_method", OTHER_SUBSCRIPTION_ID),
             id="update-payment-method",
         ),
         pytest.param(
             [("subscription_id", SUBSCRIPTION_ID)],
-            PortalRequest("", (SUBSCRIPTION_ID,), "overview", SUBSCRIPTION_ID),
+            PortalView((SUBSCRIPTION_ID,), "overview", SUBSCRIPTION_ID),
             id="overview-with-subscription",
         ),
     ],
 )
-def test_get_query(query: list[tuple[str, str]], expected: PortalRequest) -> None:
-    assert read_portal_choice(request(IAM_GET, query=query)) == expected
+def test_get_query(query: list[tuple[str, str]], expected: PortalView) -> None:
+    assert portal_view(request("GET", query=query)) == expected
 
 
 @pytest.mark.parametrize(
@@ -176,17 +176,17 @@ def test_get_query(query: list[tuple[str, str]], expected: PortalRequest) -> Non
 )
 def test_get_query_field_errors(query: list[tuple[str, str]], fields: set[str]) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        read_portal_choice(request(IAM_GET, query=query))
+        portal_view(request("GET", query=query))
 
     assert raised.value.code == "invalid_field"
     assert set(field_errors(raised)) == fields
 
 
-@pytest.mark.parametrize("route", [IAM_POST, IAM_GET], ids=["post", "get"])
-def test_iam_routes_validate_the_path_customer(route: Route) -> None:
-    # (Which customer a request is for is authorization's answer: tests/security/test_authorization_matrix.py.)
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_iam_routes_validate_the_path_customer(method: str) -> None:
+    # (Which customer a request may act for: tests/security/test_authorization_matrix.py.)
     with pytest.raises(InvalidRequestError) as raised:
-        path_customer_id(request(route, path={"customer_id": "cus_123"}))
+        path_customer_id(request(method, path={"customer_id": "cus_123"}))
 
     assert set(field_errors(raised)) == {"customer_id"}
 

@@ -13,7 +13,6 @@ from paddle_portal.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from paddle_portal.operations import DEFAULT_RETRY_AFTER_SECONDS, public_error
 from paddle_portal.paddle_errors import (
     FieldError,
     PaddleAuthenticationError,
@@ -26,6 +25,7 @@ from paddle_portal.paddle_errors import (
     PaddleServerError,
     PaddleTimeoutError,
 )
+from paddle_portal.paddle_failures import DEFAULT_RETRY_AFTER_SECONDS, public_error
 from tests.support import API_KEY, CUSTOMER_ID
 
 SECRET_LOOKING_DETAIL = f"Authentication token {API_KEY} is invalid"

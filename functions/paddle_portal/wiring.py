@@ -1,0 +1,104 @@
+"""What is built once per execution environment, and its one reset.
+
+`Dependencies` holds the settings, the Paddle client with its connection pool, the two secret sources and the
+email → customer cache. The adapters ask `dependencies()` for them on every invocation and pass them to the use
+cases; `reset()` forgets all of it (SnapStart's hooks around a snapshot, and the tests between cases).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import urllib3
+
+from paddle_portal.paddle import PaddleClient, new_pool
+from paddle_portal.secrets import SecretSource, parse_api_key, secret_reader
+from paddle_portal.settings import Settings, clear_settings_cache, get_settings
+from paddle_portal.signed_links import SigningKeys
+
+
+class CustomerCache:
+    """Email → customer id, bounded, each entry kept `max_age` seconds. Only found customers are kept: a customer
+    created at checkout is found on the next click."""
+
+    MAX_ENTRIES = 1024
+
+    def __init__(self, max_age_seconds: int) -> None:
+        self._max_age = max_age_seconds
+        self._entries: dict[str, tuple[float, str]] = {}
+
+    def get(self, address: str) -> str | None:
+        entry = self._entries.get(address.casefold())
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, address: str, customer_id: str) -> None:
+        if self._max_age <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.pop(next(iter(self._entries)))  # the oldest entry
+        self._entries[address.casefold()] = (time.monotonic() + self._max_age, customer_id)
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    settings: Settings
+    client: PaddleClient
+    api_key: SecretSource[str]
+    signing_keys: SecretSource[SigningKeys]
+    customers: CustomerCache  # verified email -> customer id, for this execution environment
+    clock: Callable[[], float] = time.time  # wall clock (unix seconds): signed links' expiry
+
+
+@functools.lru_cache(maxsize=1)
+def pool() -> urllib3.PoolManager:
+    return new_pool()  # one connection pool per execution environment: warm calls reuse the TLS connection
+
+
+@functools.lru_cache(maxsize=1)
+def dependencies_for(settings: Settings) -> Dependencies:
+    """Built once per execution environment (per configuration: settings are frozen and hashable)."""
+    reader = secret_reader(settings.secrets_extension_port)  # one cache for both secrets
+    max_age = settings.secret_max_age_seconds
+    return Dependencies(
+        settings=settings,
+        client=PaddleClient(pool(), environment=settings.paddle_environment, base_url=settings.api_base_url),
+        api_key=SecretSource(
+            "the Paddle API key secret",
+            settings.secret_id,
+            max_age,
+            parse_api_key,
+            reader,
+            setting="PADDLE_API_KEY_SECRET_ID",
+        ),
+        signing_keys=SecretSource(
+            "the link signing secret",
+            settings.link_signing_secret_id,
+            max_age,
+            SigningKeys.parse,
+            reader,
+            setting="PORTAL_LINK_SIGNING_SECRET_ID",
+        ),
+        customers=CustomerCache(settings.customer_lookup_max_age_seconds),
+    )
+
+
+def dependencies() -> Dependencies:
+    """The dependencies for the current settings (read from the environment, validated once per set of values)."""
+    return dependencies_for(get_settings())
+
+
+def reset() -> None:
+    """Forget everything this execution environment built: settings, the dependencies (Paddle client, both secret
+    sources with their values, the customer cache), the connection pool, and Powertools' secret providers."""
+    dependencies_for.cache_clear()
+    pool.cache_clear()
+    clear_settings_cache()
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    if parameters is not None:  # not imported: nothing cached there
+        parameters.clear_caches()  # Powertools' providers: cached secret values and the boto3 client's connections
