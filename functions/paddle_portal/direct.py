@@ -12,10 +12,9 @@ from typing import Any
 from paddle_portal import portal, wiring
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import InternalError, InvalidRequestError, PortalError
-from paddle_portal.models import DirectMintLink, DirectPayload
+from paddle_portal.models import DirectMintLink, DirectPayload, validate
 from paddle_portal.observability import log_refusal, log_unexpected, logger
 from paddle_portal.portal import LinkSpec, PortalRequest, PortalView
-from paddle_portal.validation import validate
 
 
 def handle(event: object, context: object, request_id: str | None) -> dict[str, Any]:
@@ -36,10 +35,14 @@ def _answer(event: object, context: object, request_id: str | None) -> dict[str,
     if payload.correlation_id:
         logger.set_correlation_id(payload.correlation_id)
     if isinstance(payload, DirectMintLink):
-        spec = LinkSpec(payload.action, payload.subscription_id, payload.expires_in)
+        spec = LinkSpec(payload.customer_id, payload.action, payload.subscription_id, payload.expires_in)
+        deps = wiring.dependencies()
         request_id = payload.correlation_id or request_id  # what the logs correlate on
-        return portal.mint_signed_link(wiring.dependencies(), payload.customer_id, spec, None, request_id)
-    deps = wiring.dependencies()
-    deadline = Deadline.for_invocation(context, deps.settings.request_budget_seconds)
+        return portal.mint_signed_link(deps, spec, _deadline(context, deps), None, request_id)  # PORTAL_LINK_BASE_URL
     wanted = PortalRequest(payload.customer_id, PortalView(tuple(payload.subscription_ids)))
-    return portal.open_portal_session(deps, wanted, deadline).as_json()
+    deps = wiring.dependencies()
+    return portal.open_portal_session(deps, wanted, _deadline(context, deps)).as_json()
+
+
+def _deadline(context: object, deps: wiring.Dependencies) -> Deadline:
+    return Deadline.for_invocation(context, deps.settings.request_budget_seconds)

@@ -1,41 +1,57 @@
-"""What an HTTP request asks for, read strictly from its path, query and body into the use cases' records."""
+"""What an HTTP request asks for, read strictly from its path, query and body into a use case's record.
+
+Whom it is for comes first, from the caller (`auth`): the path's customer for an IAM principal, the token's
+customer, or the token's verified email, never the body or query of a signed-in user's request.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from paddle_portal.auth import Caller, TokenCustomer, TokenEmail
 from paddle_portal.errors import FieldError, InvalidRequestError
 from paddle_portal.http_events import HttpRequest
-from paddle_portal.models import BrowserLinkBody, CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
-from paddle_portal.portal import LinkSpec, PortalView
-from paddle_portal.validation import validate
+from paddle_portal.models import BrowserLinkBody, CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery, validate
+from paddle_portal.portal import Customer, LinkSpec, PortalRequest, PortalView, VerifiedEmail
 
 
-def path_customer_id(request: HttpRequest) -> str:
-    """The customer an IAM route's path names."""
-    return validate(CustomerPath, request.path_params).customer_id
-
-
-def session_view(request: HttpRequest) -> PortalView:
-    """A POST session request: the subscriptions whose deep links the session carries (body), no query."""
+def session_request(request: HttpRequest, caller: Caller) -> PortalRequest:
+    """POST a session: the subscriptions whose deep links it carries (body); no query."""
+    customer = customer_of(request, caller)
     _no_query(request)
     body = validate(CreateSessionBody, _json_object(request.body()))
-    return PortalView(tuple(body.subscription_ids))
+    return PortalRequest(customer, PortalView(tuple(body.subscription_ids)))
 
 
-def portal_view(request: HttpRequest) -> PortalView:
-    """A GET portal request: the page to redirect to (query `action`, `subscription_id`)."""
+def portal_request(request: HttpRequest, caller: Caller) -> PortalRequest:
+    """GET the portal: the page to redirect to (query `action`, `subscription_id`)."""
+    customer = customer_of(request, caller)
     query = validate(PortalQuery, _single_values(request.query))
-    return PortalView.page(query.action, query.subscription_id)
+    return PortalRequest(customer, PortalView.page(query.action, query.subscription_id))
 
 
-def link_spec(request: HttpRequest, *, for_browser: bool) -> LinkSpec:
-    """A mint-link request's body (what the link will open, for how long). A signed-in user's link, which their page
-    follows at once, is short-lived; a backend's may be emailed and last days."""
+def link_spec(request: HttpRequest, caller: Caller) -> LinkSpec:
+    """POST a signed link: what it will open, for how long (body). A signed-in user's link, which their page follows at
+    once, is short-lived; a backend's may be emailed and last days."""
+    customer = customer_of(request, caller)
     _no_query(request)
-    body = validate(BrowserLinkBody if for_browser else MintLinkBody, _json_object(request.body()))
-    return LinkSpec(body.action, body.subscription_id, body.expires_in)
+    model = MintLinkBody if _customer_in_path(caller) else BrowserLinkBody
+    body = validate(model, _json_object(request.body()))
+    return LinkSpec(customer, body.action, body.subscription_id, body.expires_in)
+
+
+def customer_of(request: HttpRequest, caller: Caller) -> Customer:
+    """Whom the request is for, known without I/O: a customer id, or a verified email still to look up."""
+    if isinstance(caller, TokenCustomer):
+        return caller.customer_id
+    if isinstance(caller, TokenEmail):
+        return VerifiedEmail(caller.address)
+    return validate(CustomerPath, request.path_params).customer_id  # an IAM principal acts for the path's customer
+
+
+def _customer_in_path(caller: Caller) -> bool:
+    return not isinstance(caller, TokenCustomer | TokenEmail)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

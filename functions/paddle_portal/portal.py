@@ -2,9 +2,10 @@
 link, follow one.
 
 Each takes the execution environment's `Dependencies` (wiring.py) and records of its own (`PortalRequest`,
-`PortalView`, `LinkSpec`), never an HTTP request or a body model: the HTTP and direct adapters read their input
-into these records. Use cases raise `PortalError`s only: Paddle's failures are mapped by `paddle_failures`, and
-anything unexpected becomes `InternalError` inside the tracer, so X-Ray never records a bug's message.
+`PortalView`, `LinkSpec`, whose customer is an id or a `VerifiedEmail` to find one by), never an HTTP request or a
+body model: the HTTP and direct adapters read their input into these records. Use cases raise `PortalError`s only:
+Paddle's failures are mapped by `paddle_failures`, and anything unexpected becomes `InternalError` inside the
+tracer, so X-Ray never records a bug's message.
 """
 
 from __future__ import annotations
@@ -45,6 +46,16 @@ def require_subscription_for(action: Action, subscription_id: str | None) -> Non
 
 
 @dataclass(frozen=True)
+class VerifiedEmail:
+    """A signed-in user known by a verified email only: their customer is the one active Paddle customer with it."""
+
+    address: str
+
+
+Customer = str | VerifiedEmail  # whom a request is for: a validated customer id, or a verified email to look up
+
+
+@dataclass(frozen=True)
 class PortalView:
     """What a portal session opens: deep links for these subscriptions, and the page a redirect lands on."""
 
@@ -63,14 +74,15 @@ class PortalView:
 class PortalRequest:
     """A portal session to open, for a customer the caller may act for (ids already validated)."""
 
-    customer_id: str
+    customer: Customer
     view: PortalView
 
 
 @dataclass(frozen=True)
 class LinkSpec:
-    """What a signed link will open, and for how many seconds it may be followed."""
+    """A signed link to mint: for whom, what it will open, and for how many seconds it may be followed."""
 
+    customer: Customer
     action: Action
     subscription_id: str | None
     expires_in: int
@@ -97,7 +109,7 @@ def _with_api_key(deps: Dependencies, deadline: Deadline, call: Callable[[str], 
 @paddle_failures.only_portal_errors
 def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: Deadline) -> PortalSession:
     """A Paddle portal session, every link in Paddle's answer checked against the allowed hosts."""
-    customer_id, subscription_ids = request.customer_id, request.view.subscription_ids
+    customer_id, subscription_ids = customer_id_of(deps, request.customer, deadline), request.view.subscription_ids
     try:
         result = _with_api_key(
             deps, deadline, lambda key: deps.client.create_portal_session(key, customer_id, subscription_ids, deadline)
@@ -118,6 +130,13 @@ def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: De
         latency_ms=round(result.latency_ms, 1),
     )
     return session
+
+
+def customer_id_of(deps: Dependencies, customer: Customer, deadline: Deadline) -> str:
+    """The customer's id; a verified email's is looked up only now, once the whole request is known to be valid."""
+    if isinstance(customer, VerifiedEmail):
+        return customer_for_email(deps, customer.address, deadline)
+    return customer
 
 
 def email_hash(address: str) -> str:
@@ -161,9 +180,11 @@ def customer_for_email(deps: Dependencies, address: str, deadline: Deadline) -> 
 
 
 def mint_signed_link(
-    deps: Dependencies, customer_id: str, spec: LinkSpec, base_url: str | None, request_id: str | None
+    deps: Dependencies, spec: LinkSpec, deadline: Deadline, base_url: str | None, request_id: str | None
 ) -> dict[str, Any]:
-    """A signed, expiring link that opens what `spec` names for `customer_id`, as the answer's JSON."""
+    """A signed, expiring link that opens what `spec` names, as the answer's JSON. `base_url`: the API's public URL
+    as the event names it, when PORTAL_LINK_BASE_URL does not say."""
+    customer_id = customer_id_of(deps, spec.customer, deadline)
     base_url = deps.settings.link_base_url or base_url
     if not base_url:
         raise ConfigurationError("Signed portal links need PORTAL_LINK_BASE_URL (no public URL in this event)")

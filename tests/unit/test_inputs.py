@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from paddle_portal.auth import IamPrincipal, TokenCustomer, TokenEmail
 from paddle_portal.errors import FieldError, InvalidRequestError, RequestTooLargeError
 from paddle_portal.http_events import MAX_BODY_BYTES, HttpRequest, IamIdentity
-from paddle_portal.inputs import path_customer_id, portal_view, session_view
-from paddle_portal.models import CreateSessionBody
-from paddle_portal.portal import PortalView
-from paddle_portal.validation import validate
+from paddle_portal.inputs import customer_of, portal_request, session_request
+from paddle_portal.models import CreateSessionBody, validate
+from paddle_portal.portal import PortalRequest, PortalView, VerifiedEmail
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
 
 
@@ -38,6 +38,21 @@ def request(
         identity=IamIdentity("arn:aws:iam::123456789012:role/x"),
         request_id="req-1",
     )
+
+
+BACKEND = IamPrincipal("arn:aws:iam::123456789012:role/x")
+
+
+def session_view(http_request: HttpRequest) -> PortalView:
+    wanted = session_request(http_request, BACKEND)
+    assert wanted.customer == CUSTOMER_ID  # an IAM caller's customer is the path's
+    return wanted.view
+
+
+def portal_view(http_request: HttpRequest) -> PortalView:
+    wanted = portal_request(http_request, BACKEND)
+    assert wanted.customer == CUSTOMER_ID
+    return wanted.view
 
 
 def field_errors(raised: pytest.ExceptionInfo[InvalidRequestError]) -> dict[str, str]:
@@ -186,9 +201,23 @@ def test_get_query_field_errors(query: list[tuple[str, str]], fields: set[str]) 
 def test_iam_routes_validate_the_path_customer(method: str) -> None:
     # (Which customer a request may act for: tests/security/test_authorization_matrix.py.)
     with pytest.raises(InvalidRequestError) as raised:
-        path_customer_id(request(method, path={"customer_id": "cus_123"}))
+        customer_of(request(method, path={"customer_id": "cus_123"}), BACKEND)
 
     assert set(field_errors(raised)) == {"customer_id"}
+
+
+@pytest.mark.parametrize(
+    ("caller", "customer"),
+    [
+        pytest.param(TokenCustomer(OTHER_CUSTOMER_ID), OTHER_CUSTOMER_ID, id="token-claim"),
+        pytest.param(TokenEmail("jane@example.com"), VerifiedEmail("jane@example.com"), id="token-email"),
+    ],
+)
+def test_a_signed_in_callers_customer_is_the_tokens_never_the_path(caller: object, customer: object) -> None:
+    # Given a path naming CUSTOMER_ID (a JWT route has no such path; a catch-all route might)
+    wanted = portal_request(request("GET"), caller)  # type: ignore[arg-type]
+
+    assert wanted == PortalRequest(customer, PortalView())  # type: ignore[arg-type]
 
 
 def test_field_errors_never_echo_the_value() -> None:
