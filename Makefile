@@ -90,8 +90,8 @@ run: deps-run ## Local HTTP API on 127.0.0.1:3000 (PORT=8080: another port), fak
 test: deps-dev deps-checkov deps-node ## The whole test suite (no AWS account, no Docker, no internet)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-unit: deps-dev ## The unit tests only (seconds)
-	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+unit: deps-dev ## The unit tests and the repository's checks (seconds)
+	$(BIN)/python -m pytest tests/unit tests/repo $(PYTEST_ARGS)
 
 lint: deps-lint ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -64,7 +64,7 @@ class Route:
 
 
 # The function's route table, with the authorizer API Gateway runs for each (template.yaml declares the same routes
-# and authorizers: tests/unit/test_template.py). The signed-link route has none, as deployed: the signed link in the
+# and authorizers: tests/repo/test_template.py). The signed-link route has none, as deployed: the signed link in the
 # query is the credential; any Authorization header is ignored.
 _AUTHORIZER: dict[function_auth.Auth, Auth] = {
     function_auth.Auth.IAM: "AWS_IAM",

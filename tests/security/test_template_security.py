@@ -1,6 +1,6 @@
 """template.yaml as an attacker would read it: what the deployed stack grants, exposes and writes down.
 
-tests/unit/test_template.py checks the function's own inline statements (no wildcards, GetSecretValue on the API
+tests/repo/test_template.py checks the function's own inline statements (no wildcards, GetSecretValue on the API
 key secret, kms:Decrypt only with a key), its routes and settings. This adds what it does not: every policy
 document anywhere in the template, ARN parameters that could smuggle a wildcard into a policy, invoke permissions,
 what logs and traces may record, throttling, the strength of the generated signing key, no secret values in the
