@@ -14,7 +14,7 @@ from paddle_portal.errors import PortalError
 
 logger = Logger()
 # Patch nothing here: patching botocore imports it, a large share of every cold start. secrets.py patches botocore
-# when it first reads the secret through boto3; urllib3 calls to Paddle are traced by hand (operations.py).
+# when it first reads the secret through boto3; urllib3 calls to Paddle are traced by hand (portal.py).
 tracer = Tracer(auto_patch=False)
 metrics = Metrics()
 
