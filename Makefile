@@ -148,8 +148,9 @@ artifact: build deps-dev deps-artifact ## sam build, then run the built artifact
 bench: deps-dev ## Cold start and warm path beside a no-op floor and a typical Powertools function (bench/README.md)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# What CI runs (.ci/run calls it): every check, each one even after another failed; fails if any failed.
-CHECKS := lint typecheck test validate build layer-arm64
+# What CI runs (.ci/run calls it): every check, each one even after another failed; fails if any failed. build comes
+# before test: the artifact tier (tests/artifact) runs what it built.
+CHECKS := lint typecheck validate build layer-arm64 test
 check: ## Everything CI runs, in the same way
 	@failed=(); for check in $(CHECKS); do \
 	  echo "=== make $$check"; started=$$SECONDS; \
