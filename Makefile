@@ -133,10 +133,16 @@ validate: deps-sam ## sam validate with cfn-lint
 
 # The layer and the function are built with python3.13 from PATH (bytecode is version-specific, and the layer's
 # Makefile runs its pip): the venv's when the venv is 3.13, else the one found above, ahead of any pyenv shim.
-build: deps-sam ## sam build: function + dependencies layer (arm64 wheels) into .aws-sam/
+# The SBOM lists exactly what the layer installs: layers/dependencies/requirements.txt, exported from uv.lock with the
+# hashes pip checks at build time; the root component is this project (pyproject.toml), whose code is functions/.
+SBOM := .aws-sam/sbom.cdx.json
+build: deps-sam ## sam build: function + dependencies layer (arm64 wheels) into .aws-sam/, and its SBOM
 	@[ -n "$(PYTHON313)" ] || { echo "sam build needs Python 3.13 (the Lambda runtime) as python3.13 on PATH;" \
 	  "none runs here. Install it (e.g. pyenv install 3.13) and try again." >&2; exit 1; }
 	PATH="$(CURDIR)/$(BIN):$(dir $(PYTHON313)):$$PATH" $(BIN)/sam build
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/cyclonedx-py requirements --pyproject pyproject.toml --mc-type application --of JSON \
+	  --output-reproducible -o $(SBOM) layers/dependencies/requirements.txt
+	@echo "SBOM (CycloneDX) of what ships: $(SBOM)"
 
 deploy: build ## Build, then deploy interactively (asks for stack name, region, parameters)
 	$(BIN)/sam deploy --guided

@@ -26,16 +26,19 @@ WANT="$SUITE arm64 ${PACKAGES[*]}"
 as_root=()
 [[ "$(id -u)" == 0 ]] || as_root=(sudo)
 
-if ! command -v qemu-aarch64-static >/dev/null 2>&1; then
-  echo "Installing qemu-user-static (Debian package) for the artifact tier"
+# qemu-user-static, and Debian's archive keyring (Debian has it; Ubuntu, e.g. GitHub's runners, packages it too).
+missing=()
+command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+[[ -r "$KEYRING" ]] || missing+=(debian-archive-keyring)
+if (( ${#missing[@]} )); then
+  echo "Installing ${missing[*]} (apt) for the artifact tier"
   "${as_root[@]}" apt-get update -qq
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static >/dev/null
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
   exit 0
 fi
-[[ -r "$KEYRING" ]] || { echo "$KEYRING is missing: apt-get install debian-archive-keyring" >&2; exit 1; }
 
 echo "Building an aarch64 Python 3.13 root from Debian $SUITE arm64 packages in $ROOT"
 rm -rf "$ROOT" "$WORK"
