@@ -123,3 +123,33 @@ def test_direct_invocation_reaches_paddle(lambda_client: Any, stack_outputs: dic
         assert request_id
         assert scheme == "https"
         assert host in PORTAL_HOSTS
+
+
+def test_the_deployed_layer_ships_the_sdk_the_lock_pins(
+    aws_session: Any, lambda_client: Any, stack_outputs: dict[str, str]
+) -> None:
+    """The SDK the deployed function runs is the one the suite tests: boto3 and botocore are in its layer at the
+    lock's versions (printed once, with the layer's ARN). Reads the layer through Lambda's API; nothing secret."""
+    import io
+    import re
+    import tomllib
+    import zipfile
+
+    import urllib3
+
+    lock = tomllib.loads((EVENTS.parent / "uv.lock").read_text())
+    locked = {p["name"]: p["version"] for p in lock["package"] if p["name"] in ("boto3", "botocore", "urllib3")}
+    configuration = lambda_client.get_function_configuration(FunctionName=stack_outputs["FunctionName"])
+    layers = [layer["Arn"] for layer in configuration.get("Layers", []) if "-dependencies:" in layer["Arn"]]
+    assert len(layers) == 1, f"no single dependencies layer on the function: {layers}"
+    content = lambda_client.get_layer_version_by_arn(Arn=layers[0])["Content"]
+    # A presigned URL of the layer's zip, valid for minutes: fetched, never printed.
+    archive = urllib3.PoolManager().request("GET", content["Location"], timeout=60).data
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    shipped = {
+        match[1].replace("_", "-"): match[2]
+        for name in names
+        if (match := re.fullmatch(r"python/([A-Za-z0-9_.]+)-([^-/]+)\.dist-info/METADATA", name))
+    }
+    print(f"deployed layer {layers[0]}: " + ", ".join(f"{n} {shipped.get(n)}" for n in sorted(locked)))
+    assert {name: shipped.get(name) for name in locked} == locked
