@@ -168,7 +168,7 @@ def core_variants() -> list[Variant]:
                 note="the same build, secret via boto3",
             )
         )
-    if layer.method == "makefile":  # the same boto3 path with the SDK left to the runtime, as the layer was built before
+    if layer.method == "makefile":  # the boto3 path with the SDK left to the runtime, as the layer was built before
         variants.append(
             Variant(
                 RUNTIME_SDK,

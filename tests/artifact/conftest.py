@@ -117,7 +117,7 @@ def emulated_runtime(built: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     with output.open("wb") as sink:
         # -P: the runtime's sys.path as set (no script folder in front); -v: every module and where its code came from.
         process = subprocess.Popen(  # noqa: S603 - our own command line
-            layout.command(root, "-P", "-v", "-m", "awslambdaric", layout.HANDLER),
+            layout.command(root, "-P", "-v", "-m", "awslambdaric", layout.handler()),
             env=env,
             cwd=root / "var" / "task",
             stdout=sink,

@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from bench.artifacts import reset_times
+from tests.template import TEMPLATE, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / ".aws-sam" / "build"
@@ -27,7 +28,6 @@ LAYER_BUILD = BUILD / "DependenciesLayer"
 AARCH64_ROOT = REPO / ".venv" / "tools" / "aarch64-python"
 AWSLAMBDARIC = REPO / ".venv" / "tools" / "awslambdaric"
 QEMU = "qemu-aarch64-static"
-HANDLER = "paddle_portal.app.lambda_handler"  # template.yaml's PortalFunction Handler
 # The python3.13 runtime's module search path, before the standard library.
 LAMBDA_PATH = (
     "/var/task",
@@ -36,6 +36,11 @@ LAMBDA_PATH = (
     "/var/lang/lib/python3.13/site-packages",
     "/var/runtime",
 )
+
+
+def handler(template: Path = BUILD / "template.yaml") -> str:
+    """The Handler of PortalFunction in the template `sam build` wrote (what Lambda will be told to load)."""
+    return str(load_template(template)["Resources"]["PortalFunction"]["Properties"]["Handler"])
 
 
 def missing() -> str | None:
@@ -53,6 +58,8 @@ def stale_build() -> str | None:
     """Why .aws-sam/build is not the build of the working tree's function (None: it is)."""
     if not (FUNCTION_BUILD / "paddle_portal").is_dir() or not (LAYER_BUILD / "python").is_dir():
         return "no sam build output in .aws-sam/build"
+    if handler() != handler(TEMPLATE):
+        return "the built template's Handler differs from template.yaml's"
     source = REPO / "functions" / "paddle_portal"
     built = FUNCTION_BUILD / "paddle_portal"
     names = {p.relative_to(source) for p in source.rglob("*.py")}
