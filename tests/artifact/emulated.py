@@ -76,8 +76,10 @@ def ensure_build(log: Path) -> None:
         return
     with log.open("wb") as out:
         completed = subprocess.run(["make", "--no-print-directory", "build"], cwd=REPO, stdout=out, stderr=out)  # noqa: S607
-    if completed.returncode != 0 or stale_build() is not None:
-        raise RuntimeError(f"make build failed or left a stale build: see {log}")
+    if completed.returncode != 0:
+        raise RuntimeError(f"make build failed ({completed.returncode}): see {log}")
+    if (reason := stale_build()) is not None:
+        raise RuntimeError(f"after make build, {reason}: see {log}")
 
 
 def lay_out(root: Path) -> Path:
