@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 # Inside .venv so that deleting the venv also forgets it.
 UV_HOME := $(VENV)/tools/uv
 UV := $(UV_HOME)/bin/uv
-# checkov pins boto3 1.35 and packaging 23, which clash with the tools: it gets a virtualenv of its own.
+# checkov pins boto3 1.35 and packaging 23, which clash with the function's SDK and the tools: it gets a virtualenv of
+# its own.
 CHECKOV_VENV := $(VENV)/tools/checkov
 # The Lambda runtime's Python: python3.13 on PATH if it runs (a pyenv shim may not), else pyenv's newest 3.13.
 PYTHON313 := $(shell for p in "$$(command -v python3.13)" \
@@ -20,17 +21,24 @@ PYTHON313 := $(shell for p in "$$(command -v python3.13)" \
 PYTHON ?= $(or $(PYTHON313),$(shell command -v python3))
 # make run PORT=8080 when 3000 is taken.
 PORT ?= 3000
+# The artifact tier's aarch64 CPython 3.13 (Debian arm64 packages, run under qemu-user) and the runtime interface
+# client for it (tests/artifact). Both inside .venv: deleting the venv forgets them.
+AARCH64_ROOT := $(VENV)/tools/aarch64-python
+AWSLAMBDARIC := $(VENV)/tools/awslambdaric
 PYTEST_ARGS ?=
 
 # uv never downloads a Python (only packages, from PyPI), and installs exactly what uv.lock says: --locked fails when
 # pyproject.toml changed without `make lock`. --inexact: a target adds its group and leaves the others installed.
 export UV_PYTHON_DOWNLOADS := never
+# pyproject.toml declares checkov's group in conflict with the project itself (the function ships boto3 1.43, checkov
+# pins 1.35): uv calls conflicts with a package a preview feature, and says so on every run unless it is named here.
+export UV_PREVIEW_FEATURES := package-conflicts
 SYNC := $(UV) sync --locked --inexact --no-default-groups
 # sam build (BuildMethod makefile) runs python3.13 from PATH; tools run from the venv without activating it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help venv run test unit check lint format typecheck validate build deploy bench lock clean \
-  deps-run deps-lint deps-typecheck deps-dev deps-sam deps-checkov deps-node
+  deps-run deps-lint deps-typecheck deps-dev deps-sam deps-checkov deps-node deps-artifact artifact
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,7 +81,23 @@ node_modules/.installed.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-venv: deps-dev deps-sam deps-checkov deps-node ## Install everything every target uses (.venv, npm ci, checkov)
+# The artifact tier: qemu-user-static (apt, when missing) and the aarch64 root (tools/aarch64-python.sh), then
+# awslambdaric's aarch64 wheels, hash-checked from uv.lock. Without qemu (no root, no sudo) the tier skips with one line
+# saying so; under CI (CI set) this target fails instead.
+deps-artifact: $(AWSLAMBDARIC)/.complete
+	@PYTHON313="$(PYTHON313)" tools/aarch64-python.sh $(AARCH64_ROOT) \
+	  || { [ -z "$$CI" ] && echo "make deps-artifact: no aarch64 Python under qemu here; tests/artifact will skip" >&2; }
+
+$(AWSLAMBDARIC)/.complete: uv.lock | $(UV)
+	rm -rf $(AWSLAMBDARIC)
+	$(UV) export --locked --quiet --only-group artifact --no-emit-project --no-header --no-annotate > $(VENV)/tools/awslambdaric.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-warn-conflicts \
+	  --require-hashes --only-binary=:all: --implementation cp --python-version 3.13 \
+	  --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 --target $(AWSLAMBDARIC) \
+	  -r $(VENV)/tools/awslambdaric.txt
+	@touch $@
+
+venv: deps-dev deps-sam deps-checkov deps-node deps-artifact ## Install everything every target uses (.venv, npm ci, checkov, aarch64 Python)
 
 lock: $(UV) ## After editing dependencies in pyproject.toml: re-resolve uv.lock, export the layer's requirements
 	$(UV) lock
@@ -87,7 +111,7 @@ lock: $(UV) ## After editing dependencies in pyproject.toml: re-resolve uv.lock,
 run: deps-run ## Local HTTP API on 127.0.0.1:3000 (PORT=8080: another port), fake Paddle and Secrets Manager
 	PYTHONPATH=functions $(BIN)/python -m local.server --port $(PORT)
 
-test: deps-dev deps-checkov deps-node ## The whole test suite (no AWS account, no Docker, no internet)
+test: deps-dev deps-checkov deps-node deps-artifact ## The whole test suite (no AWS account, no Docker, no internet)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: deps-dev ## The unit tests and the repository's checks (seconds)
@@ -109,19 +133,30 @@ validate: deps-sam ## sam validate with cfn-lint
 
 # The layer and the function are built with python3.13 from PATH (bytecode is version-specific, and the layer's
 # Makefile runs its pip): the venv's when the venv is 3.13, else the one found above, ahead of any pyenv shim.
-build: deps-sam ## sam build: function + dependencies layer (arm64 wheels) into .aws-sam/
+# The SBOM lists exactly what the layer installs: layers/dependencies/requirements.txt, exported from uv.lock with the
+# hashes pip checks at build time; the root component is this project (pyproject.toml), whose code is functions/.
+SBOM := .aws-sam/sbom.cdx.json
+build: deps-sam ## sam build: function + dependencies layer (arm64 wheels) into .aws-sam/, and its SBOM
 	@[ -n "$(PYTHON313)" ] || { echo "sam build needs Python 3.13 (the Lambda runtime) as python3.13 on PATH;" \
 	  "none runs here. Install it (e.g. pyenv install 3.13) and try again." >&2; exit 1; }
 	PATH="$(CURDIR)/$(BIN):$(dir $(PYTHON313)):$$PATH" $(BIN)/sam build
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/cyclonedx-py requirements --pyproject pyproject.toml --mc-type application --of JSON \
+	  --output-reproducible -o $(SBOM) layers/dependencies/requirements.txt
+	@echo "SBOM (CycloneDX) of what ships: $(SBOM)"
 
 deploy: build ## Build, then deploy interactively (asks for stack name, region, parameters)
 	$(BIN)/sam deploy --guided
 
+# The artifact tier alone: builds first, then runs .aws-sam/build on aarch64 Python 3.13 under qemu (tests/artifact).
+artifact: build deps-dev deps-artifact ## sam build, then run the built artifact on emulated arm64 through awslambdaric
+	$(BIN)/python -m pytest tests/artifact $(PYTEST_ARGS)
+
 bench: deps-dev ## Cold start and warm path beside a no-op floor and a typical Powertools function (bench/README.md)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# What CI runs (.ci/run calls it): every check, each one even after another failed; fails if any failed.
-CHECKS := lint typecheck test validate build layer-arm64
+# What CI runs (.ci/run calls it): every check, each one even after another failed; fails if any failed. build comes
+# before test: the artifact tier (tests/artifact) runs what it built.
+CHECKS := lint typecheck validate build layer-arm64 test
 check: ## Everything CI runs, in the same way
 	@failed=(); for check in $(CHECKS); do \
 	  echo "=== make $$check"; started=$$SECONDS; \

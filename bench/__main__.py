@@ -74,6 +74,8 @@ JOB_FLOOR_BOTO3 = "stack floor doing the job: boto3 path"
 JOB_FLOOR_EXTENSION = "stack floor doing the job: extension path"
 # How far above the stack floor the project's cold start may be, on each secret path.
 STACK_FLOOR_TARGET = 1.10
+# The layer before the SDK shipped in it: the runtime's boto3/botocore served the function (docs/design.md, "One SDK").
+RUNTIME_SDK = "this project, no extension layer, runtime's SDK (previous layer)"
 
 
 def core_variants() -> list[Variant]:
@@ -164,6 +166,19 @@ def core_variants() -> list[Variant]:
                 over=STACK_FLOOR_BOTO3,
                 over_job=JOB_FLOOR_BOTO3,
                 note="the same build, secret via boto3",
+            )
+        )
+    if layer.method == "makefile":  # the boto3 path with the SDK left to the runtime, as the layer was built before
+        variants.append(
+            Variant(
+                RUNTIME_SDK,
+                REPO / "functions",
+                "paddle_portal.app.lambda_handler",
+                function,
+                LayerBuild(layer.method, (*layer.make_vars, ("LEAVE_OUT", "boto3 botocore s3transfer"))),
+                over=STACK_FLOOR_BOTO3,
+                over_job=JOB_FLOOR_BOTO3,
+                note="boto3/botocore/s3transfer left out of the layer: the runtime's folder (last on sys.path) serves",
             )
         )
     floors = (STACK_FLOOR_NO_BOTO3, JOB_FLOOR_EXTENSION) if extension else (STACK_FLOOR_BOTO3, JOB_FLOOR_BOTO3)

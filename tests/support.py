@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,11 @@ LIVE_API_KEY = "pdl_live_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_
 LEGACY_API_KEY = "FAKE0legacy0key0without0prefix0000000000000000000"
 PORTAL_TOKEN = "pga_eyJhbGciOiJIUzI1NiJ9.FAKE-portal-token.signature"
 PORTAL_HOST = "https://customer-portal.paddle.com"
+
+
+def in_ci() -> bool:
+    """Under CI (the `CI` variable set, as GitHub Actions and .ci/run set it), a tier that cannot run fails."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def portal_session(

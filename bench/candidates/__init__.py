@@ -20,7 +20,8 @@ HERE = Path(__file__).resolve().parent
 EXTENSION = (("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "{extension_port}"),)
 
 SAM_DEFAULT = LayerBuild("python3.13")
-LAYER_KEEP_BOTOCORE = LayerBuild("makefile", (("RUNTIME_PROVIDED", ""),))
+# The layer as it was before the SDK shipped in it: boto3/botocore/s3transfer left to the runtime.
+LAYER_RUNTIME_SDK = LayerBuild("makefile", (("LEAVE_OUT", "boto3 botocore s3transfer"),))
 LAYER = LayerBuild("makefile")
 LAYER_UNCHECKED = LayerBuild("makefile", (("INVALIDATION_MODE", "unchecked-hash"),))
 FUNCTION_DEFAULT = FunctionBuild("python3.13")
@@ -40,7 +41,7 @@ class Candidate:
 # Placeholders in settings: {extension_port}, {ca_only} (a CA bundle holding only the run's own CA).
 CANDIDATES: list[Candidate] = [
     Candidate("boto3 path, no compiled bytecode (SAM's python3.13 builder)", FUNCTION_DEFAULT, SAM_DEFAULT),
-    Candidate("boto3 path, layer bundling botocore", FUNCTION_COMPILED, LAYER_KEEP_BOTOCORE),
+    Candidate("boto3 path, SDK left to the runtime (previous layer)", FUNCTION_COMPILED, LAYER_RUNTIME_SDK),
     Candidate("boto3 path, function not compiled", FUNCTION_DEFAULT, LAYER),
     Candidate("boto3 path, unchecked-hash layer", FUNCTION_COMPILED, LAYER_UNCHECKED),
     Candidate(

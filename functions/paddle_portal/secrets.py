@@ -60,9 +60,22 @@ _BOUNDED = "_paddle_portal_bounded"
 
 def _bounded_provider() -> Any:
     # deferred: boto3 and botocore are imported only when the first request needs a secret
+    import sys
+
+    import boto3  # type: ignore[import-untyped]
+    import botocore
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from botocore.config import Config
 
+    # Once per execution environment: which SDK this function runs, and from where (the layer's copy must win over
+    # the runtime's own; tests/e2e reads this line on a deployed stack).
+    logger.info(
+        "AWS SDK loaded",
+        boto3_version=boto3.__version__,
+        botocore_version=botocore.__version__,
+        botocore_path=botocore.__file__,
+        sys_path=sys.path,
+    )
     tracer.patch(["botocore"])  # the Secrets Manager call appears in X-Ray (a no-op when tracing is off)
     provider = SecretsProvider(
         boto_config=Config(

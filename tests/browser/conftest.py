@@ -22,6 +22,7 @@ import pytest
 from local.server import GatewayServer, serve
 from paddle_portal.app import lambda_handler
 from tests.browser.portal_standin import PortalStandIn
+from tests.support import in_ci
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -41,10 +42,6 @@ def find_chromium() -> str | None:
     if override:
         return override if os.access(override, os.X_OK) else None
     return next((found for name in CANDIDATES if (found := shutil.which(name))), None)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def tier_problem() -> str | None:

@@ -123,3 +123,65 @@ def test_direct_invocation_reaches_paddle(lambda_client: Any, stack_outputs: dic
         assert request_id
         assert scheme == "https"
         assert host in PORTAL_HOSTS
+
+
+def test_the_deployed_layer_ships_the_sdk_the_lock_pins(
+    aws_session: Any, lambda_client: Any, stack_outputs: dict[str, str]
+) -> None:
+    """The SDK the deployed function runs is the one the suite tests: boto3 and botocore are in its layer at the
+    lock's versions (printed once, with the layer's ARN). Reads the layer through Lambda's API; nothing secret."""
+    import io
+    import re
+    import tomllib
+    import zipfile
+
+    import urllib3
+
+    lock = tomllib.loads((EVENTS.parent / "uv.lock").read_text())
+    locked = {p["name"]: p["version"] for p in lock["package"] if p["name"] in ("boto3", "botocore", "urllib3")}
+    configuration = lambda_client.get_function_configuration(FunctionName=stack_outputs["FunctionName"])
+    layers = [layer["Arn"] for layer in configuration.get("Layers", []) if "-dependencies:" in layer["Arn"]]
+    assert len(layers) == 1, f"no single dependencies layer on the function: {layers}"
+    content = lambda_client.get_layer_version_by_arn(Arn=layers[0])["Content"]
+    # A presigned URL of the layer's zip, valid for minutes: fetched, never printed.
+    archive = urllib3.PoolManager().request("GET", content["Location"], timeout=60).data
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    shipped = {
+        match[1].replace("_", "-"): match[2]
+        for name in names
+        if (match := re.fullmatch(r"python/([A-Za-z0-9_.]+)-([^-/]+)\.dist-info/METADATA", name))
+    }
+    print(f"deployed layer {layers[0]}: " + ", ".join(f"{n} {shipped.get(n)}" for n in sorted(locked)))
+    assert {name: shipped.get(name) for name in locked} == locked
+
+
+def test_the_running_function_imports_the_sdk_from_its_layer(
+    aws_session: Any, lambda_client: Any, stack_outputs: dict[str, str]
+) -> None:
+    """The line the function logs when it first loads boto3 (secrets.py): the SDK versions it runs, the folder
+    botocore came from and `sys.path`, printed once, so a real deploy settles which copy wins. Reads the function's
+    CloudWatch logs; with the Parameters and Secrets extension boto3 is never loaded, and there is no line to read."""
+    import time
+    import tomllib
+
+    lock = tomllib.loads((EVENTS.parent / "uv.lock").read_text())
+    locked = {p["name"]: p["version"] for p in lock["package"] if p["name"] in ("boto3", "botocore")}
+    configuration = lambda_client.get_function_configuration(FunctionName=stack_outputs["FunctionName"])
+    if "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT" in configuration.get("Environment", {}).get("Variables", {}):
+        pytest.skip("secrets are read through the extension: the function never loads boto3")
+    logs = aws_session.client("logs")
+    group = configuration.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{stack_outputs['FunctionName']}"
+    events: list[dict[str, Any]] = []
+    for _ in range(12):  # a cold start of the tests above wrote it; CloudWatch shows it within a minute
+        events = logs.filter_log_events(logGroupName=group, filterPattern='"AWS SDK loaded"', limit=5)["events"]
+        if events:
+            break
+        time.sleep(5)
+    assert events, f"no 'AWS SDK loaded' line in {group}"
+    line = json.loads(events[-1]["message"])
+    print(
+        f"deployed function runs boto3 {line['boto3_version']}, botocore {line['botocore_version']} "
+        f"from {line['botocore_path']}; sys.path = {line['sys_path']}"
+    )
+    assert {"boto3": line["boto3_version"], "botocore": line["botocore_version"]} == locked
+    assert line["botocore_path"].startswith("/opt/python/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parents[2]
 LOCK = REPO / "uv.lock"
 LAYER_REQUIREMENTS = REPO / "layers" / "dependencies" / "requirements.txt"
+LAYER_MAKEFILE = REPO / "layers" / "dependencies" / "Makefile"
+# The SDK and the HTTP library under it: one copy each, ours, in production as in the suite.
+SDK = ("boto3", "botocore", "s3transfer", "urllib3")
 PROJECT = "paddle-portal"
 # Where the layer runs: the python3.13 Lambda runtime on arm64, with no dependency group of the project active.
 LAMBDA = {
@@ -30,7 +34,8 @@ LAMBDA = {
     "platform_system": "Linux",
     "sys_platform": "linux",
     "os_name": "posix",
-    "extra": "",
+    # uv writes the project's side of a declared conflict (checkov's group against the project) as this extra.
+    "extra": f"project-{len(PROJECT)}-{PROJECT}",
 }
 REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+)")
 HASH = re.compile(r"--hash=(sha256:[0-9a-f]{64})")
@@ -96,6 +101,17 @@ def test_the_layer_ships_exactly_the_locked_runtime_dependencies(lock: dict[str,
     assert {"aws-lambda-powertools", "pydantic-core", "urllib3"} <= set(locked)
     stale = sorted(name for name in set(locked) | set(layer) if layer.get(name) != locked.get(name))
     assert not stale, f"{LAYER_REQUIREMENTS.relative_to(REPO)} differs from uv.lock: run `make lock`. {stale}"
+
+
+def test_the_sdk_ships_in_the_layer_at_the_versions_the_suite_runs(lock: dict[str, Any]) -> None:
+    locked = runtime_closure(lock)
+    layer = read_requirements(LAYER_REQUIREMENTS.read_text())
+    # The suite imports these very versions (uv installs the lock), and the layer installs them: no runtime SDK.
+    assert {name: layer[name][0] for name in SDK} == {name: locked[name][0] for name in SDK}
+    assert {name: version(name) for name in SDK} == {name: locked[name][0] for name in SDK}
+    # ... and the layer's Makefile keeps all of them (LEAVE_OUT is only for bench/'s comparison).
+    (leave_out,) = re.findall(r"^LEAVE_OUT \?=(.*)$", LAYER_MAKEFILE.read_text(), flags=re.MULTILINE)
+    assert leave_out.strip() == ""
 
 
 def test_the_layer_can_install_its_arm64_wheels_hash_checked(lock: dict[str, Any]) -> None:
