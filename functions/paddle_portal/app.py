@@ -14,8 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from paddle_portal import operations, snapstart  # noqa: F401  # snapstart registers SnapStart's hooks (runtime permitting)
 from paddle_portal.auth import VerifiedEmail, authorize
+from paddle_portal.busy_page import busy_page, tries_so_far
 from paddle_portal.deadline import Deadline
-from paddle_portal.errors import InternalError, InvalidRequestError, PortalError
+from paddle_portal.errors import InternalError, InvalidRequestError, PortalError, RateLimitedError
 from paddle_portal.http_events import HttpRequest, Operation, parse_http_event
 from paddle_portal.inputs import (
     PortalRequest,
@@ -73,6 +74,8 @@ def _handle_http(event: dict[str, Any], context: LambdaContext) -> Answer:
     except PortalError as error:
         log_refusal(error)
         if request is not None and request.route.operation is Operation.FOLLOW_LINK and request.wants_html():
+            if isinstance(error, RateLimitedError):  # busy, not broken: the link is fine, the page tries again
+                return busy_page(error, request_id, tries_so_far(event))
             return error_page(error, request_id)
         return error_response(error, request_id)
     except Exception as unexpected:

@@ -13,11 +13,12 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from paddle_portal.auth import VerifiedEmail
+from paddle_portal.customer_budget import CustomerBudget
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import (
     AmbiguousCustomerError,
@@ -67,6 +68,8 @@ class Dependencies:
     signing_keys: SecretSource[SigningKeys]
     customers: CustomerCache  # verified email -> customer id, for this execution environment
     clock: Callable[[], float] = time.time  # wall clock (unix seconds): signed links' expiry
+    # Portal sessions each customer may still cause in this execution environment (customer_budget.py).
+    sessions_per_customer: CustomerBudget = field(default_factory=lambda: CustomerBudget(burst=0))
 
 
 class CustomerCache:
@@ -123,6 +126,7 @@ def dependencies_for(settings: Settings) -> Dependencies:
             setting="PORTAL_LINK_SIGNING_SECRET_ID",
         ),
         customers=CustomerCache(settings.customer_lookup_max_age_seconds),
+        sessions_per_customer=CustomerBudget(burst=settings.customer_session_burst),
     )
 
 
@@ -184,6 +188,10 @@ def _paddle_failed(exc: PaddleError, error: PortalError, **context: Any) -> Port
 def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: Deadline) -> PortalSession:
     """A Paddle portal session for a customer the caller may act for (ids already validated)."""
     customer_id, subscription_ids = request.customer_id, request.subscription_ids
+    wait = deps.sessions_per_customer.take(customer_id, time.monotonic())
+    if wait is not None:  # one customer may not spend everyone's share of Paddle's rate limit
+        logger.warning("Customer over their session budget; Paddle not called", customer_id=customer_id)
+        raise RateLimitedError("Too many portal sessions for this customer; try again later.", retry_after=wait)
     try:
         result = _with_api_key(
             deps, deadline, lambda key: deps.client.create_portal_session(key, customer_id, subscription_ids, deadline)

@@ -28,12 +28,14 @@ from paddle_portal import __version__
 from paddle_portal.deadline import Deadline
 from paddle_portal.paddle_errors import (
     PaddleConnectionError,
+    PaddleRateLimitError,
     PaddleResponseError,
     PaddleTimeoutError,
     PaddleTLSError,
     error_from_response,
 )
 from paddle_portal.paddle_ids import CUSTOMER_ID
+from paddle_portal.retry_budget import RetryBudget
 from paddle_portal.screening import screened_request_id
 
 T = TypeVar("T")
@@ -113,8 +115,10 @@ class PaddleClient:
         *,
         environment: str = "auto",
         base_url: str | None = None,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         self._pool = pool
+        self._budget = retry_budget or RetryBudget()  # shared by every call of this execution environment
         self._environment = environment
         self._base_url = base_url
 
@@ -186,6 +190,11 @@ class PaddleClient:
     ) -> tuple[_Answer, int]:
         """Send with retries. Returns the last answer and the attempts made, or raises when no answer could be had."""
         attempts = 0
+        held = self._budget.hold(time.monotonic())
+        if held is not None:  # Paddle asked for no request until then, and our retry budget is spent
+            raise PaddleRateLimitError(
+                429, "rate_limited_locally", "Paddle's Retry-After has not passed", retry_after=math.ceil(held)
+            )
         while True:
             if deadline.remaining() < MIN_ATTEMPT_SECONDS:
                 raise PaddleTimeoutError("no time left for a request to Paddle")
@@ -197,19 +206,29 @@ class PaddleClient:
             except PaddleConnectionError:
                 # A dropped connection is usually a pooled keep-alive connection that went stale while the
                 # environment was frozen: the first retry goes out at once, on a new connection.
-                if attempts >= MAX_ATTEMPTS or not self._pause(
-                    0.0 if attempts == 1 else self._backoff(attempts), deadline
+                self._budget.record(refused=True, now=time.monotonic())
+                if (
+                    attempts >= MAX_ATTEMPTS
+                    or not self._budget.may_retry()
+                    or not self._pause(0.0 if attempts == 1 else self._backoff(attempts), deadline)
                 ):
                     raise
                 continue
             except PaddleTimeoutError:
-                if attempts >= MAX_ATTEMPTS or not self._pause(self._backoff(attempts), deadline):
+                self._budget.record(refused=True, now=time.monotonic())
+                if (
+                    attempts >= MAX_ATTEMPTS
+                    or not self._budget.may_retry()
+                    or not self._pause(self._backoff(attempts), deadline)
+                ):
                     raise
                 continue
-            if answer.status not in RETRY_STATUSES or attempts >= MAX_ATTEMPTS:
-                return answer, attempts
+            refused = answer.status in RETRY_STATUSES
+            retry_after = _retry_after(answer.headers.get("Retry-After")) if refused else None
+            self._budget.record(refused=refused, now=time.monotonic(), retry_after=retry_after)
+            if not refused or attempts >= MAX_ATTEMPTS or not self._budget.may_retry():
+                return answer, attempts  # a spent budget: the caller gets this answer now, not after a wait
             wait = self._backoff(attempts)
-            retry_after = _retry_after(answer.headers.get("Retry-After"))
             if retry_after is not None:
                 wait = max(wait, retry_after)  # Paddle's own word beats our guess
             if not self._pause(wait, deadline):
