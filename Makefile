@@ -29,7 +29,7 @@ SYNC := $(UV) sync --locked --inexact --no-default-groups
 # sam build (BuildMethod makefile) runs python3.13 from PATH; tools run from the venv without activating it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv run test unit check lint format typecheck validate build deploy bench lock clean \
+.PHONY: help venv run test unit check lint format typecheck validate build deploy bench load lock clean \
   deps-run deps-lint deps-typecheck deps-dev deps-sam deps-checkov deps-node
 
 help: ## List the targets
@@ -116,6 +116,9 @@ build: deps-sam ## sam build: function + dependencies layer (arm64 wheels) into 
 
 deploy: build ## Build, then deploy interactively (asks for stack name, region, parameters)
 	$(BIN)/sam deploy --guided
+
+load: deps-dev ## Load scenarios on 127.0.0.1: throttles, retry budget, one customer flooding (docs/operations.md)
+	PYTHONPATH=functions $(BIN)/python -m load $(LOAD_ARGS)
 
 bench: deps-dev ## Cold start and warm path beside a no-op floor and a typical Powertools function (bench/README.md)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -89,7 +89,8 @@ ENV_DEFAULTS = {  # the template's values; set your own to override
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
     "POWERTOOLS_DEV": "true",  # readable logs and metrics on the console
     "PORTAL_ALLOWED_HOSTS": "customer-portal.paddle.com,sandbox-customer-portal.paddle.com",
-    "CUSTOMER_SESSION_BURST": "5",  # CustomerSessionBurst's default
+    # Above CustomerSessionBurst's default (2): the banner's samples open five sessions for one customer in a row.
+    "CUSTOMER_SESSION_BURST": "5",
 }
 
 
