@@ -3,10 +3,12 @@ invocation at a time, as Lambda runs one invocation per environment; the pool ha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 from multiprocessing.connection import Connection
 from typing import Any
@@ -19,6 +21,7 @@ WAIT_FOR_ENVIRONMENT_SECONDS = 10.0
 def _worker(conn: Connection, environ: dict[str, str]) -> None:
     """One execution environment: its own moto Secrets Manager, the handler imported once, then invocations."""
     os.environ.update(environ)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - metrics (EMF) lines; the table says what happened
     import boto3
     import moto
 
@@ -81,10 +84,8 @@ class EnvironmentPool:
 
     def close(self) -> None:
         for process, conn in self._all:
-            try:
+            with contextlib.suppress(OSError):
                 conn.send(None)
-            except OSError:
-                pass
             process.join(timeout=5)
             if process.is_alive():
                 process.terminate()

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 BURST = 2  # the template's CUSTOMER_SESSION_BURST: two clicks in a row (measured: `make load`, scenario d)
-REFILL_SECONDS = 20.0  # then one more every 20 s (3 a minute)
+REFILL_SECONDS = 5.0  # then one more every 5 s: a customer clicking every 5 s is served (make load, a)
 MAX_CUSTOMERS = 1024  # ~100 bytes an entry
 
 
