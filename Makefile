@@ -37,7 +37,7 @@ SYNC := $(UV) sync --locked --inexact --no-default-groups
 # sam build (BuildMethod makefile) runs python3.13 from PATH; tools run from the venv without activating it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv run test unit check lint format typecheck validate build deploy bench lock clean \
+.PHONY: help venv run test unit check lint format typecheck validate build deploy bench load lock clean \
   deps-run deps-lint deps-typecheck deps-dev deps-sam deps-checkov deps-node deps-artifact artifact
 
 help: ## List the targets
@@ -150,6 +150,9 @@ deploy: build ## Build, then deploy interactively (asks for stack name, region, 
 # The artifact tier alone: builds first, then runs .aws-sam/build on aarch64 Python 3.13 under qemu (tests/artifact).
 artifact: build deps-dev deps-artifact ## sam build, then run the built artifact on emulated arm64 through awslambdaric
 	$(BIN)/python -m pytest tests/artifact $(PYTEST_ARGS)
+
+load: deps-dev ## Load scenarios on 127.0.0.1: throttles, retry budget, one customer flooding (docs/operations.md)
+	PYTHONPATH=functions $(BIN)/python -m load $(LOAD_ARGS)
 
 bench: deps-dev ## Cold start and warm path beside a no-op floor and a typical Powertools function (bench/README.md)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote
 
 from local.authorizers import Authorizer, IamAuthorizer, JwtAuthorizer, Refusal
+from local.throttle import RouteThrottle
 from paddle_portal import auth as function_auth
 from paddle_portal import http_api
 
@@ -288,24 +289,38 @@ def to_http_response(result: Any) -> HttpResponse:
 
 
 def invoke(
-    handler: Handler, request: HttpRequest, authorizers: Authorizers, *, cors: Cors | None = None, context: Any = None
+    handler: Handler,
+    request: HttpRequest,
+    authorizers: Authorizers,
+    *,
+    cors: Cors | None = None,
+    context: Any = None,
+    throttle: RouteThrottle | None = None,
 ) -> HttpResponse:
-    """One request through CORS, the route table, the route's authorizer and the handler, as API Gateway runs it."""
+    """One request through CORS, the route table, the route's throttle and authorizer and the handler, as API Gateway
+    runs it."""
     request_id = base64.b64encode(secrets.token_bytes(12)).decode()  # API Gateway style, e.g. "JKJaXmPLvHcESHA="
     if cors is None:
-        response = _route(handler, request, authorizers, request_id, context)
+        response = _route(handler, request, authorizers, request_id, context, throttle)
     else:
         response = cors.preflight(request) or cors.apply(
-            request, _route(handler, request, authorizers, request_id, context)
+            request, _route(handler, request, authorizers, request_id, context, throttle)
         )
     response.headers.append(("Apigw-Requestid", request_id))
     return response
 
 
 def _route(
-    handler: Handler, request: HttpRequest, authorizers: Authorizers, request_id: str, context: Any
+    handler: Handler,
+    request: HttpRequest,
+    authorizers: Authorizers,
+    request_id: str,
+    context: Any,
+    throttle: RouteThrottle | None = None,
 ) -> HttpResponse:
     found = match_route(request.method, request.target.partition("?")[0], authorizers.routes())
+    if found is not None and throttle is not None and not throttle.admit(found[0].key):
+        return _message(429, "Too Many Requests")  # the route's budget: before any authorizer or the function
     authorizer = None if found is None else authorizers.check(found[0], request)
     if found is None:
         return _message(404, "Not Found")

@@ -15,6 +15,7 @@ import re
 import secrets
 import string
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,8 +85,13 @@ class PaddleFake:
         unknown_customers: Iterable[str] = (),
         unknown_subscriptions: Iterable[str] = (),
         customers: Iterable[Customer] = (),
+        latency: float = 0.0,
     ) -> None:
         self.api_key = api_key
+        # Load tests: seconds per answer, and Paddle's rate limit (an object with `take() -> bool`, such as
+        # local.throttle.TokenBucket): beyond it, 429 too_many_requests with Retry-After: 1, as Paddle answers.
+        self.latency = latency
+        self.rate_limit: Any = None
         self.portal_host = "sandbox-customer-portal.paddle.com" if sandbox else "customer-portal.paddle.com"
         self.portal_id = paddle_id("cpl_")  # one portal per seller account
         self.unknown_customers = set(unknown_customers)
@@ -280,9 +286,17 @@ def _handler_class(fake: PaddleFake) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {name.lower(): value for name, value in self.headers.items()}
             fake._record(RecordedRequest(self.command, self.path, headers, body))
-            status, payload = fake.answer(self.command, self.path, headers, body)
+            if fake.latency:
+                time.sleep(fake.latency)
+            limited = fake.rate_limit is not None and not fake.rate_limit.take()
+            if limited:
+                status, payload = _error(429, "too_many_requests", "IP address exceeded the allowed rate limit.")
+            else:
+                status, payload = fake.answer(self.command, self.path, headers, body)
             data = json.dumps(payload).encode()
             self.send_response(status)
+            if limited:
+                self.send_header("Retry-After", "1")
             self.send_header("Content-Type", "application/json")
             self.send_header("Request-Id", payload["meta"]["request_id"])  # required header in Paddle's spec
             self.send_header("Content-Length", str(len(data)))

@@ -46,6 +46,8 @@ from local.demo_page import DemoPage, page_config
 from local.gateway import ACCOUNT_ID, Authorizers, Cors, Handler, HttpRequest, HttpResponse, invoke
 from local.loopback import LoopbackServer
 from local.paddle_fake import Customer, PaddleFake
+from local.throttle import RouteThrottle
+from local.throttle import from_environ as throttle_from_environ
 
 HANDLER = "paddle_portal.app.lambda_handler"
 SECRET_NAME = "paddle-portal/local"  # noqa: S105 - a name, not a secret
@@ -87,6 +89,8 @@ ENV_DEFAULTS = {  # the template's values; set your own to override
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
     "POWERTOOLS_DEV": "true",  # readable logs and metrics on the console
     "PORTAL_ALLOWED_HOSTS": "customer-portal.paddle.com,sandbox-customer-portal.paddle.com",
+    # Above CustomerSessionBurst's default (2): the banner's samples open five sessions for one customer in a row.
+    "CUSTOMER_SESSION_BURST": "5",
 }
 
 
@@ -97,6 +101,7 @@ class GatewayServer(LoopbackServer):
         self.handler = handler
         self.authorizers = authorizers
         self.cors: Cors | None = None  # the template's CORS, for this run's CORS_ALLOWED_ORIGINS (serve())
+        self.throttle: RouteThrottle | None = None  # the template's route budgets (serve()); LOCAL_THROTTLE=off: none
         self.paddle_fake: PaddleFake | None = None
         self.user_pool: UserPool | None = None
         self.demo_page: DemoPage | None = None
@@ -106,8 +111,12 @@ class GatewayServer(LoopbackServer):
         super().__init__(address, _RequestHandler)
 
     def call(self, request: HttpRequest) -> HttpResponse:
+        # Throttled on arrival, as API Gateway does; only the invocation waits for the execution environment.
+        return invoke(self._invoke_serially, request, self.authorizers, cors=self.cors, throttle=self.throttle)
+
+    def _invoke_serially(self, event: dict[str, Any], context: Any) -> Any:
         with self._invoke_lock:
-            return invoke(self.handler, request, self.authorizers, cors=self.cors)
+            return self.handler(event, context)
 
     def close(self) -> None:
         self.stop()
@@ -276,6 +285,7 @@ def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None
         raise
     # CorsAllowedOrigins of the deployed stack: comma-separated origins whose pages may call the API.
     server.cors = Cors.from_setting(os.environ.get("CORS_ALLOWED_ORIGINS", ""))
+    server.throttle = throttle_from_environ(os.environ)
     server.paddle_fake = services.paddle_fake
     server.user_pool = services.user_pool
     server.paddle_description = services.paddle_description

@@ -21,7 +21,7 @@ from paddle_portal.errors import InternalError, InvalidRequestError, PortalError
 from paddle_portal.handlers import Call
 from paddle_portal.http_events import HttpRequest
 from paddle_portal.observability import log_refusal, log_unexpected, logger
-from paddle_portal.responses import Answer, error_page, error_response
+from paddle_portal.responses import BUSY_COOKIE, Answer, error_page, error_response
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def handle(event: dict[str, Any], context: object, request_id: str | None) -> An
     except PortalError as error:
         log_refusal(error)
         if routed is not None and routed[0].html_errors and routed[1].wants_html():
-            return error_page(error, request_id)
+            return error_page(error, request_id, routed[1].cookie(BUSY_COOKIE))
         return error_response(error, request_id)
     except Exception as unexpected:
         log_unexpected(unexpected)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -52,6 +52,15 @@ class HttpRequest:
     # The API's own base URL as API Gateway / Lambda name it (never from the client's Host header); None on a
     # custom domain, whose base path mapping the event does not reveal.
     public_url: str | None = None
+    cookies: tuple[str, ...] = ()  # payload 2.0 moves them out of the headers; a REST API's stay in `cookie`
+
+    def cookie(self, name: str) -> str | None:
+        """The value of the request's cookie `name`, if it sent one."""
+        for pair in self.cookies or tuple(self.headers.get("cookie", "").split(";")):
+            key, _, value = pair.strip().partition("=")
+            if key == name:
+                return value
+        return None
 
     def body(self) -> bytes:
         """The decoded body, at most `MAX_BODY_BYTES` (413 beyond), empty when absent."""
@@ -145,7 +154,8 @@ def from_v2(event: dict[str, Any]) -> HttpRequest:
         identity = IamIdentity(principal) if principal else None
     method = parsed.requestContext.http.method
     route_key = parsed.routeKey.partition(" ")[2]
-    return request_from(parsed, method, route_key, _v2_path(parsed), _v2_query(parsed), parsed.headers, identity)
+    request = request_from(parsed, method, route_key, _v2_path(parsed), _v2_query(parsed), parsed.headers, identity)
+    return replace(request, cookies=tuple(parsed.cookies or ())) if parsed.cookies else request
 
 
 def _v2_query(event: HttpApiEvent) -> list[tuple[str, str]]:

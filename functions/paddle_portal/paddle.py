@@ -26,13 +26,15 @@ from paddle_portal.deadline import Deadline
 from paddle_portal.paddle_errors import (
     PaddleConnectionError,
     PaddleError,
+    PaddleRateLimitError,
     PaddleResponseError,
     PaddleTimeoutError,
     PaddleTLSError,
     error_from_response,
 )
 from paddle_portal.paddle_ids import CUSTOMER_ID
-from paddle_portal.retry_policy import MIN_ATTEMPT_SECONDS, Failure, parse_retry_after, retry_delay
+from paddle_portal.retry_budget import RetryBudget
+from paddle_portal.retry_policy import MIN_ATTEMPT_SECONDS, RETRY_STATUSES, Failure, parse_retry_after, retry_delay
 from paddle_portal.screening import screened_request_id
 
 T = TypeVar("T")
@@ -96,8 +98,10 @@ class PaddleClient:
         *,
         environment: str = "auto",
         base_url: str | None = None,
+        retry_budget: RetryBudget | None = None,
     ) -> None:
         self._pool = pool
+        self._budget = retry_budget or RetryBudget()  # shared by every call of this execution environment
         self._environment = environment
         self._base_url = base_url
 
@@ -167,8 +171,13 @@ class PaddleClient:
     def _send(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str], deadline: Deadline
     ) -> tuple[_Answer, int]:
-        """Send until `retry_delay` says stop. Returns the last answer and the attempts made, or raises the last
-        failure when no answer could be had."""
+        """Send until `retry_delay` says stop, or the environment's retry budget does. Returns the last answer and the
+        attempts made, or raises the last failure when no answer could be had."""
+        held = self._budget.hold(time.monotonic())
+        if held is not None:  # Paddle asked for no request until then, and the retry budget is spent: say so at once
+            raise PaddleRateLimitError(
+                429, "rate_limited_locally", "Paddle's Retry-After has not passed", retry_after=math.ceil(held)
+            )
         attempt = 0
         while True:
             if deadline.remaining() < MIN_ATTEMPT_SECONDS:
@@ -177,16 +186,27 @@ class PaddleClient:
             try:
                 answer = self._attempt(method, url, body, headers, deadline)
             except (PaddleConnectionError, PaddleTimeoutError) as failure:
-                delay = retry_delay(attempt, _failure_kind(failure), None, deadline.remaining())
+                self._budget.record(refused=True, now=time.monotonic())
+                delay = self._retry_delay(attempt, _failure_kind(failure), None, deadline)
                 if delay is None:
                     raise
             else:
                 retry_after = parse_retry_after(answer.headers.get("Retry-After"))
-                delay = retry_delay(attempt, answer.status, retry_after, deadline.remaining())
+                refused = answer.status in RETRY_STATUSES
+                self._budget.record(refused=refused, now=time.monotonic(), retry_after=retry_after if refused else None)
+                delay = self._retry_delay(attempt, answer.status, retry_after, deadline)
                 if delay is None:
-                    return answer, attempt  # a final answer, or a wait that does not fit: the caller gets this one
+                    return answer, attempt  # a final answer, or no retry allowed: the caller gets this one now
             if delay > 0:
                 time.sleep(delay)
+
+    def _retry_delay(
+        self, attempt: int, outcome: int | Failure, retry_after: float | None, deadline: Deadline
+    ) -> float | None:
+        """The policy's delay, while the environment's retry budget allows a retry at all."""
+        if not self._budget.may_retry():
+            return None
+        return retry_delay(attempt, outcome, retry_after, deadline.remaining())
 
     def _attempt(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str], deadline: Deadline

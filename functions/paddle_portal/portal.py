@@ -11,6 +11,7 @@ tracer, so X-Ray never records a bug's message.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from paddle_portal.errors import (
     CustomerNotFoundError,
     FieldError,
     InvalidRequestError,
+    RateLimitedError,
 )
 from paddle_portal.observability import logger, record_customer_lookup, record_session_created, tracer
 from paddle_portal.paddle_errors import PaddleAuthenticationError, PaddleError
@@ -110,6 +112,10 @@ def _with_api_key(deps: Dependencies, deadline: Deadline, call: Callable[[str], 
 def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: Deadline) -> PortalSession:
     """A Paddle portal session, every link in Paddle's answer checked against the allowed hosts."""
     customer_id, subscription_ids = customer_id_of(deps, request.customer, deadline), request.view.subscription_ids
+    wait = deps.sessions_per_customer.take(customer_id, time.monotonic())
+    if wait is not None:  # one customer may not spend everyone's share of Paddle's rate limit
+        logger.warning("Customer over their session budget; Paddle not called", customer_id=customer_id)
+        raise RateLimitedError("Too many portal sessions for this customer; try again later.", retry_after=wait)
     try:
         result = _with_api_key(
             deps, deadline, lambda key: deps.client.create_portal_session(key, customer_id, subscription_ids, deadline)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from paddle_portal.errors import PortalError
+from paddle_portal.errors import PortalError, RateLimitedError
 
 Answer = dict[str, Any]  # an HTTP answer as API Gateway and Function URLs take it
 
@@ -56,9 +56,14 @@ def error_response(error: PortalError, request_id: str | None) -> dict[str, Any]
     return json_response(error.status, error_body(error, request_id), headers)
 
 
-def error_page(error: PortalError, request_id: str | None) -> dict[str, Any]:
-    """The same error for a person in a browser (the signed-link route): a small page, no scripts, no links."""
+def error_page(error: PortalError, request_id: str | None, busy_cookie: str | None = None) -> dict[str, Any]:
+    """The same error for a person in a browser (the signed-link route): a small page, no scripts, no links. A
+    rate limit (Paddle's, or this function's own budgets) is busy, not broken: `_busy_page`, which `busy_cookie`
+    (the request's `portal_busy` cookie) tells how often it has tried already."""
     import html  # here, not at import: html loads its entity table, and only a refused signed link needs a page
+
+    if isinstance(error, RateLimitedError):
+        return _busy_page(error, request_id, _tries(busy_cookie), html.escape)
 
     body = error_body(error, request_id)["error"]
     title = "This link has expired" if error.code == "link_expired" else "This link cannot be opened"
@@ -76,4 +81,49 @@ def error_page(error: PortalError, request_id: str | None) -> dict[str, Any]:
     }
     if error.retry_after is not None:  # a browser gets the same hint as an API client (429 after Paddle's limit)
         headers["Retry-After"] = str(error.retry_after)
+    return {"statusCode": error.status, "headers": headers, "body": page, "isBase64Encoded": False}
+
+
+# The busy page. No script and nothing to load (the same `default-src 'none'` policy as every other page): a
+# `<meta>` refresh without a URL reloads the same address, so the page never repeats the link (a credential) or
+# anything secret. The tries are counted in a short-lived cookie the page sets, which the next load sends back: after
+# BUSY_MAX_TRIES the page stops refreshing and asks the person to come back in a minute.
+BUSY_COOKIE = "portal_busy"
+BUSY_MAX_TRIES = 3  # three waits of a few seconds each is as long as anyone watches a page
+BUSY_MIN_WAIT_SECONDS = 2  # a refresh sooner than this would only meet the same limit again
+BUSY_MAX_WAIT_SECONDS = (
+    30  # a longer Retry-After is still sent as a header; the page retries within a person's patience
+)
+_BUSY_COOKIE_AGE_SECONDS = 120
+
+
+def _tries(cookie: str | None) -> int:
+    return int(cookie) if cookie is not None and cookie.isdigit() and len(cookie) <= 2 else 0
+
+
+def _busy_page(error: PortalError, request_id: str | None, tries: int, escape: Any) -> dict[str, Any]:
+    wait = min(BUSY_MAX_WAIT_SECONDS, max(BUSY_MIN_WAIT_SECONDS, error.retry_after or BUSY_MIN_WAIT_SECONDS))
+    again = tries < BUSY_MAX_TRIES
+    refresh = f'<meta http-equiv="refresh" content="{wait}">' if again else ""
+    then = (
+        f"This page will try again by itself in {wait} seconds."
+        if again
+        else "It is still busy: please reload this page in a minute or two."
+    )
+    title = "The billing portal is busy"
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
+        f"{refresh}<title>{title}</title></head><body><h1>{title}</h1>"
+        "<p>Your link is fine. Many people are opening the billing portal right now.</p>"
+        f"<p>{then}</p>"
+        f"<p><small>Reference: {escape(str(error.request_id or request_id or ''))}</small></p></body></html>"
+    )
+    headers = {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "default-src 'none'",
+        "Referrer-Policy": "no-referrer",
+        **_COMMON_HEADERS,
+        "Retry-After": str(error.retry_after if error.retry_after is not None else wait),
+        "Set-Cookie": f"{BUSY_COOKIE}={tries + 1}; Max-Age={_BUSY_COOKIE_AGE_SECONDS}; HttpOnly; Secure; SameSite=Lax",
+    }
     return {"statusCode": error.status, "headers": headers, "body": page, "isBase64Encoded": False}

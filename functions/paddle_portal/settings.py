@@ -39,6 +39,7 @@ ENV_NAMES = {
     "link_base_url": "PORTAL_LINK_BASE_URL",
     "customer_lookup": "CUSTOMER_LOOKUP",
     "customer_lookup_max_age_seconds": "CUSTOMER_LOOKUP_MAX_AGE_SECONDS",
+    "customer_session_burst": "CUSTOMER_SESSION_BURST",
 }
 
 
@@ -63,6 +64,9 @@ class Settings(BaseModel):
     # Paddle (cached per execution environment this long; 0 = no cache).
     customer_lookup: Literal["claim", "verified_email"] = "claim"
     customer_lookup_max_age_seconds: Annotated[int, Field(ge=0, le=86_400)] = 300
+    # Portal sessions one customer may cause at once per execution environment (customer_budget.py); 0 = no bound.
+    # The template sets it; unset, nothing is bounded (tests and direct use of the package).
+    customer_session_burst: Annotated[int, Field(ge=0, le=1000)] = 0
 
     @field_validator("link_base_url")
     @classmethod

@@ -1,8 +1,9 @@
 """What is built once per execution environment, and its one reset.
 
-`Dependencies` holds the settings, the Paddle client with its connection pool, the two secret sources and the
-email → customer cache. The adapters ask `dependencies()` for them on every invocation and pass them to the use
-cases; `reset()` forgets all of it (SnapStart's hooks around a snapshot, and the tests between cases).
+`Dependencies` holds the settings, the Paddle client with its connection pool and retry budget, the two secret
+sources, the email → customer cache and each customer's session budget. The adapters ask `dependencies()` for them
+on every invocation and pass them to the use cases; `reset()` forgets all of it (SnapStart's hooks around a
+snapshot, and the tests between cases).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import functools
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import urllib3
 
+from paddle_portal.customer_budget import CustomerBudget
 from paddle_portal.paddle import PaddleClient, new_pool
 from paddle_portal.secrets import SecretSource, parse_api_key, secret_reader
 from paddle_portal.settings import Settings, clear_settings_cache, get_settings
@@ -53,6 +55,8 @@ class Dependencies:
     signing_keys: SecretSource[SigningKeys]
     customers: CustomerCache  # verified email -> customer id, for this execution environment
     clock: Callable[[], float] = time.time  # wall clock (unix seconds): signed links' expiry
+    # Portal sessions each customer may still cause in this execution environment (customer_budget.py).
+    sessions_per_customer: CustomerBudget = field(default_factory=lambda: CustomerBudget(burst=0))
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,6 +89,7 @@ def dependencies_for(settings: Settings) -> Dependencies:
             setting="PORTAL_LINK_SIGNING_SECRET_ID",
         ),
         customers=CustomerCache(settings.customer_lookup_max_age_seconds),
+        sessions_per_customer=CustomerBudget(burst=settings.customer_session_burst),
     )
 
 

@@ -28,7 +28,19 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("wiring", frozenset({"wiring", "snapstart"})),
     (
         "clients and records",
-        frozenset({"paddle", "retry_policy", "paddle_errors", "paddle_session", "secrets", "signed_links", "settings"}),
+        frozenset(
+            {
+                "paddle",
+                "retry_policy",
+                "retry_budget",
+                "customer_budget",
+                "paddle_errors",
+                "paddle_session",
+                "secrets",
+                "signed_links",
+                "settings",
+            }
+        ),
     ),
     ("base", frozenset({"__init__", "errors", "deadline", "paddle_ids", "screening", "observability"})),
 )
@@ -36,7 +48,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
 HTTP_ADAPTER = frozenset({"http_api", "handlers", "inputs", "auth", "http_events", "rest_events", "responses"})
 # The Paddle client knows errors, ids, the deadline and its retry policy, nothing of who calls it.
 PADDLE_CLIENT_MAY_IMPORT = frozenset(
-    {"__init__", "paddle_errors", "paddle_ids", "deadline", "retry_policy", "screening"}
+    {"__init__", "paddle_errors", "paddle_ids", "deadline", "retry_policy", "retry_budget", "screening"}
 )
 
 

@@ -1,0 +1,1 @@
+"""Load scenarios through the local gateway (make load)."""
