@@ -87,8 +87,13 @@ def _others_served(result: Result, callers: tuple[str, ...]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m load", description=(__doc__ or "").split("\n", 1)[0])
-    parser.add_argument("--short", action="store_true", help="8 s scenarios (the test suite's run)")
-    parser.add_argument("--environments", type=int, default=6, help="execution environments (worker processes)")
+    parser.add_argument("--short", action="store_true", help="8 s scenarios: a quick look (goodput reads low)")
+    parser.add_argument(
+        "--environments",
+        type=int,
+        default=10,
+        help="execution environments (worker processes; the template's ReservedConcurrency)",
+    )
     parser.add_argument("--scenarios", default="abcd")
     args = parser.parse_args(argv)
     seconds = 8.0 if args.short else 15.0

@@ -88,7 +88,7 @@ class Result:
         return out
 
     def goodput(self) -> float:
-        """Sessions Paddle granted, as a share of what its limit allows over the scenario."""
+        """Requests Paddle granted during the scenario, as a share of what its limit allows over it."""
         return self.paddle_served / (PADDLE_RATE * self.seconds + PADDLE_BURST)
 
     def per_invocation(self, caller: str) -> float:
@@ -211,7 +211,7 @@ class Harness:
     def run(self, name: str, seconds: float, schedule: list[tuple[float, str, str | None, Any]]) -> Result:
         self.environments.reset()
         self.gateway.throttle = RouteThrottle.from_template()
-        self.paddle.rate_limit = TokenBucket(PADDLE_RATE, PADDLE_BURST)
+        self.paddle.rate_limit = limit = CountingBucket(PADDLE_RATE, PADDLE_BURST)
         before = len(self.paddle.requests)
         for _, caller, customer, _ in schedule:
             if customer:
@@ -242,8 +242,23 @@ class Harness:
             customer = parts[2] if len(parts) > 2 else ""
             counts[self.caller_of.get(customer, "?")] += 1
         result.paddle_requests = dict(counts)
-        result.paddle_served = sum(1 for c in result.calls if c.status in (200, 201, 302) and c.caller != "flood")
+        # Goodput: the requests Paddle granted while the schedule ran (calls still waiting out retries after it ended
+        # do not count against a window too short for them).
+        result.paddle_served = sum(1 for granted in limit.granted if granted - start <= seconds)
         return result
+
+
+@dataclass
+class CountingBucket(TokenBucket):
+    """Paddle's rate limit, remembering when it granted a request."""
+
+    granted: list[float] = field(default_factory=list)
+
+    def take(self) -> bool:
+        if not super().take():
+            return False
+        self.granted.append(time.monotonic())
+        return True
 
 
 def _gateway_refusal(response: Any) -> bool:

@@ -18,6 +18,7 @@ runs unchanged:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import re
@@ -32,8 +33,6 @@ from urllib.parse import parse_qsl, unquote
 
 from local.authorizers import Authorizer, IamAuthorizer, JwtAuthorizer, Refusal
 from local.throttle import RouteThrottle
-from paddle_portal import auth as function_auth
-from paddle_portal import http_api
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local"
@@ -64,19 +63,29 @@ class Route:
         return {name: unquote(value) for name, value in found.groupdict().items()}
 
 
-# The function's route table, with the authorizer API Gateway runs for each (template.yaml declares the same routes
-# and authorizers: tests/repo/test_template.py). The signed-link route has none, as deployed: the signed link in the
-# query is the credential; any Authorization header is ignored.
-_AUTHORIZER: dict[function_auth.Auth, Auth] = {
-    function_auth.Auth.IAM: "AWS_IAM",
-    function_auth.Auth.JWT: "JWT",
-    function_auth.Auth.LINK: "NONE",
-}
-ROUTES = tuple(Route(route.method, route.template, _AUTHORIZER[route.auth]) for route in http_api.ROUTES)
+@functools.cache
+def routes() -> tuple[Route, ...]:
+    """The function's route table, with the authorizer API Gateway runs for each (template.yaml declares the same
+    routes and authorizers: tests/repo/test_template.py). The signed-link route has none, as deployed: the signed
+    link in the query is the credential; any Authorization header is ignored.
+
+    Read when first needed, not at import: the function's modules configure Powertools from the environment when
+    they are imported, and the local run sets that environment first."""
+    from paddle_portal.auth import Auth as FunctionAuth
+    from paddle_portal.http_api import ROUTES
+
+    authorizer: dict[FunctionAuth, Auth] = {
+        FunctionAuth.IAM: "AWS_IAM",
+        FunctionAuth.JWT: "JWT",
+        FunctionAuth.LINK: "NONE",
+    }
+    return tuple(Route(route.method, route.template, authorizer[route.auth]) for route in ROUTES)
 
 
-def match_route(method: str, raw_path: str, routes: tuple[Route, ...] = ROUTES) -> tuple[Route, dict[str, str]] | None:
-    for route in routes:
+def match_route(
+    method: str, raw_path: str, among: tuple[Route, ...] | None = None
+) -> tuple[Route, dict[str, str]] | None:
+    for route in routes() if among is None else among:
         params = route.match(method, raw_path)
         if params is not None:
             return route, params
@@ -91,7 +100,7 @@ class Authorizers:
     jwt: JwtAuthorizer | None = None
 
     def routes(self) -> tuple[Route, ...]:
-        return tuple(route for route in ROUTES if route.auth != "JWT" or self.jwt is not None)
+        return tuple(route for route in routes() if route.auth != "JWT" or self.jwt is not None)
 
     def check(self, route: Route, request: HttpRequest) -> Authorizer | Refusal | None:
         """The event's `requestContext.authorizer` (None on a route without one), or why API Gateway refuses."""

@@ -22,13 +22,13 @@ def run(outcomes: list[str], budget: RetryBudget | None = None, *, retry_after: 
         pytest.param([], True, id="fresh"),
         pytest.param([REFUSED], True, id="lone-429"),
         pytest.param([REFUSED, REFUSED, OK], True, id="one-invocation-two-retries-then-success"),
-        pytest.param([REFUSED] * 4, True, id="four-failures"),
-        pytest.param([REFUSED] * 5, False, id="five-failures-half-spent"),
+        pytest.param([REFUSED] * 2, True, id="two-failures"),
+        pytest.param([REFUSED] * 3, False, id="three-failures-half-spent"),
         pytest.param([REFUSED] * 50, False, id="sustained-refusals"),
-        pytest.param([REFUSED] * 6 + [OK] * 9, False, id="nine-successes-not-yet-enough"),
-        pytest.param([REFUSED] * 6 + [OK] * 11, True, id="recovery-brings-retries-back"),
+        pytest.param([REFUSED] * 6 + [OK] * 29, False, id="29-successes-not-yet-enough"),
+        pytest.param([REFUSED] * 6 + [OK] * 31, True, id="recovery-brings-retries-back"),
         pytest.param([REFUSED] * 50 + [OK] * 60, True, id="recovery-after-a-long-outage"),
-        pytest.param([OK] * 1000 + [REFUSED] * 5, False, id="credit-is-capped"),
+        pytest.param([OK] * 1000 + [REFUSED] * 3, False, id="credit-is-capped"),
     ],
 )
 def test_retries_stop_under_sustained_refusals_and_come_back(outcomes: list[str], may_retry: bool) -> None:
