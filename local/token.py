@@ -2,9 +2,9 @@
 
 For the local run's user pool (`make run` prints the full command; `make token USER=<email>` runs it):
 USER_PASSWORD_AUTH against the local Cognito endpoint, unsigned, as a browser signs in. The endpoint defaults to the
-local run's (http://127.0.0.1:3002); without `--client-id` the app client is asked of that endpoint. The password defaults to the
-demo users' password. `--access` prints the access token instead (it has no email and no custom attributes: the JWT
-routes then answer 403, naming the ID token).
+local run's (http://127.0.0.1:3002); without `--client-id` the app client is asked of that endpoint. The password
+defaults to the demo users' password. `--access` prints the access token instead (it has no email and no custom
+attributes: the JWT routes then answer 403, naming the ID token).
 """
 
 from __future__ import annotations
