@@ -7,19 +7,14 @@ allows a portal link that is not https on Paddle's hosts; the function refuses t
 template never sets it. Each page names what the session was for: the customer (asked of the fake that handed the
 link out), the action and the subscription.
 
-The browser tier also uses it in the deployed shape: with a TLS context for Paddle's real host names (Chromium's
-host-resolver rules send those names here), links stay `https://sandbox-customer-portal.paddle.com/...` as the
-function redirects to them deployed.
-
-Every visit is recorded for the tests. Nothing is logged: a portal link is a credential, even a fake one.
+The browser tier drives the same stand-in, as `make run` starts it. Every visit is recorded for the tests. Nothing is
+logged: a portal link is a credential, even a fake one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
-import socket
-import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,7 +24,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local.loopback import LoopbackServer
 
-PORTAL_HOSTS = ("customer-portal.paddle.com", "sandbox-customer-portal.paddle.com")
 HEADING = "Paddle customer portal (local stand-in)"
 ACTIONS = {
     "overview": "subscriptions, payments and invoices",
@@ -50,18 +44,10 @@ class Visit:
 
 
 class PortalStandIn(LoopbackServer):
-    """`PortalStandIn(port=3003).start()`: plain http on loopback (the local run), or `tls=` a context whose
-    certificate names Paddle's portal hosts (the browser tier); then only those hosts are answered."""
+    """`PortalStandIn(port=3003).start()`: plain http on 127.0.0.1 (0: any free port), answering for this machine's
+    names only."""
 
-    def __init__(
-        self,
-        port: int = 0,
-        *,
-        tls: ssl.SSLContext | None = None,
-        names: Mapping[str, str] | None = None,
-        back_url: str | None = None,
-    ) -> None:
-        self.tls = tls
+    def __init__(self, port: int = 0, *, names: Mapping[str, str] | None = None, back_url: str | None = None) -> None:
         self.lookup: Callable[[str], str | None] = lambda url: None  # the Paddle fake's customer_of_link
         self.names = dict(names or {})  # customer id -> name, to show
         self.back_url = back_url  # the demo page, for a link back
@@ -69,25 +55,8 @@ class PortalStandIn(LoopbackServer):
         self._visits_lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _PortalRequestHandler)
 
-    @property
-    def port(self) -> int:
-        return int(self.socket.getsockname()[1])
-
-    def host_resolver_rules(self) -> str:
-        """Chromium's --host-resolver-rules: Paddle's portal hosts to this server; every other name fails at once
-        (the tests run offline and talk to 127.0.0.1 and localhost only)."""
-        portal = [f"MAP {host} 127.0.0.1:{self.port}" for host in PORTAL_HOSTS]
-        return ", ".join([*portal, "MAP * ~NOTFOUND", "EXCLUDE 127.0.0.1", "EXCLUDE localhost"])
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        if self.tls is None:
-            return sock, address
-        # The handshake happens in the request's thread (first read), so a silent connection cannot stall accept().
-        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
-
     def answers(self, host: str) -> bool:
-        return host in PORTAL_HOSTS if self.tls is not None else host in ("127.0.0.1", "localhost", "::1")
+        return host in ("127.0.0.1", "localhost", "::1")
 
     def record(self, visit: Visit) -> None:
         with self._visits_lock:
@@ -143,8 +112,7 @@ class _PortalRequestHandler(BaseHTTPRequestHandler):
         if path == "/favicon.ico" or not self.server.answers(host) or path.count("/") != 1 or len(path) < 2:
             self._answer(404, b"Not Found\n", "text/plain")
             return
-        scheme = "https" if self.server.tls is not None else "http"
-        url = f"{scheme}://{self.headers.get('Host')}{self.path}"
+        url = f"http://{self.headers.get('Host')}{self.path}"
         visit = Visit(url, self.server.lookup(url))
         self.server.record(visit)
         self._answer(200, self.server.page(visit).encode(), "text/html; charset=utf-8")
@@ -164,5 +132,5 @@ class _PortalRequestHandler(BaseHTTPRequestHandler):
 
     def handle(self) -> None:
         # A browser may give up on a connection (a speculative one, or when its context closes).
-        with contextlib.suppress(ssl.SSLError, ConnectionError):
+        with contextlib.suppress(ConnectionError):
             super().handle()
