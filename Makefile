@@ -19,8 +19,13 @@ PYTHON313 := $(shell for p in "$$(command -v python3.13)" \
   [ -n "$$p" ] && "$$p" -c '' 2>/dev/null && { echo "$$p"; break; }; done)
 # The venv's Python: 3.13 when there is one, else python3 (3.11 or newer).
 PYTHON ?= $(or $(PYTHON313),$(shell command -v python3))
-# make run PORT=8080 when 3000 is taken.
+# make run PORT=8080 when 3000 is taken; likewise the demo page, the sign-in service (Cognito) and the portal stand-in.
 PORT ?= 3000
+DEMO_PORT ?= 3001
+COGNITO_PORT ?= 3002
+PORTAL_PORT ?= 3003
+# make token USER=<demo user's email> (USER is also your login name: anything without an @ means the claim user).
+TOKEN_USER = $(if $(findstring @,$(USER)),$(USER),claim-user@example.com)
 # The artifact tier's aarch64 CPython 3.13 (Debian arm64 packages, run under qemu-user) and the runtime interface
 # client for it (tests/artifact). Both inside .venv: deleting the venv forgets them.
 AARCH64_ROOT := $(VENV)/tools/aarch64-python
@@ -37,7 +42,7 @@ SYNC := $(UV) sync --locked --inexact --no-default-groups
 # sam build (BuildMethod makefile) runs python3.13 from PATH; tools run from the venv without activating it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv run test unit check lint format typecheck validate build deploy bench load lock clean \
+.PHONY: help venv run token test unit check lint format typecheck validate build deploy bench load lock clean \
   deps-run deps-lint deps-typecheck deps-dev deps-sam deps-checkov deps-node deps-artifact artifact
 
 help: ## List the targets
@@ -108,8 +113,12 @@ lock: $(UV) ## After editing dependencies in pyproject.toml: re-resolve uv.lock,
 
 # --- the developer loop ---
 
-run: deps-run ## Local HTTP API on 127.0.0.1:3000 (PORT=8080: another port), fake Paddle and Secrets Manager
-	PYTHONPATH=functions $(BIN)/python -m local.server --port $(PORT)
+run: deps-run ## Local API on 127.0.0.1:3000 and its demo page on :3001 (PORT=, DEMO_PORT=, COGNITO_PORT=, PORTAL_PORT=)
+	PYTHONPATH=functions $(BIN)/python -m local.server --port $(PORT) --demo-port $(DEMO_PORT) \
+	  --cognito-port $(COGNITO_PORT) --portal-port $(PORTAL_PORT)
+
+token: ## Print a demo user's ID token from the running `make run` (USER=email-user@example.com; COGNITO_PORT=)
+	@PYTHONPATH=$(CURDIR) $(BIN)/python -m local.token --endpoint http://127.0.0.1:$(COGNITO_PORT) $(TOKEN_USER)
 
 test: deps-dev deps-checkov deps-node deps-artifact ## The whole test suite (no AWS account, no Docker, no internet)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

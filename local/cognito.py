@@ -19,8 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -28,6 +30,7 @@ from typing import Any
 from local.loopback import LoopbackServer
 
 REGION = "us-east-1"
+POOL_NAME = "paddle-portal-local"
 CUSTOMER_ATTRIBUTE = "custom:paddle_customer_id"
 # Printed by the banner; the pool lives in memory only.
 DEMO_PASSWORD = "Demo-Passw0rd-FAKE"  # noqa: S105  # pragma: allowlist secret
@@ -78,13 +81,50 @@ class UserPool:
         return f"{self.endpoint}/{self.pool_id}/.well-known/jwks.json"
 
 
-def start_user_pool(users: Iterable[DemoUser], region: str = REGION) -> UserPool:
-    """Create the pool, its app client and `users` in moto (its mock must be active), and serve it on 127.0.0.1."""
+# moto's own switch for ids derived from what is created (a hash of region, name and configuration) instead of random
+# ones: the pool and app client ids, and so the tokens' `iss` and `aud`, stay the same from one run to the next. moto
+# signs every pool's tokens with one fixed key, so a token copied before a restart still verifies after it.
+STABLE_IDS = {
+    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+    "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+}
+
+
+@contextmanager
+def _stable_ids() -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in STABLE_IDS}
+    os.environ.update(STABLE_IDS)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def start_user_pool(users: Iterable[DemoUser], region: str = REGION, port: int = 0) -> UserPool:
+    """Create the pool, its app client and `users` in moto (its mock must be active), and serve it on 127.0.0.1:`port`
+    (0: any free port). The pool and app client ids are the same on every run."""
     import boto3
 
     cognito = boto3.client("cognito-idp", region_name=region)
-    pool_id = cognito.create_user_pool(
-        PoolName="paddle-portal-local",
+    with _stable_ids():
+        pool_id, client = _create_pool(cognito)
+    for user in users:
+        cognito.admin_create_user(
+            UserPoolId=pool_id, Username=user.email, UserAttributes=user.attributes(), MessageAction="SUPPRESS"
+        )
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=user.email, Password=user.password, Permanent=True)
+    writable = {client["ClientId"]: frozenset(client.get("WriteAttributes") or ())}
+    server = CognitoEndpoint(("127.0.0.1", port), region, writable).start("local-cognito")
+    return UserPool(server.url, pool_id, client["ClientId"], region, server.stop)
+
+
+def _create_pool(cognito: Any) -> tuple[str, dict[str, Any]]:
+    pool_id: str = cognito.create_user_pool(
+        PoolName=POOL_NAME,
         UsernameAttributes=["email"],
         AutoVerifiedAttributes=["email"],
         Schema=[
@@ -104,14 +144,7 @@ def start_user_pool(users: Iterable[DemoUser], region: str = REGION) -> UserPool
         ReadAttributes=["email", "email_verified", CUSTOMER_ATTRIBUTE],
         WriteAttributes=["email", "name"],  # not the customer id: a user could name anyone's customer
     )["UserPoolClient"]
-    for user in users:
-        cognito.admin_create_user(
-            UserPoolId=pool_id, Username=user.email, UserAttributes=user.attributes(), MessageAction="SUPPRESS"
-        )
-        cognito.admin_set_user_password(UserPoolId=pool_id, Username=user.email, Password=user.password, Permanent=True)
-    writable = {client["ClientId"]: frozenset(client.get("WriteAttributes") or ())}
-    server = CognitoEndpoint(("127.0.0.1", 0), region, writable).start("local-cognito")
-    return UserPool(server.url, pool_id, client["ClientId"], region, server.stop)
+    return pool_id, client
 
 
 def sign_in(endpoint: str, client_id: str, email: str, password: str, region: str = REGION) -> dict[str, Any]:

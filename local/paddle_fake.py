@@ -86,6 +86,7 @@ class PaddleFake:
         unknown_subscriptions: Iterable[str] = (),
         customers: Iterable[Customer] = (),
         latency: float = 0.0,
+        portal_base: str | None = None,
     ) -> None:
         self.api_key = api_key
         # Load tests: seconds per answer, and Paddle's rate limit (an object with `take() -> bool`, such as
@@ -94,6 +95,8 @@ class PaddleFake:
         self.rate_limit: Any = None
         self.portal_host = "sandbox-customer-portal.paddle.com" if sandbox else "customer-portal.paddle.com"
         self.portal_id = paddle_id("cpl_")  # one portal per seller account
+        # Where links point: Paddle's portal host, or (the local run) its local stand-in, e.g. http://127.0.0.1:3003.
+        self.portal_base = (portal_base or f"https://{self.portal_host}").rstrip("/")
         self.unknown_customers = set(unknown_customers)
         self.unknown_subscriptions = set(unknown_subscriptions)
         self.customers = list(customers)
@@ -119,7 +122,7 @@ class PaddleFake:
     def customer_of_link(self, url: str) -> str | None:
         """The customer whose portal `url` (a link this fake handed out) opens; None for any other URL."""
         parts = urlsplit(url)
-        if parts.scheme != "https" or parts.hostname != self.portal_host or parts.path != f"/{self.portal_id}":
+        if url.partition("?")[0] != f"{self.portal_base}/{self.portal_id}" or parts.username or parts.password:
             return None
         token = dict(parse_qsl(parts.query)).get("token", "")
         with self._lock:
@@ -210,7 +213,7 @@ class PaddleFake:
         return 200, {"data": [customer.to_json() for customer in found[:PER_PAGE]], "meta": meta}
 
     def _session(self, customer_id: str, subscription_ids: list[str]) -> dict[str, Any]:
-        base = f"https://{self.portal_host}/{self.portal_id}"
+        base = f"{self.portal_base}/{self.portal_id}"
 
         def link(action: str, subscription_id: str | None = None) -> str:
             sub = f"&subscription_id={subscription_id}" if subscription_id else ""

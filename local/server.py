@@ -1,4 +1,5 @@
-"""`python -m local.server [--port 3000] [--host 127.0.0.1]`: the API on your machine, running the real handler.
+"""`python -m local.server [--port 3000] [--demo-port 3001] [--cognito-port 3002] [--portal-port 3003]`: the API on your
+machine, running the real handler (`make run`; the make variables PORT, DEMO_PORT, COGNITO_PORT, PORTAL_PORT).
 
 A local stand-in for API Gateway HTTP API (see `local.gateway`) in front of `paddle_portal.app.lambda_handler`, with an
 embedded default for every outside service:
@@ -8,12 +9,18 @@ embedded default for every outside service:
   reaches a real AWS account. Signed links point at this server (PORTAL_LINK_BASE_URL = its http://127.0.0.1 URL).
 - Paddle: `local.paddle_fake.PaddleFake` on a loopback port, unless `PADDLE_API_KEY` is set: then the secret holds that
   key and the handler talks to the real Paddle API it selects (the sandbox for a `pdl_sdbx_` key). The key is
-  removed from the environment before the handler is imported and is never printed.
+  removed from the environment before the handler is imported and is never printed. `DEMO_CUSTOMER_ID` (one of your
+  sandbox customers) replaces the claim user's made-up customer, `DEMO_EMAIL` the email user's address.
+- Paddle's portal, offline: `local.portal_standin` on its own loopback port. The fake's links point there, and the
+  function allows them because this run sets `LOCAL_PORTAL_STANDIN_URL` (a setting it refuses inside Lambda).
 
 - Cognito: a user pool from moto (`local.cognito`) with the custom attribute `paddle_customer_id`, which its one app
   client cannot write, and three demo users, served on its own loopback port. `python -m local.token` signs one in.
-- The sign-in page of `examples/web/` (`local.demo_page`) on another loopback port: its own origin, which
-  `CORS_ALLOWED_ORIGINS` allows unless you set that variable yourself.
+- The sign-in page of `examples/web/` (`local.demo_page`) on another loopback port: its own origin, as 127.0.0.1 and
+  as localhost, which `CORS_ALLOWED_ORIGINS` allows unless you set that variable yourself.
+
+Ports are fixed by default so that what the banner prints (and the pool's ids) stays the same from run to run. One line
+per request on stderr (status, route, latency, request id); `VERBOSE=1` adds the function's structured logs.
 
 The gateway authenticates as API Gateway does (`local.authorizers`): JWT routes accept only the pool's tokens for its
 app client (401 otherwise), IAM routes only requests SigV4-signed with the local credentials, AWS's documented example
@@ -23,7 +30,9 @@ keys (403 otherwise). Still a development server: keep it on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import io
 import json
 import logging
 import os
@@ -37,7 +46,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from local.authorizers import IamAuthorizer, IamCaller, JwtAuthorizer
@@ -46,6 +55,7 @@ from local.demo_page import DemoPage, page_config
 from local.gateway import ACCOUNT_ID, Authorizers, Cors, Handler, HttpRequest, HttpResponse, invoke
 from local.loopback import LoopbackServer
 from local.paddle_fake import Customer, PaddleFake
+from local.portal_standin import PortalStandIn
 from local.throttle import RouteThrottle
 from local.throttle import from_environ as throttle_from_environ
 
@@ -87,11 +97,57 @@ ENV_DEFAULTS = {  # the template's values; set your own to override
     "POWERTOOLS_SERVICE_NAME": "paddle-portal",
     "POWERTOOLS_METRICS_NAMESPACE": "PaddlePortal",
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
-    "POWERTOOLS_DEV": "true",  # readable logs and metrics on the console
     "PORTAL_ALLOWED_HOSTS": "customer-portal.paddle.com,sandbox-customer-portal.paddle.com",
     # Above CustomerSessionBurst's default (2): the banner's samples open five sessions for one customer in a row.
     "CUSTOMER_SESSION_BURST": "5",
 }
+QUIET = {  # default: the gateway's one line per request; the function's warnings and errors only, no metrics
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+VERBOSE = {  # VERBOSE=1: every structured log line, pretty-printed, and the metrics
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_DEV": "true",
+}
+STANDIN_SETTING = "LOCAL_PORTAL_STANDIN_URL"  # read by the function outside Lambda only (paddle_portal.settings)
+# The defaults of `make run`, and the make variable that changes each (tests pass 0: any free port).
+DEFAULT_PORTS = {"api": 3000, "demo page": 3001, "sign-in service": 3002, "portal stand-in": 3003}
+MAKE_VARIABLES = {
+    "api": "PORT",
+    "demo page": "DEMO_PORT",
+    "sign-in service": "COGNITO_PORT",
+    "portal stand-in": "PORTAL_PORT",
+}
+CUSTOMER_ID_PATTERN = re.compile(r"^ctm_[a-z\d]{26}$")
+
+
+_T = TypeVar("_T")
+
+
+class PortTaken(OSError):
+    """One of the local run's servers cannot listen on its port: says which, and which make variable moves it."""
+
+    def __init__(self, what: str, port: int, cause: OSError) -> None:
+        self.what, self.port = what, port
+        option = "--port" if what == "api" else f"--{what.split()[0]}-port".replace("sign-in", "cognito")
+        super().__init__(
+            f"cannot listen on 127.0.0.1:{port} for the {what} ({cause.strerror or cause}): "
+            f"run `make run {MAKE_VARIABLES[what]}=<free port>` (python -m local.server {option} <free port>)"
+        )
+
+
+def listening(what: str, port: int, start: Callable[[], _T]) -> _T:
+    """`start()`, with a bind failure turned into a `PortTaken` naming the make variable."""
+    try:
+        return start()
+    except OSError as exc:
+        if isinstance(exc, PortTaken) or exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        raise PortTaken(what, port, exc) from None
+
+
+def truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 class GatewayServer(LoopbackServer):
@@ -106,17 +162,33 @@ class GatewayServer(LoopbackServer):
         self.user_pool: UserPool | None = None
         self.demo_page: DemoPage | None = None
         self.paddle_description = "whatever the handler is configured for"
+        self.portal_standin: PortalStandIn | None = None
+        self.demo_users: tuple[DemoUser, ...] = DEMO_USERS
         self.cleanups: list[Callable[[], None]] = []
         self._invoke_lock = threading.Lock()  # one execution environment runs one invocation at a time
         super().__init__(address, _RequestHandler)
 
     def call(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("GET", "HEAD") and request.target.partition("?")[0] == "/":
+            return self.index()
         # Throttled on arrival, as API Gateway does; only the invocation waits for the execution environment.
         return invoke(self._invoke_serially, request, self.authorizers, cors=self.cors, throttle=self.throttle)
 
     def _invoke_serially(self, event: dict[str, Any], context: Any) -> Any:
         with self._invoke_lock:
             return self.handler(event, context)
+
+    def index(self) -> HttpResponse:
+        """The API root of the local run (deployed, API Gateway answers 404 there): what to try and where to read."""
+        body = {
+            "service": "paddle-portal, local run (make run)",
+            "demo_page": f"{self.demo_page.url}/" if self.demo_page else None,
+            "routes": [f"{route.key} ({route.auth})" for route in self.authorizers.routes()],
+            "docs": "README.md (Try it, Routes, Errors); docs/identity.md; docs/signed-links.md",
+            "note": "This index exists in the local run only; a deployed API answers 404 here.",
+        }
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+        return HttpResponse(200, headers, json.dumps(body, indent=2).encode() + b"\n")
 
     def close(self) -> None:
         self.stop()
@@ -129,6 +201,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: GatewayServer
 
     def _serve(self) -> None:
+        started = time.monotonic()
         body = self._read_body()
         if body is None:
             response = HttpResponse(
@@ -148,6 +221,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+        request_id = next((v for k, v in response.headers if k.lower() == "apigw-requestid"), "-")
+        elapsed_ms = (time.monotonic() - started) * 1000
+        # One line per request. No query string: a signed link's query is a credential.
+        path = self.path.partition("?")[0]
+        sys.stderr.write(
+            f"{time.strftime('%H:%M:%S')} {response.status} {self.command} {path} {elapsed_ms:.0f} ms {request_id}\n"
+        )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
     # Methods API Gateway has no route for still get its 404 JSON, not http.server's 501 HTML page.
@@ -167,8 +247,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return None if length > MAX_BODY_BYTES else self.rfile.read(length)
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # `_serve` writes the one line per request
+
     def log_message(self, format: str, *args: Any) -> None:
-        # Like the template's access logs: no query strings (a signed link's query is a credential).
+        # Errors only (log_request is quiet); like the template's access logs: no query strings.
         line = re.sub(r"\?\S*", "", format % args)
         sys.stderr.write(f"{self.address_string()} {line}\n")
 
@@ -179,6 +262,8 @@ class OutsideServices:
     paddle_description: str
     user_pool: UserPool
     stop: Callable[[], None]
+    portal_standin: PortalStandIn | None = None
+    demo_users: tuple[DemoUser, ...] = DEMO_USERS
 
     def authorizers(self) -> Authorizers:
         """API Gateway's checks for this run: the pool's JWTs for its app client, SigV4 with the local keys."""
@@ -191,12 +276,31 @@ class OutsideServices:
         )
 
 
-def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices:
+def demo_users(environ: Mapping[str, str]) -> tuple[DemoUser, ...]:
+    """The demo users of this run: `DEMO_CUSTOMER_ID` (a customer of your own Paddle sandbox) replaces the claim user's
+    made-up customer, `DEMO_EMAIL` (the email of one of your sandbox customers) the email user's address."""
+    customer_id = environ.get("DEMO_CUSTOMER_ID", "").strip()
+    email = environ.get("DEMO_EMAIL", "").strip()
+    if customer_id and not CUSTOMER_ID_PATTERN.fullmatch(customer_id):
+        raise ValueError(
+            f"DEMO_CUSTOMER_ID={customer_id!r} is not a Paddle customer id (ctm_ and 26 letters or digits)"
+        )
+    if email and (email.count("@") != 1 or any(c.isspace() or c == "," for c in email)):
+        raise ValueError(f"DEMO_EMAIL={email!r} is not one email address")
+    claim = DemoUser(CLAIM_USER.email, email_verified=True, customer_id=customer_id or SAMPLE_CUSTOMER_ID)
+    by_email = DemoUser(email or EMAIL_USER.email, email_verified=True, customer_id=None)
+    return (claim, by_email, UNVERIFIED_USER)
+
+
+def start_outside_services(
+    environ: MutableMapping[str, str], *, cognito_port: int = 0, portal_port: int = 0
+) -> OutsideServices:
     """Moto's Secrets Manager (seeded with the key) and Cognito user pool and, without `PADDLE_API_KEY`, the Paddle
-    fake; sets the env."""
+    fake and the portal stand-in its links point at; sets the env."""
     import boto3  # heavy imports only once the run starts
     import moto
 
+    users = demo_users(environ)
     real_key = environ.pop("PADDLE_API_KEY", "").strip()
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
         environ.pop(name, None)
@@ -210,36 +314,49 @@ def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices
         PADDLE_API_KEY_SECRET_ID=SECRET_NAME,
         PORTAL_LINK_SIGNING_SECRET_ID=LINK_SECRET_NAME,
     )
+    environ.pop(STANDIN_SETTING, None)  # this run decides: set below when the fake's links point at the stand-in
     for name, value in ENV_DEFAULTS.items():
+        environ.setdefault(name, value)
+    for name, value in (VERBOSE if truthy(environ.get("VERBOSE")) else QUIET).items():
         environ.setdefault(name, value)
     mock = moto.mock_aws()
     mock.start()
     fake = None
+    standin = None
     pool = None
     try:
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET_NAME, SecretString=json.dumps({"api_key": real_key or FAKE_API_KEY}))
         secrets.create_secret(Name=LINK_SECRET_NAME, SecretString=json.dumps(FAKE_LINK_KEYS))
         if not real_key:
+            names = {customer.id: customer.name or customer.email for customer in FAKE_CUSTOMERS}
+            standin = listening(
+                "portal stand-in", portal_port, lambda: PortalStandIn(portal_port, names=names).start("portal-stand-in")
+            )
             fake = PaddleFake(
                 FAKE_API_KEY,
                 sandbox=True,
                 unknown_customers={UNKNOWN_CUSTOMER_ID},
                 unknown_subscriptions={UNKNOWN_SUBSCRIPTION_ID},
                 customers=FAKE_CUSTOMERS,
+                portal_base=standin.url,
             )
+            standin.lookup = fake.customer_of_link
             environ["PADDLE_API_BASE_URL"] = fake.url
-        pool = start_user_pool(DEMO_USERS, REGION)
+            environ[STANDIN_SETTING] = standin.url
+        pool = listening("sign-in service", cognito_port, lambda: start_user_pool(users, REGION, cognito_port))
     except BaseException:
-        if fake is not None:
-            fake.stop()
+        for server in (fake, standin):
+            if server is not None:
+                server.stop()
         mock.stop()
         raise
 
     def stop() -> None:
         pool.stop()
-        if fake is not None:
-            fake.stop()
+        for server in (fake, standin):
+            if server is not None:
+                server.stop()
         mock.stop()
 
     if fake is not None:
@@ -252,16 +369,23 @@ def start_outside_services(environ: MutableMapping[str, str]) -> OutsideServices
             real_key[:9], "a legacy key"
         )
         description = f"the REAL Paddle API, with the key from PADDLE_API_KEY ({kind}; never printed)"
-    return OutsideServices(fake, description, pool, stop)
+    return OutsideServices(fake, description, pool, stop, standin, users)
 
 
-def start_demo_page(services: OutsideServices, environ: MutableMapping[str, str]) -> DemoPage:
+def start_demo_page(services: OutsideServices, environ: MutableMapping[str, str], port: int = 0) -> DemoPage:
     """examples/web/ on its own origin, configured for this run's user pool (the API's URL comes once the gateway
-    listens); its origin becomes CORS_ALLOWED_ORIGINS unless that is set, so the page can call the API."""
+    listens); its origins, as 127.0.0.1 and as localhost, become CORS_ALLOWED_ORIGINS unless that is set, so the page
+    can call the API however it was opened."""
     pool = services.user_pool
-    page = DemoPage(page_config("", pool.endpoint, pool.client_id, pool.region)).start("demo-page")
-    environ.setdefault("CORS_ALLOWED_ORIGINS", page.origin)
+    config = page_config("", pool.endpoint, pool.client_id, pool.region)
+    page = listening("demo page", port, lambda: DemoPage(config, address=("127.0.0.1", port)).start("demo-page"))
+    environ.setdefault("CORS_ALLOWED_ORIGINS", ",".join(page_origins(page)))
     return page
+
+
+def page_origins(page: DemoPage) -> tuple[str, str]:
+    """The demo page's origin as 127.0.0.1 and as localhost (both name this machine; a browser sends either)."""
+    return page.origin, page.origin.replace("://127.0.0.1:", "://localhost:")
 
 
 def load_handler(dotted: str = HANDLER) -> Handler:
@@ -270,14 +394,25 @@ def load_handler(dotted: str = HANDLER) -> Handler:
     return handler
 
 
-def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None) -> GatewayServer:
-    """Start the outside services, then the gateway in a daemon thread; returns the bound, serving server."""
-    services = start_outside_services(os.environ)
+def serve(
+    port: int = 0,
+    host: str = "127.0.0.1",
+    handler: Handler | None = None,
+    *,
+    demo_port: int = 0,
+    cognito_port: int = 0,
+    portal_port: int = 0,
+) -> GatewayServer:
+    """Start the outside services, then the gateway in a daemon thread; returns the bound, serving server. Ports 0
+    (the default here; `make run` passes fixed ones): any free port."""
+    services = start_outside_services(os.environ, cognito_port=cognito_port, portal_port=portal_port)
     demo_page = None
     try:
-        demo_page = start_demo_page(services, os.environ)  # before CORS_ALLOWED_ORIGINS is read below
+        demo_page = start_demo_page(services, os.environ, demo_port)  # before CORS_ALLOWED_ORIGINS is read below
+        authorizers = services.authorizers()
         # The handler is imported after the environment is set.
-        server = GatewayServer((host, port), handler or load_handler(), services.authorizers())
+        the_handler = handler or load_handler()
+        server = listening("api", port, lambda: GatewayServer((host, port), the_handler, authorizers))
     except BaseException:
         if demo_page is not None:
             demo_page.stop()
@@ -289,9 +424,13 @@ def serve(port: int = 0, host: str = "127.0.0.1", handler: Handler | None = None
     server.paddle_fake = services.paddle_fake
     server.user_pool = services.user_pool
     server.paddle_description = services.paddle_description
+    server.portal_standin = services.portal_standin
+    server.demo_users = services.demo_users
     server.cleanups.append(services.stop)
     demo_page.config["apiUrl"] = server.url
     server.demo_page = demo_page
+    if services.portal_standin is not None:
+        services.portal_standin.back_url = f"{demo_page.url}/"
     server.cleanups.append(demo_page.stop)
     # Signed links point back at this server. Only a loopback URL may be plain http (the function's settings refuse
     # http elsewhere), and the gateway's domainName here is the client's Host header, which the function never
@@ -313,34 +452,59 @@ def sample_link(environ: MutableMapping[str, str]) -> str | None:
     return link_url(base_url, claims, SigningKeys.parse(json.dumps(FAKE_LINK_KEYS)))
 
 
-def demo_user_lines(environ: Mapping[str, str]) -> list[str]:
+def demo_user_lines(
+    environ: Mapping[str, str], users: tuple[DemoUser, ...] = DEMO_USERS, *, real_paddle: bool = False
+) -> list[str]:
     """`demo user: <email> <password> <what this user will see>`, for the function's customer lookup setting."""
     by_email = environ.get("CUSTOMER_LOOKUP", "claim").strip().lower() == "verified_email"
     claim = environ.get("CUSTOMER_ID_CLAIM") or "custom:paddle_customer_id"
+    claim_user, email_user, unverified_user = users
+    where = "Paddle's sandbox portal" if real_paddle else "the portal stand-in"
+    made_up = real_paddle and claim_user.customer_id == SAMPLE_CUSTOMER_ID
+    claim_seen = (
+        f"404 not_found: customer {SAMPLE_CUSTOMER_ID} is made up and not in your sandbox (set DEMO_CUSTOMER_ID)"
+        if made_up
+        else f"{where}, for customer {claim_user.customer_id} (from the {claim} claim)"
+    )
+    if by_email:
+        email_seen = (
+            f"{where}, for the customer with this verified email"
+            if real_paddle
+            else f"{where}, for customer {EMAIL_CUSTOMER_ID} (found by their verified email)"
+        )
+    else:
+        email_seen = (
+            f"refused (403 forbidden) in this mode: their token has no {claim} claim, and this mode does not look "
+            "customers up by email (CUSTOMER_LOOKUP=verified_email make run does)"
+        )
     seen = {
-        CLAIM_USER.email: f"their portal (customer {SAMPLE_CUSTOMER_ID}, from the {claim} claim"
-        + (", and from their verified email)" if by_email else ")"),
-        EMAIL_USER.email: (
-            f"their portal (customer {EMAIL_CUSTOMER_ID}, found by their verified email)"
-            if by_email
-            else f"403 forbidden: no {claim} claim "
-            f"(their portal, {EMAIL_CUSTOMER_ID}, when the function runs with CUSTOMER_LOOKUP=verified_email)"
-        ),
-        UNVERIFIED_USER.email: "refused (403 forbidden): no customer claim, and an email that is not verified",
+        claim_user.email: claim_seen,
+        email_user.email: email_seen,
+        unverified_user.email: "refused (403 forbidden): no customer claim, and an email that is not verified",
     }
-    return [f"demo user: {user.email} {user.password} {seen[user.email]}" for user in DEMO_USERS]
+    return [f"demo user: {user.email} {user.password} {seen[user.email]}" for user in users]
 
 
 def token_command(pool: UserPool, email: str) -> str:
-    """The shell command that signs a demo user in and prints their ID token."""
-    python = Path(sys.executable)
+    """The shell command that signs a demo user in and prints their ID token; absolute paths: it works from any
+    directory."""
+    python = Path(sys.executable).absolute()  # not resolved: the venv's python, not the interpreter it links to
     repo = Path(__file__).resolve().parent.parent
-    if Path.cwd().resolve() == repo and python.is_relative_to(Path.cwd()):
-        prefix = shlex.quote(str(python.relative_to(Path.cwd())))
-    else:
-        prefix = f"PYTHONPATH={shlex.quote(str(repo))} {shlex.quote(str(python))}"
     args = f"--endpoint {pool.endpoint} --client-id {pool.client_id} {shlex.quote(email)}"
-    return f"{prefix} -m local.token {args}"
+    return f"PYTHONPATH={shlex.quote(str(repo))} {shlex.quote(str(python))} -m local.token {args}"
+
+
+def mode_lines(environ: Mapping[str, str]) -> str:
+    claim = environ.get("CUSTOMER_ID_CLAIM") or "custom:paddle_customer_id"
+    if environ.get("CUSTOMER_LOOKUP", "claim").strip().lower() == "verified_email":
+        return (
+            "mode      : CUSTOMER_LOOKUP=verified_email: a signed-in user's customer is the Paddle customer with\n"
+            "            their verified email. The default mode reads the customer from a token claim: make run"
+        )
+    return (
+        f"mode      : CUSTOMER_LOOKUP=claim (the default): a signed-in user's customer is the {claim} claim of their\n"
+        "            ID token. To find customers by verified email instead: CUSTOMER_LOOKUP=verified_email make run"
+    )
 
 
 def banner(server: GatewayServer, environ: MutableMapping[str, str]) -> str:
@@ -367,13 +531,15 @@ def banner(server: GatewayServer, environ: MutableMapping[str, str]) -> str:
     else:
         users = (
             f"  users   : Cognito user pool {pool.pool_id} (moto) at {pool.endpoint}, app client {pool.client_id}\n"
-            f"            JWT routes take its ID tokens (issuer {pool.issuer}, audience {pool.client_id})"
+            f"            JWT routes take its ID tokens (issuer {pool.issuer}, audience {pool.client_id});\n"
+            "            the pool, its app client and the ports are the same on every run: tokens outlive a restart"
         )
         jwt_samples = f"""
-# Sign a demo user in (USER_PASSWORD_AUTH) and keep their ID token for the next commands (valid 1 hour)
+# Sign a demo user in (USER_PASSWORD_AUTH) and keep their ID token for the next commands (valid 1 hour; works from
+# any directory; `make token USER=<email>` in the repository does the same)
 TOKEN=$({token_command(pool, CLAIM_USER.email)})
 
-# JWT route, customer from the token's claim (201)
+# JWT route, customer from the token (201)
 curl -sS -X POST -H {bearer} {url}/portal-sessions
 
 # JWT route, JSON instead of the redirect (200)
@@ -382,24 +548,55 @@ curl -sS -H 'Accept: application/json' -H {bearer} {url}/portal
 # JWT route for pages: a signed link to the token's customer's portal, valid 60 s (201); the page navigates to it
 curl -sS -X POST -H {bearer} {url}/portal-links
 """
-    demo_users = "\n".join(demo_user_lines(environ))
+    real_paddle = server.paddle_fake is None
+    users_of_run = server.demo_users
+    demo_users = "\n".join(demo_user_lines(environ, users_of_run, real_paddle=real_paddle))
+    if server.portal_standin is not None:
+        ends = (
+            f"ends on  : the local stand-in of Paddle's portal, {server.portal_standin.url}, naming the customer,"
+            " action and subscription\n"
+            "            (Paddle is a fake here; with a sandbox key in PADDLE_API_KEY, Paddle's real sandbox portal)"
+        )
+    elif real_paddle:
+        ends = "ends on  : Paddle's real portal for the user's customer (PADDLE_API_KEY decides sandbox or live)"
+        if users_of_run[0].customer_id == SAMPLE_CUSTOMER_ID and users_of_run[1].email == EMAIL_USER.email:
+            ends += (
+                "\n!! the demo users' customers are made up: name one of your sandbox customers, e.g.\n"
+                "   PADDLE_API_KEY=... DEMO_CUSTOMER_ID=ctm_... make run  (the claim user opens their portal)\n"
+                "   PADDLE_API_KEY=... CUSTOMER_LOOKUP=verified_email DEMO_EMAIL=<a customer's email> make run"
+            )
+    else:
+        ends = "ends on  : wherever the configured Paddle's portal links point"
     if server.demo_page is not None:
         page = server.demo_page
-        allowed = server.cors is not None and server.cors.allows(page.origin)
-        note = "sign in as a demo user, then Manage billing" if allowed else "NOT in CORS_ALLOWED_ORIGINS: calls fail"
-        demo_users = f"demo page: {page.url}/  ({note})\n{demo_users}"
+        allowed = server.cors is not None and all(server.cors.allows(origin) for origin in page_origins(page))
+        other = page_origins(page)[1]
+        note = (
+            f"sign in as a demo user, then Manage billing; {other}/ works too"
+            if allowed
+            else "NOT in CORS_ALLOWED_ORIGINS: calls fail"
+        )
+        demo_users = f"demo page: {page.url}/  ({note})\n{ends}\n{demo_users}"
+    verbose = truthy(environ.get("VERBOSE"))
+    logs = (
+        "the function's structured logs (VERBOSE=1)"
+        if verbose
+        else "one line per request: status, route, latency, request id (VERBOSE=1 make run: the function's logs too)"
+    )
     return f"""
-paddle-portal local API on {url}  (Ctrl-C stops)
-  handler : {HANDLER}, called with API Gateway HTTP API payload 2.0 events
+paddle-portal local API on {url}  (Ctrl-C stops everything; paste the samples below into a second terminal)
+{demo_users}
+{mode_lines(environ)}
+
+  api     : {url}/ answers an index of the routes; handler {HANDLER}, called with HTTP API payload 2.0 events
   secrets : moto Secrets Manager (in-process), secrets {SECRET_NAME} and {LINK_SECRET_NAME} (fake link key)
   paddle  : {server.paddle_description}
   links   : signed portal links point at {environ.get("PORTAL_LINK_BASE_URL") or "(no base URL)"}
 {users}
   cors    : {", ".join(server.cors.allow_origins) if server.cors else "none (set CORS_ALLOWED_ORIGINS=<origin>,...)"}
   iam     : SigV4 for execute-api in {REGION}, signed with AWS's example keys {SAMPLE_ACCESS_KEY} / {SAMPLE_SECRET_KEY}
+  logs    : {logs}
   The gateway verifies tokens and signatures as API Gateway does: a refused request never reaches the handler.
-
-{demo_users}
 
 # IAM route, JSON (201)
 curl -sS {iam} -H 'Content-Type: application/json' -d {body} {url}/customers/{SAMPLE_CUSTOMER_ID}/portal-sessions
@@ -415,26 +612,63 @@ curl -sS {iam} -H 'Content-Type: application/json' -d {link_body} {url}/customer
 """
 
 
+class WithoutMetrics(io.TextIOBase):
+    """stdout without Powertools' EMF metric lines (`{"_aws": ...}`): POWERTOOLS_METRICS_DISABLED silences flushed
+    metrics, not the single metrics (cold start, errors by code) the function prints. The quiet default only."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if not line.startswith('{"_aws":'):
+                self.out.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.server", description=(__doc__ or "").split("\n", 1)[0])
-    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORTS["api"], help="the API (make run PORT=...)")
+    parser.add_argument("--demo-port", type=int, default=DEFAULT_PORTS["demo page"], help="make run DEMO_PORT=...")
+    parser.add_argument(
+        "--cognito-port", type=int, default=DEFAULT_PORTS["sign-in service"], help="make run COGNITO_PORT=..."
+    )
+    parser.add_argument(
+        "--portal-port", type=int, default=DEFAULT_PORTS["portal stand-in"], help="make run PORTAL_PORT=..."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C and `kill` stop cleanly, however we were started
         signal.signal(signum, signal.default_int_handler)
     try:
-        server = serve(args.port, args.host)
+        server = serve(
+            args.port, args.host, demo_port=args.demo_port, cognito_port=args.cognito_port, portal_port=args.portal_port
+        )
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("paddle_portal"):
             raise
         hint = "run from the repository root with PYTHONPATH=functions"
         print(f"cannot import {HANDLER} ({exc}); {hint}", file=sys.stderr)
         return 1
-    except OSError as exc:  # the port is taken, most likely
-        print(f"cannot listen on {args.host}:{args.port} ({exc}); try --port", file=sys.stderr)
+    except PortTaken as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ValueError as exc:  # DEMO_CUSTOMER_ID, DEMO_EMAIL
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port} ({exc}); run `make run PORT=<free port>`", file=sys.stderr)
         return 1
     print(banner(server, os.environ), flush=True)
+    if not truthy(os.environ.get("VERBOSE")):
+        sys.stdout = WithoutMetrics(sys.stdout)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"!! WARNING: listening on {args.host}: anyone who can reach it gets portal links.", file=sys.stderr)
     try:

@@ -99,10 +99,10 @@ export async function requestPortalLink(apiUrl, idToken, body = {}) {
       cache: "no-store",
     });
   } catch {
-    // fetch rejects without details both offline and when the API refuses this page's origin (CORS).
-    throw new ShownError(
-      "Could not reach the billing service (a network error, or the API does not allow this page's origin).",
-    );
+    // fetch rejects without details both offline and when the API refuses this page's origin (CORS): the person gets
+    // what they can do, the developer the likely causes in the console.
+    globalThis.console?.warn(`${apiUrl}/portal-links: no answer (offline, or ${globalThis.location?.origin} not allowed by CORS)`);
+    throw new ShownError("Could not reach the billing service. Check your connection and try again.");
   }
   const answered = await answer.json().catch(() => null);
   if (answer.status !== 201) {
@@ -122,14 +122,15 @@ export async function requestPortalLink(apiUrl, idToken, body = {}) {
 }
 
 /**
- * A readable sentence for an error answer: paddle-portal's envelope {"error": {"type", "code", "detail"}, "meta":
- * {"request_id"}}, or API Gateway's own {"message": "..."} (401 Unauthorized, 403 Forbidden, 429...).
+ * A sentence for a person about an error answer: paddle-portal's envelope {"error": {"type", "code", "detail"}, "meta":
+ * {"request_id"}}, or API Gateway's own {"message": "..."} (401 Unauthorized, 403 Forbidden, 429...). What they can do,
+ * and the facts support needs (status, code, reference); the developer's detail goes to the console only.
  */
 export function apiFailure(status, body) {
   const error = body?.error ?? {};
   const code = typeof error.code === "string" ? error.code : "";
   const known = {
-    forbidden: "Your account is not linked to a billing account, so the billing portal cannot open.",
+    forbidden: "Your account is not linked to a billing account yet. Contact support to have it linked.",
     not_found: "No billing account was found for your account.",
     ambiguous_customer: "Several billing accounts match your email; contact support to sort it out.",
     too_many_requests: "Too many attempts. Wait a moment and try again.",
@@ -144,7 +145,8 @@ export function apiFailure(status, body) {
   const fields = Array.isArray(error.errors) ? error.errors.map((e) => `${e.field}: ${e.message}`).join("; ") : "";
   const reference = body?.meta?.request_id;
   const facts = [`HTTP ${status}`, code, reference && `reference ${reference}`].filter(Boolean).join(", ");
-  return [text, detail && `(${detail}${fields ? ` ${fields}` : ""})`, `[${facts}]`].filter(Boolean).join(" ");
+  if (detail || fields) globalThis.console?.warn(`billing service: HTTP ${status} ${code}: ${detail ?? ""} ${fields}`);
+  return `${text} [${facts}]`;
 }
 
 function isHttpUrl(value) {

@@ -76,11 +76,18 @@ def authenticate(identity: Identity, auth: Auth, claim_name: str, lookup: str = 
         return IamPrincipal(identity.arn)
     if not isinstance(identity, JwtIdentity):
         raise ForbiddenError("This route is for callers with a token.")
+    if identity.claims.get("token_use") == "access":
+        # Cognito's access token passes a JWT authorizer that lists the app client, but carries no customer claim and
+        # no email: say which token to send instead of a misleading "no claim".
+        raise ForbiddenError("This is an access token (token_use: access): send the user's ID token instead.")
     if lookup == "verified_email":
         return verified_email(identity.claims)
     customer_id = identity.claims.get(claim_name)
     if not isinstance(customer_id, str) or not CUSTOMER_ID.fullmatch(customer_id):
-        raise ForbiddenError(f"The token's {claim_name} claim does not hold exactly one Paddle customer id (ctm_...).")
+        raise ForbiddenError(
+            f"The token has no {claim_name} claim holding one Paddle customer id (ctm_...): "
+            "the user is not linked to a Paddle customer yet."
+        )
     return TokenCustomer(customer_id)
 
 

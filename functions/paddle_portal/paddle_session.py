@@ -43,8 +43,9 @@ class _SessionData(_Lenient):
     urls: _Urls
 
 
-def is_allowed_link(url: str, allowed_hosts: tuple[str, ...]) -> bool:
-    """Only `https://<allowed host>/...` with no credentials, no port and no control characters or spaces."""
+def is_allowed_link(url: str, allowed_hosts: tuple[str, ...], local_portal: str | None = None) -> bool:
+    """Only `https://<allowed host>/...` with no credentials, no port and no control characters or spaces; and, in the
+    local run only (`local_portal`, which settings refuse inside Lambda), links under the local portal stand-in."""
     # isprintable() is False for every whitespace character but " " (one C loop instead of a generator per character)
     if not url.isprintable() or " " in url or "\\" in url:
         return False
@@ -53,6 +54,8 @@ def is_allowed_link(url: str, allowed_hosts: tuple[str, ...]) -> bool:
         port = parts.port
     except ValueError:
         return False
+    if local_portal is not None and f"{parts.scheme}://{parts.netloc}" == local_portal and port is not None:
+        return parts.username is None and parts.password is None
     return (
         parts.scheme == "https"
         and parts.username is None
@@ -103,6 +106,7 @@ class PortalSession:
         request_id: str | None,
         allowed_hosts: tuple[str, ...],
         customer_id: str | None = None,
+        local_portal: str | None = None,
     ) -> PortalSession:
         """Check Paddle's answer; `customer_id`, when given, is the customer we asked for: a session Paddle says
         is someone else's is never handed on (`data.customer_id` is optional in Paddle's schema)."""
@@ -115,7 +119,7 @@ class PortalSession:
             ) from None
         if customer_id is not None and parsed.customer_id is not None and parsed.customer_id != customer_id:
             raise UpstreamError("Paddle answered with a session for another customer.", request_id=request_id)
-        if not all(is_allowed_link(link, allowed_hosts) for link in _links_in(data)):
+        if not all(is_allowed_link(link, allowed_hosts, local_portal) for link in _links_in(data)):
             raise UpstreamError(
                 "Paddle answered with a portal link on a host that is not allowed.",
                 request_id=request_id,

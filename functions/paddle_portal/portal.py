@@ -124,7 +124,9 @@ def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: De
         error = paddle_failures.public_error(exc, customer_id)
         raise paddle_failures.reported(exc, error, customer_id=customer_id) from None
     allowed_hosts = deps.settings.portal_allowed_hosts
-    session = PortalSession.from_paddle(result.data, result.request_id, allowed_hosts, customer_id)
+    session = PortalSession.from_paddle(
+        result.data, result.request_id, allowed_hosts, customer_id, deps.settings.local_portal_url
+    )
     record_session_created(result.latency_ms)
     logger.info(
         "Portal session created",

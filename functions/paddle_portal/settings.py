@@ -24,6 +24,14 @@ _HOST_NAME = re.compile(
 
 # The only hosts a plain-http PORTAL_LINK_BASE_URL may name: the local server (`make run`) on this machine.
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# A portal host must be a public DNS name: never an IP address literal or a loopback name.
+_NOT_A_PORTAL_HOST = re.compile(r"^(?:[\d.]+|(?:.*\.)?localhost)$")
+
+# Read only by the local run (`make run`), never set by template.yaml: the origin of the local stand-in of Paddle's
+# portal (http on loopback, with a port), whose links are allowed besides the https portal hosts. Refused inside
+# Lambda (any of `_LAMBDA_MARKERS` set), so a deployed function can never be pointed at a plain-http portal.
+LOCAL_ONLY_ENV_NAMES = {"local_portal_url": "LOCAL_PORTAL_STANDIN_URL"}
+_LAMBDA_MARKERS = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT")
 
 # Environment variable name for each field: error messages name the variable, not the attribute.
 ENV_NAMES = {
@@ -67,6 +75,31 @@ class Settings(BaseModel):
     # Portal sessions one customer may cause at once per execution environment (customer_budget.py); 0 = no bound.
     # The template sets it; unset, nothing is bounded (tests and direct use of the package).
     customer_session_burst: Annotated[int, Field(ge=0, le=1000)] = 0
+    # The local run's portal stand-in (LOCAL_ONLY_ENV_NAMES): "http://127.0.0.1:<port>", or None (deployed: always).
+    local_portal_url: str | None = None
+
+    @field_validator("local_portal_url")
+    @classmethod
+    def _loopback_origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if (
+            parts.scheme != "http"
+            or parts.hostname not in _LOOPBACK_HOSTS
+            or port is None
+            or parts.username is not None
+            or parts.password is not None
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError("must be the local portal stand-in's origin, http://127.0.0.1:<port> (make run only)")
+        return value.rstrip("/")
 
     @field_validator("link_base_url")
     @classmethod
@@ -114,31 +147,43 @@ class Settings(BaseModel):
     def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not all(_HOST_NAME.fullmatch(host) for host in value):
             raise ValueError("must be host names such as customer-portal.paddle.com (no scheme, port or path)")
+        if any(_NOT_A_PORTAL_HOST.fullmatch(host) for host in value):
+            raise ValueError(
+                "must be public host names such as customer-portal.paddle.com (no IP address, no localhost)"
+            )
         return value
 
 
 def settings_from_env(environ: dict[str, str] | os._Environ[str]) -> Settings:
     """Build settings from environment variables; empty variables count as unset."""
-    raw = {field: environ[name] for field, name in ENV_NAMES.items() if environ.get(name, "").strip()}
+    names = {**ENV_NAMES, **LOCAL_ONLY_ENV_NAMES}
+    raw = {field: environ[name] for field, name in names.items() if environ.get(name, "").strip()}
+    in_lambda = [marker for marker in _LAMBDA_MARKERS if environ.get(marker, "").strip()]
+    if in_lambda and "local_portal_url" in raw:
+        name = LOCAL_ONLY_ENV_NAMES["local_portal_url"]
+        raise ConfigurationError(f"Invalid settings: {name}: only the local run may set it, not a Lambda function")
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{ENV_NAMES.get(str(err['loc'][0]), str(err['loc'][0])) if err['loc'] else 'settings'}: {err['msg']}"
+            f"{names.get(str(err['loc'][0]), str(err['loc'][0])) if err['loc'] else 'settings'}: {err['msg']}"
             for err in exc.errors()
         )
         raise ConfigurationError(f"Invalid settings: {problems}") from None
 
 
+_READ = (*ENV_NAMES.values(), *LOCAL_ONLY_ENV_NAMES.values(), *_LAMBDA_MARKERS)
+
+
 def get_settings() -> Settings:
     """Settings for the current environment variables, validated once per distinct set of values (in Lambda: once
     per execution environment; a process that changes its environment, like a test run, gets matching settings)."""
-    return _settings_for(tuple(os.environ.get(name, "") for name in ENV_NAMES.values()))
+    return _settings_for(tuple(os.environ.get(name, "") for name in _READ))
 
 
 @lru_cache(maxsize=1)
 def _settings_for(values: tuple[str, ...]) -> Settings:
-    return settings_from_env(dict(zip(ENV_NAMES.values(), values, strict=True)))
+    return settings_from_env(dict(zip(_READ, values, strict=True)))
 
 
 def clear_settings_cache() -> None:

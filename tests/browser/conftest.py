@@ -1,5 +1,5 @@
-"""The browser tier: examples/web/ in a real Chromium against the real local run (`local.server.serve`), Paddle's portal
-played by `portal_standin` so that every journey ends on a page we control.
+"""The browser tier: examples/web/ in a real Chromium against the real local run (`local.server.serve`, as `make run`
+starts it), every journey ending on the run's own stand-in of Paddle's portal (`local.portal_standin`).
 
 Chromium is the system's (Debian `chromium`; Playwright's own browser downloads are never used). Without it, or
 without Playwright, the whole tier is skipped with one line saying how to enable it; under CI (the `CI` variable
@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from local.portal_standin import PortalStandIn
 from local.server import GatewayServer, serve
 from paddle_portal.app import lambda_handler
-from tests.browser.portal_standin import PortalStandIn
 from tests.support import in_ci
 
 if TYPE_CHECKING:
@@ -83,22 +83,7 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalStandIn]:
-    server = PortalStandIn(tmp_path_factory.mktemp("portal-tls")).start("portal-stand-in")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def portal(portal_server: PortalStandIn) -> Iterator[PortalStandIn]:
-    """Paddle's portal hosts, for this test: the visits start empty."""
-    portal_server.reset()
-    yield portal_server
-    portal_server.reset()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str, portal_server: PortalStandIn) -> Iterator[Browser]:
+def browser(chromium: str) -> Iterator[Browser]:
     """One Chromium per module (launch ~0.3 s); each test gets a fresh context. Module scope, not session: the
     Playwright driver then never outlives this tier's modules."""
     from playwright.sync_api import sync_playwright
@@ -109,7 +94,8 @@ def browser(chromium: str, portal_server: PortalStandIn) -> Iterator[Browser]:
             args=[
                 "--no-sandbox",  # containers and CI runners have no user namespaces for Chromium's sandbox
                 "--disable-dev-shm-usage",
-                f"--host-resolver-rules={portal_server.host_resolver_rules()}",
+                # Offline: this machine's names only; a journey that strays towards Paddle's real hosts fails at once.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
             ],
         )
         yield browser
@@ -132,7 +118,6 @@ def calls() -> list[dict[str, Any]]:
 def api(
     customer_lookup: str,
     calls: list[dict[str, Any]],
-    portal: PortalStandIn,
     monkeypatch: pytest.MonkeyPatch,
     restore_environ: None,
 ) -> Iterator[GatewayServer]:
@@ -145,10 +130,15 @@ def api(
         return lambda_handler(event, context)
 
     server = serve(port=0, handler=spy)
-    assert server.paddle_fake is not None
-    portal.lookup = server.paddle_fake.customer_of_link
     yield server
     server.close()
+
+
+@pytest.fixture
+def portal(api: GatewayServer) -> PortalStandIn:
+    """The local run's stand-in of Paddle's portal, where its Paddle fake's links point."""
+    assert api.portal_standin is not None
+    return api.portal_standin
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from local.cognito import DEMO_PASSWORD, DemoUser
+from local.portal_standin import HEADING
 from local.server import GatewayServer
-from tests.browser.portal_standin import HEADING
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, Route
 
-PORTAL_URL = re.compile(r"^https://(sandbox-)?customer-portal\.paddle\.com/cpl_[a-z\d]{26}\?")
+PORTAL_URL = re.compile(r"^http://127\.0\.0\.1:\d+/cpl_[a-z\d]{26}\?")  # the local run's portal stand-in
 
 
 def expect(target: Any) -> Any:
@@ -52,7 +52,7 @@ def alert(page: Page) -> Locator:
 
 
 def on_portal(page: Page) -> None:
-    """The journey ended on Paddle's portal (the stand-in)."""
+    """The journey ended on Paddle's portal (the local run's stand-in)."""
     page.wait_for_url(PORTAL_URL)
     expect(page.get_by_role("heading", name=HEADING)).to_be_visible()
 

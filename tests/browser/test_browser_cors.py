@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from local.demo_page import DemoPage
+from local.portal_standin import PortalStandIn
 from local.server import CLAIM_USER, GatewayServer
 from tests.browser.journeys import alert, expect, manage_billing, sign_in_as
-from tests.browser.portal_standin import PortalStandIn
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -15,6 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from local.portal_standin import PortalStandIn
 from local.server import (
     FAKE_LINK_KEYS,
     REGION,
@@ -27,7 +28,6 @@ from local.server import (
 )
 from paddle_portal.signed_links import SigningKeys, claims_for, link_url
 from tests.browser.journeys import expect, on_portal
-from tests.browser.portal_standin import PortalStandIn
 from tests.support import OTHER_CUSTOMER_ID
 
 if TYPE_CHECKING:

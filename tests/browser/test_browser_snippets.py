@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from local.demo_page import PAGE_DIR
+from local.portal_standin import PortalStandIn
 from local.server import CLAIM_USER, SAMPLE_CUSTOMER_ID, UNVERIFIED_USER, GatewayServer
 from tests.browser.journeys import id_token_of, on_portal, open_demo_page, sign_in_as
-from tests.browser.portal_standin import PortalStandIn
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from local.cognito import CUSTOMER_ATTRIBUTE
+from local.portal_standin import PortalStandIn
 from local.server import CLAIM_USER, EMAIL_CUSTOMER_ID, SAMPLE_CUSTOMER_ID, GatewayServer
 from tests.browser.journeys import alert, expect, id_token_of, manage_billing, open_demo_page, sign_in_as
-from tests.browser.portal_standin import PortalStandIn
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -140,7 +140,7 @@ def test_a_token_with_a_forged_claim_is_refused_by_the_gateway(
 
     # Then API Gateway's JWT authorizer answers 401 before the function runs; the page signs the user out
     expect(alert(page)).to_contain_text("Your sign-in was not accepted")
-    expect(alert(page)).to_contain_text("(Unauthorized) [HTTP 401]")
+    expect(alert(page)).to_contain_text("Sign in again. [HTTP 401]")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert calls == []
     assert_other_customer_untouched(api, portal)

@@ -28,6 +28,8 @@ from tests.contract.prism import PaddleTarget, Prism, PrismError, PrismTap, stop
 from tests.support import API_KEY, CUSTOMER_ID, SUBSCRIPTION_ID
 
 LOCAL_SERVER_STARTUP_SECONDS = 60.0
+# Every server of the local run on a free port (its defaults are fixed ports that another run may hold).
+ANY_FREE_PORTS = ("--port", "0", "--demo-port", "0", "--cognito-port", "0", "--portal-port", "0")
 UPSTREAM_VARIABLE = "PADDLE_CONTRACT_UPSTREAM"
 
 
@@ -111,8 +113,8 @@ def local_server() -> Iterator[LocalServer]:
     env["PYTHONUNBUFFERED"] = "1"
     env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # keep the captured log short; failures still show
     with tempfile.NamedTemporaryFile(prefix="local-server-", suffix=".log") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.server", "--port", "0", "--host", "127.0.0.1"],
+        process = subprocess.Popen(  # noqa: S603 - our own server
+            [sys.executable, "-m", "local.server", "--host", "127.0.0.1", *ANY_FREE_PORTS],
             cwd=REPO,
             env=env,
             stdin=subprocess.DEVNULL,

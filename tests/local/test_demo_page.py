@@ -107,11 +107,11 @@ def test_serve_starts_the_page_for_this_run_and_lets_its_origin_call_the_api(api
         "endpoint": f"{api.user_pool.endpoint}/",
         "clientId": api.user_pool.client_id,
     }
-    assert os.environ["CORS_ALLOWED_ORIGINS"] == page.origin
+    assert os.environ["CORS_ALLOWED_ORIGINS"] == f"{page.origin},{page.origin.replace('127.0.0.1', 'localhost')}"
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", page.origin)
     assert page.origin != api.url  # its own origin: the page calls the API with CORS, as a deployed page does
     assert (preflight.status, preflight.headers.get("Access-Control-Allow-Origin")) == (204, page.origin)
-    assert f"demo page: {page.url}/  (sign in as a demo user, then Manage billing)" in banner(api, os.environ)
+    assert f"demo page: {page.url}/  (sign in as a demo user, then Manage billing;" in banner(api, os.environ)
 
 
 def test_a_cors_setting_of_your_own_is_kept(restore_environ: None, monkeypatch: pytest.MonkeyPatch) -> None:

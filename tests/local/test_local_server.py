@@ -36,7 +36,11 @@ from local.server import (
 )
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID
 
-SANDBOX_PORTAL = "https://sandbox-customer-portal.paddle.com/cpl_"
+
+def standin_portal(api: GatewayServer) -> str:
+    """Where the local run's portal links point: its own stand-in of Paddle's portal."""
+    assert api.portal_standin is not None
+    return f"{api.portal_standin.url}/cpl_"
 
 
 @pytest.fixture
@@ -87,7 +91,7 @@ def test_iam_get_redirects_to_the_deep_link(api: GatewayServer) -> None:
 
     assert response.status == 302
     location = response.headers["Location"]
-    assert location.startswith(SANDBOX_PORTAL)
+    assert location.startswith(standin_portal(api))
     assert f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}&token=pga_" in location
 
 
@@ -99,7 +103,7 @@ def test_jwt_routes_take_the_customer_from_the_claim(api: GatewayServer) -> None
 
     assert created.status == 201
     assert as_json.status == 200
-    assert as_json.json()["data"]["urls"]["general"]["overview"].startswith(SANDBOX_PORTAL)
+    assert as_json.json()["data"]["urls"]["general"]["overview"].startswith(standin_portal(api))
     assert api.paddle_fake is not None
     assert CLAIM_USER.customer_id == CUSTOMER_ID
     assert [r.path for r in api.paddle_fake.requests] == [f"/customers/{CUSTOMER_ID}/portal-sessions"] * 2

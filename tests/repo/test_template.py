@@ -16,7 +16,7 @@ import pytest
 
 from paddle_portal.auth import Auth
 from paddle_portal.http_api import ROUTES
-from paddle_portal.settings import ENV_NAMES
+from paddle_portal.settings import DEFAULT_PORTAL_HOSTS, ENV_NAMES, LOCAL_ONLY_ENV_NAMES
 from paddle_portal.signed_links import MIN_KEY_CHARS, SigningKeys
 from tests.template import load_template
 
@@ -180,6 +180,43 @@ def test_link_base_url_parameter_is_https_and_optional(template: dict[str, Any],
     assert env["PORTAL_LINK_BASE_URL"] == {
         "Fn::If": ["HasLinkBaseUrl", {"Ref": "PortalLinkBaseUrl"}, {"Ref": "AWS::NoValue"}]
     }
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        pytest.param(",".join(DEFAULT_PORTAL_HOSTS), True, id="default"),
+        pytest.param("billing.example.com", True, id="custom-domain"),
+        pytest.param("127.0.0.1", False, id="ipv4-loopback"),
+        pytest.param("10.0.0.7", False, id="ipv4-private"),
+        pytest.param("localhost", False, id="localhost"),
+        pytest.param("portal.localhost", False, id="localhost-subdomain"),
+        pytest.param("customer-portal.paddle.com,127.0.0.1", False, id="loopback-after-a-real-host"),
+        pytest.param("customer-portal.paddle.com,localhost", False, id="localhost-after-a-real-host"),
+        pytest.param("http://customer-portal.paddle.com", False, id="scheme"),
+        pytest.param("customer-portal.paddle.com:8443", False, id="port"),
+        pytest.param("portal", False, id="single-label"),
+        pytest.param("customer-portal.paddle.com,", False, id="trailing-comma"),
+    ],
+)
+def test_portal_hosts_parameter_takes_public_host_names_only(
+    template: dict[str, Any], env: dict[str, Any], value: str, accepted: bool
+) -> None:
+    # Links are redirected to only when they are https:// on these hosts; a loopback or IP host has no place here.
+    parameter = template["Parameters"]["PortalAllowedHosts"]
+    assert re.fullmatch(parameter["AllowedPattern"], parameter["Default"])
+    assert bool(re.fullmatch(parameter["AllowedPattern"], value)) is accepted
+    assert env["PORTAL_ALLOWED_HOSTS"] == {"Ref": "PortalAllowedHosts"}
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_ONLY_ENV_NAMES.values()))
+def test_the_template_can_never_set_a_local_only_setting(
+    template: dict[str, Any], env: dict[str, Any], name: str
+) -> None:
+    # The local run's portal stand-in (plain http on loopback) is reachable only through this variable, which the
+    # function refuses inside Lambda anyway; no parameter, no Globals entry, no mention.
+    assert name not in env
+    assert name not in json.dumps(template)
 
 
 def test_outputs_name_both_secrets(template: dict[str, Any], env: dict[str, Any]) -> None:

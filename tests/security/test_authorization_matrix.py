@@ -726,6 +726,40 @@ def test_refused_callers_reach_neither_paddle_nor_secrets_manager(
     assert B not in body_of(response)["error"]["detail"]
 
 
+# An access token passes a JWT authorizer that lists the app client (its client_id), but it is not the token the JWT
+# routes take: refused even when it carries a customer claim (Cognito's pre-token-generation trigger can add claims
+# to access tokens) or a verified email, with a detail that names the token to send instead.
+ACCESS_WITH_CLAIM = {**ACCESS_TOKEN_CLAIMS, CLAIM: A, "email": "jane@example.com", "email_verified": "true"}
+
+
+@pytest.mark.parametrize("lookup", ["claim", "verified_email"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param(http_api("POST", JWT_POST, auth="jwt", token_claims=ACCESS_TOKEN_CLAIMS), id="access-token"),
+        pytest.param(
+            http_api("GET", JWT_GET, auth="jwt", token_claims=ACCESS_WITH_CLAIM), id="access-token-with-claim"
+        ),
+        pytest.param(
+            http_api("POST", "/portal-links", auth="jwt", token_claims=ACCESS_WITH_CLAIM), id="access-token-mint"
+        ),
+    ],
+)
+def test_access_tokens_are_refused_naming_the_id_token(
+    event: dict[str, Any], lookup: str, invoke: Any, paddle: PaddleStub, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Paddle would answer for anyone, and either way of knowing the customer
+    monkeypatch.setenv("CUSTOMER_LOOKUP", lookup)
+    paddle.creates_session(A)
+
+    # When an access token's claims arrive on a JWT route
+    response = invoke(copy.deepcopy(event))
+
+    # Then it is refused before anything outside is asked, and the detail says to send the ID token
+    assert_refused(response, 403, "forbidden", paddle, aws)
+    assert "ID token" in body_of(response)["error"]["detail"]
+
+
 @pytest.mark.parametrize(
     "event",
     [

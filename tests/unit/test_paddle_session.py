@@ -165,3 +165,27 @@ def test_session_without_subscription_links_is_valid() -> None:
     del data["urls"]["subscriptions"]
 
     assert PortalSession.from_paddle(data, None, DEFAULT_PORTAL_HOSTS).subscription_urls == {}
+
+
+# The local run's stand-in of Paddle's portal (`make run`): allowed only when the settings name its exact origin.
+STANDIN = "http://127.0.0.1:3003"
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        pytest.param(f"{STANDIN}/cpl_01?action=overview&token=pga_x", True, id="the-stand-in"),
+        pytest.param("http://127.0.0.1:3004/cpl_01", False, id="another-port"),
+        pytest.param("http://localhost:3003/cpl_01", False, id="another-name"),
+        pytest.param("https://127.0.0.1:3003/cpl_01", False, id="another-scheme"),
+        pytest.param("http://user@127.0.0.1:3003/cpl_01", False, id="credentials"),
+        pytest.param("http://127.0.0.1:3003@evil.example/cpl_01", False, id="userinfo-trick"),
+        pytest.param(LINK, True, id="paddle-still-allowed"),
+    ],
+)
+def test_the_local_stand_in_is_allowed_only_at_its_origin(url: str, allowed: bool) -> None:
+    assert is_allowed_link(url, DEFAULT_PORTAL_HOSTS, STANDIN) is allowed
+
+
+def test_without_a_stand_in_no_loopback_link_is_allowed() -> None:
+    assert not is_allowed_link(f"{STANDIN}/cpl_01?action=overview", DEFAULT_PORTAL_HOSTS)

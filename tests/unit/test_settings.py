@@ -92,6 +92,10 @@ def test_each_variable_is_read(variable: str, value: str, attribute: str, expect
         pytest.param("PORTAL_ALLOWED_HOSTS", "https://customer-portal.paddle.com", id="hosts-url-not-host"),
         pytest.param("PORTAL_ALLOWED_HOSTS", "customer-portal.paddle.com:443", id="hosts-with-port"),
         pytest.param("PORTAL_ALLOWED_HOSTS", "customer-portal.paddle.com/path", id="hosts-with-path"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", "127.0.0.1", id="hosts-loopback-ip"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", "customer-portal.paddle.com,localhost", id="hosts-localhost"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", "portal.localhost", id="hosts-localhost-subdomain"),
+        pytest.param("PORTAL_ALLOWED_HOSTS", "192.168.1.20", id="hosts-private-ip"),
         pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "0", id="budget-zero"),
         pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "-3", id="budget-negative"),
         pytest.param("PADDLE_REQUEST_BUDGET_SECONDS", "29", id="budget-past-api-gateway"),
@@ -140,3 +144,64 @@ def test_settings_are_immutable() -> None:
 
     with pytest.raises(ValueError, match="frozen"):
         settings.secret_id = "other"  # type: ignore[misc]
+
+
+# The local run's portal stand-in: a plain-http loopback origin, honoured only outside Lambda.
+STANDIN = "LOCAL_PORTAL_STANDIN_URL"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("http://127.0.0.1:3003", "http://127.0.0.1:3003", id="ipv4"),
+        pytest.param("http://localhost:3003/", "http://localhost:3003", id="localhost-trailing-slash"),
+        pytest.param("http://[::1]:3003", "http://[::1]:3003", id="ipv6"),
+    ],
+)
+def test_the_local_run_may_name_its_portal_stand_in(value: str, expected: str) -> None:
+    assert settings_from_env({**REQUIRED, STANDIN: value}).local_portal_url == expected
+
+
+def test_without_it_there_is_no_stand_in() -> None:
+    assert settings_from_env(REQUIRED).local_portal_url is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("https://127.0.0.1:3003", id="https"),  # the stand-in is plain http; https hosts are the list's
+        pytest.param("http://127.0.0.1", id="no-port"),
+        pytest.param("http://customer-portal.paddle.com:3003", id="public-host"),
+        pytest.param("http://10.0.0.7:3003", id="private-ip"),
+        pytest.param("http://127.0.0.1.nip.io:3003", id="dns-to-loopback"),
+        pytest.param("http://user@127.0.0.1:3003", id="credentials"),
+        pytest.param("http://127.0.0.1:3003/portal", id="path"),
+        pytest.param("http://127.0.0.1:3003?x=1", id="query"),
+        pytest.param("127.0.0.1:3003", id="no-scheme"),
+    ],
+)
+def test_a_stand_in_that_is_not_a_loopback_http_origin_is_refused(value: str) -> None:
+    with pytest.raises(ConfigurationError, match=STANDIN):
+        settings_from_env({**REQUIRED, STANDIN: value})
+
+
+@pytest.mark.parametrize("marker", ["AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV", "LAMBDA_TASK_ROOT"])
+def test_inside_lambda_a_stand_in_is_refused(marker: str) -> None:
+    # Given what every Lambda execution environment (and `sam local invoke`) sets
+    environ = {**REQUIRED, marker: "paddle-portal", STANDIN: "http://127.0.0.1:3003"}
+
+    # Then the function refuses to start rather than allow plain-http portal links
+    with pytest.raises(ConfigurationError, match=f"{STANDIN}: only the local run"):
+        settings_from_env(environ)
+    # And without the stand-in the same environment is fine
+    assert settings_from_env({**REQUIRED, marker: "paddle-portal"}).local_portal_url is None
+
+
+def test_inside_lambda_get_settings_refuses_it_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(STANDIN, "http://127.0.0.1:3003")
+    assert get_settings().local_portal_url == "http://127.0.0.1:3003"
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "paddle-portal")  # the cached settings must not survive this
+
+    with pytest.raises(ConfigurationError, match=STANDIN):
+        get_settings()
