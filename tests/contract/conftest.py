@@ -112,6 +112,11 @@ def local_server() -> Iterator[LocalServer]:
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "functions"), str(REPO)])
     env["PYTHONUNBUFFERED"] = "1"
     env["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # keep the captured log short; failures still show
+    # Property-based runs send hundreds of requests a second for a handful of customers: the gateway's route budgets
+    # and the per-customer session bound would answer most of them 429 (their own tests: tests/local/test_throttle.py,
+    # tests/unit/test_customer_budget.py, tests/load). Here the contract of every answer is what is checked.
+    env["LOCAL_THROTTLE"] = "off"
+    env["CUSTOMER_SESSION_BURST"] = "0"
     with tempfile.NamedTemporaryFile(prefix="local-server-", suffix=".log") as out:
         process = subprocess.Popen(  # noqa: S603 - our own server
             [sys.executable, "-m", "local.server", "--host", "127.0.0.1", *ANY_FREE_PORTS],
