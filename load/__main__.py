@@ -9,6 +9,7 @@ from typing import Any
 
 from load.harness import Harness, Result, every
 from local.paddle_fake import paddle_id
+from local.throttle import parameter_defaults
 
 HEADER = (
     "| scenario | caller | offered | served | 429 gateway | 429 function | Paddle req/invocation | p50 ms | p99 ms |\n"
@@ -91,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--environments",
         type=int,
-        default=10,
-        help="execution environments (worker processes; the template's ReservedConcurrency)",
+        default=int(parameter_defaults()["ReservedConcurrency"]),
+        help="execution environments (worker processes; default: the template's ReservedConcurrency)",
     )
     parser.add_argument("--scenarios", default="abcd")
     args = parser.parse_args(argv)

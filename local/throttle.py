@@ -76,14 +76,23 @@ class RouteThrottle:
         parameters: Mapping[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> RouteThrottle:
-        template = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
-        values = {name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()}
-        values.update(parameters or {})
+        template = _load(path)
+        values = {**parameter_defaults(path), **(parameters or {})}
         resolve = _resolver(values, {"HasJwtIssuer": True, **(conditions or {})})
         (api,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
         properties = api["Properties"]
         routes = {key: _budget(settings) for key, settings in resolve(properties.get("RouteSettings") or {}).items()}
         return cls(_budget(resolve(properties["DefaultRouteSettings"])), routes, clock)
+
+
+def parameter_defaults(path: Path = TEMPLATE) -> dict[str, Any]:
+    """Each template parameter's default value (what a deploy that sets none gets)."""
+    return {name: spec.get("Default") for name, spec in _load(path).get("Parameters", {}).items()}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    return document
 
 
 def from_environ(environ: Mapping[str, str], **kwargs: Any) -> RouteThrottle | None:

@@ -1,5 +1,5 @@
-"""`make load`'s scenarios b (Paddle overloaded) and c (a bad-link flood), as `make load` runs them with ten execution
-environments: fails when a goal is missed (about a minute).
+"""`make load`'s scenarios b (Paddle overloaded) and c (a bad-link flood), as `make load` runs them (as many execution
+environments as the template's ReservedConcurrency): fails when a goal is missed (about a minute).
 
 Ratios and served fractions only (no timings): robust on a loaded machine. The margins are the goals themselves. The
 scenarios keep their full 15 s: Paddle's goodput is counted over the scenario, and in a shorter one the requests a
@@ -17,7 +17,7 @@ from tests.events import REPO
 def test_overload_and_flood_goals_hold() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO)])}
     run = subprocess.run(
-        [sys.executable, "-m", "load", "--scenarios", "bc", "--environments", "10"],
+        [sys.executable, "-m", "load", "--scenarios", "bc"],
         cwd=REPO,
         env=env,
         capture_output=True,
