@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 CUSTOMER_ID = "ctm_01gysfvfy7vqhpzkq8rjmrq7an"
 OTHER_CUSTOMER_ID = "ctm_01hv6y1jedq4p1n0yqn5ba3ky4"
 SUBSCRIPTION_ID = "sub_01h04vsc0qhwtsbsxh3422wjs4"
@@ -27,6 +29,20 @@ PORTAL_HOST = "https://customer-portal.paddle.com"
 def in_ci() -> bool:
     """Under CI (the `CI` variable set, as GitHub Actions and .ci/run set it), a tier that cannot run fails."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def skip_tier_in_one_line(
+    config: Any, items: list[Any], here: list[Any], tier: str, problem: str | None, enable: str
+) -> None:
+    """A tier that cannot run here (`problem`), and not under CI: one skipped test with one line saying how to enable
+    it; the tier's other tests (`here`) are deselected rather than each repeating it. Under CI nothing is skipped: the
+    tier then fails where it cannot run."""
+    if problem is None or in_ci() or not here:
+        return
+    first, rest = here[0], here[1:]
+    first.add_marker(pytest.mark.skip(reason=f"{tier} ({len(here)} tests): {problem}; to run it, {enable}"))
+    items[:] = [item for item in items if item not in rest]
+    config.hook.pytest_deselected(items=rest)
 
 
 def portal_session(

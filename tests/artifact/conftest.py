@@ -26,7 +26,7 @@ from local.paddle_fake import PaddleFake
 from tests.artifact import emulated as layout
 from tests.artifact.runtime_api import Invocation, RuntimeApi
 from tests.integration.test_events import LINK_SECRET_ID, LINK_TEST_KEY
-from tests.support import API_KEY, SECRET_ID, in_ci
+from tests.support import API_KEY, SECRET_ID, in_ci, skip_tier_in_one_line
 
 HERE = Path(__file__).resolve().parent
 ENABLE = "run `make deps-artifact` (installs qemu-user-static, builds the aarch64 Python root)"
@@ -40,14 +40,8 @@ BUDGET_SECONDS = "20"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without qemu or the aarch64 root (and not under CI), the tier is one skipped test with one line; the others
     are deselected rather than each repeating it. The wheel checks need only the build: they stay."""
-    problem = layout.missing()
     here = [item for item in items if item.path.is_relative_to(HERE) and "emulated" in item.fixturenames]
-    if problem is None or in_ci() or not here:
-        return
-    first, rest = here[0], here[1:]
-    first.add_marker(pytest.mark.skip(reason=f"artifact tier ({len(here)} tests): {problem}; to run it, {ENABLE}"))
-    items[:] = [item for item in items if item not in rest]
-    config.hook.pytest_deselected(items=rest)
+    skip_tier_in_one_line(config, items, here, "artifact tier", layout.missing(), ENABLE)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ import pytest
 from local.portal_standin import PortalStandIn
 from local.server import GatewayServer, serve
 from paddle_portal.app import lambda_handler
-from tests.support import in_ci
+from tests.support import in_ci, skip_tier_in_one_line
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -59,14 +59,8 @@ def tier_problem() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without Chromium or Playwright (and not under CI), the tier is one skipped test with one line saying how to
     enable it; the others are deselected rather than each repeating it."""
-    problem = tier_problem()
     here = [item for item in items if item.path.is_relative_to(HERE)]
-    if problem is None or in_ci() or not here:
-        return
-    first, rest = here[0], here[1:]
-    first.add_marker(pytest.mark.skip(reason=f"browser tier ({len(here)} tests): {problem}; to run it, {ENABLE}"))
-    items[:] = [item for item in items if item not in rest]
-    config.hook.pytest_deselected(items=rest)
+    skip_tier_in_one_line(config, items, here, "browser tier", tier_problem(), ENABLE)
 
 
 @pytest.fixture(scope="session", autouse=True)
