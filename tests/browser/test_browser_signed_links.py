@@ -153,3 +153,36 @@ def test_an_expired_or_altered_link_shows_a_readable_page(
     assert portal.visits() == []
     assert api.paddle_fake is not None
     assert api.paddle_fake.requests == []  # refused before Paddle is asked for anything
+
+
+class RefuseFirst:
+    """Paddle's rate limit as the fake consults it (`take() -> bool`): the first `count` requests are refused (429,
+    `Retry-After: 1`), every later one admitted."""
+
+    def __init__(self, count: int) -> None:
+        self.left = count
+
+    def take(self) -> bool:
+        self.left -= 1
+        return self.left < 0
+
+
+def test_a_link_that_meets_paddles_limit_is_busy_not_broken_and_lands_by_itself(
+    page: Page, api: GatewayServer, portal: PortalStandIn
+) -> None:
+    # Given Paddle refusing the function's three attempts at the next session (its limit), then answering again
+    assert api.paddle_fake is not None
+    api.paddle_fake.rate_limit = RefuseFirst(3)
+    link = mint(api, {})
+
+    # When the recipient opens the link
+    page.goto(link)
+
+    # Then the page says the portal is busy and the link is fine (never "ask for a new link")
+    expect(page.get_by_role("heading", name="The billing portal is busy")).to_be_visible()
+    expect(page.get_by_text("Your link is fine")).to_be_visible()
+    expect(page.get_by_text("new link")).to_have_count(0)
+    # and it tries again by itself, landing on the customer's portal without the recipient doing anything
+    on_portal(page)
+    (visit,) = portal.visits()
+    assert visit.customer_id == SAMPLE_CUSTOMER_ID
