@@ -62,26 +62,38 @@ def error_page(error: PortalError, request_id: str | None, busy_cookie: str | No
     (the request's `portal_busy` cookie) tells how often it has tried already."""
     import html  # here, not at import: html loads its entity table, and only a refused signed link needs a page
 
+    reference = html.escape(str(error.request_id or request_id or ""))
     if isinstance(error, RateLimitedError):
-        return _busy_page(error, request_id, _tries(busy_cookie), html.escape)
-
-    body = error_body(error, request_id)["error"]
+        return _busy_page(error, reference, _tries(busy_cookie))
     title = "This link has expired" if error.code == "link_expired" else "This link cannot be opened"
+    detail = html.escape(error_body(error, request_id)["error"]["detail"])
+    # a browser gets the same hint as an API client when there is one
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else {}
+    return _page(error.status, title, [detail, "Ask for a new link where you got this one."], reference, headers)
+
+
+def _page(
+    status: int, title: str, paragraphs: list[str], reference: str, headers: dict[str, str], head: str = ""
+) -> dict[str, Any]:
+    """One small HTML page: fixed `title`, already escaped `paragraphs` and `reference`, nothing to load."""
     page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
-        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
-        f"<p>{html.escape(body['detail'])}</p><p>Ask for a new link where you got this one.</p>"
-        f"<p><small>Reference: {html.escape(str(error.request_id or request_id or ''))}</small></p></body></html>"
+        f"{head}<title>{title}</title></head><body><h1>{title}</h1>"
+        + "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+        + f"<p><small>Reference: {reference}</small></p></body></html>"
     )
-    headers = {
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": "default-src 'none'",
-        "Referrer-Policy": "no-referrer",
-        **_COMMON_HEADERS,
+    return {
+        "statusCode": status,
+        "headers": {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": "default-src 'none'",
+            "Referrer-Policy": "no-referrer",
+            **_COMMON_HEADERS,
+            **headers,
+        },
+        "body": page,
+        "isBase64Encoded": False,
     }
-    if error.retry_after is not None:  # a browser gets the same hint as an API client (429 after Paddle's limit)
-        headers["Retry-After"] = str(error.retry_after)
-    return {"statusCode": error.status, "headers": headers, "body": page, "isBase64Encoded": False}
 
 
 # The busy page. No script and nothing to load (the same `default-src 'none'` policy as every other page): a
@@ -101,29 +113,18 @@ def _tries(cookie: str | None) -> int:
     return int(cookie) if cookie is not None and cookie.isdigit() and len(cookie) <= 2 else 0
 
 
-def _busy_page(error: PortalError, request_id: str | None, tries: int, escape: Any) -> dict[str, Any]:
+def _busy_page(error: PortalError, reference: str, tries: int) -> dict[str, Any]:
     wait = min(BUSY_MAX_WAIT_SECONDS, max(BUSY_MIN_WAIT_SECONDS, error.retry_after or BUSY_MIN_WAIT_SECONDS))
     again = tries < BUSY_MAX_TRIES
-    refresh = f'<meta http-equiv="refresh" content="{wait}">' if again else ""
     then = (
         f"This page will try again by itself in {wait} seconds."
         if again
         else "It is still busy: please reload this page in a minute or two."
     )
-    title = "The billing portal is busy"
-    page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">'
-        f"{refresh}<title>{title}</title></head><body><h1>{title}</h1>"
-        "<p>Your link is fine. Many people are opening the billing portal right now.</p>"
-        f"<p>{then}</p>"
-        f"<p><small>Reference: {escape(str(error.request_id or request_id or ''))}</small></p></body></html>"
-    )
     headers = {
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": "default-src 'none'",
-        "Referrer-Policy": "no-referrer",
-        **_COMMON_HEADERS,
         "Retry-After": str(error.retry_after if error.retry_after is not None else wait),
         "Set-Cookie": f"{BUSY_COOKIE}={tries + 1}; Max-Age={_BUSY_COOKIE_AGE_SECONDS}; HttpOnly; Secure; SameSite=Lax",
     }
-    return {"statusCode": error.status, "headers": headers, "body": page, "isBase64Encoded": False}
+    paragraphs = ["Your link is fine. Many people are opening the billing portal right now.", then]
+    refresh = f'<meta http-equiv="refresh" content="{wait}">' if again else ""
+    return _page(error.status, "The billing portal is busy", paragraphs, reference, headers, head=refresh)

@@ -1,6 +1,6 @@
 """API Gateway REST API (payload 1.0) events, for deployments that put a REST API in front of the function.
 
-Imported by routes.parse_http_event when the first such event arrives, so an HTTP API function never builds
+Imported by http_api.parse_http_event when the first such event arrives, so an HTTP API function never builds
 Powertools' REST models (bench/README.md: a twentieth of a cold start).
 """
 

@@ -62,7 +62,7 @@ def _bounded_provider() -> Any:
     # deferred: boto3 and botocore are imported only when the first request needs a secret
     import sys
 
-    import boto3  # type: ignore[import-untyped]
+    import boto3  # type: ignore[import-untyped,unused-ignore]  # typed only where boto3-stubs is installed (sam group)
     import botocore
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from botocore.config import Config
