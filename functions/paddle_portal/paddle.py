@@ -191,9 +191,9 @@ class PaddleClient:
                 if delay is None:
                     raise
             else:
-                retry_after = parse_retry_after(answer.headers.get("Retry-After"))
                 refused = answer.status in RETRY_STATUSES
-                self._budget.record(refused=refused, now=time.monotonic(), retry_after=retry_after if refused else None)
+                retry_after = parse_retry_after(answer.headers.get("Retry-After")) if refused else None
+                self._budget.record(refused=refused, now=time.monotonic(), retry_after=retry_after)
                 delay = self._retry_delay(attempt, answer.status, retry_after, deadline)
                 if delay is None:
                     return answer, attempt  # a final answer, or no retry allowed: the caller gets this one now
