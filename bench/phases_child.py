@@ -29,7 +29,7 @@ PARTS = (
     ("paddle_portal.wiring", "pool", POOL, None),
     ("paddle_portal.secrets", "SecretSource.get", KEY_READ, None),
     ("paddle_portal.secrets", "_bounded_provider", CLIENT, CALL),  # returns Powertools' SecretsProvider
-    ("paddle_portal.paddle", "PaddleClient._send", PADDLE, None),
+    ("paddle_portal.paddle.client", "PaddleClient._send", PADDLE, None),
 )
 
 

@@ -71,8 +71,8 @@ def routes() -> tuple[Route, ...]:
 
     Read when first needed, not at import: the function's modules configure Powertools from the environment when
     they are imported, and the local run sets that environment first."""
-    from paddle_portal.auth import Auth as FunctionAuth
-    from paddle_portal.http_api import ROUTES
+    from paddle_portal.http_api.auth import Auth as FunctionAuth
+    from paddle_portal.http_api.routes import ROUTES
 
     authorizer: dict[FunctionAuth, Auth] = {
         FunctionAuth.IAM: "AWS_IAM",

@@ -1,7 +1,7 @@
 """Lambda entry point: API Gateway (HTTP API, REST API), Function URL, or a direct invocation by another Lambda.
 
 Decides the request id once and hands the event to its adapter: an object-valued `requestContext` makes an API
-event (http_api.py: always answers, in the error envelope when it refuses); anything else is a direct payload
+event (http_api/routes.py: always answers, in the error envelope when it refuses); anything else is a direct payload
 (direct.py: returns, or raises the error whose class name is the invoker's `errorType`), never answered as HTTP.
 """
 
@@ -11,7 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from paddle_portal import direct, http_api, snapstart  # noqa: F401  # snapstart registers SnapStart's hooks
+from paddle_portal import direct, snapstart  # noqa: F401  # snapstart registers SnapStart's hooks
+from paddle_portal.http_api import routes
 from paddle_portal.observability import logger, metrics, tracer
 
 
@@ -29,5 +30,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request_id = _request_id(event, context)
     logger.set_correlation_id(request_id)
     if isinstance(event, dict) and isinstance(event.get("requestContext"), dict):
-        return http_api.handle(event, context, request_id)
+        return routes.handle(event, context, request_id)
     return direct.handle(event, context, request_id)

@@ -1,20 +1,60 @@
 """The direct adapter: a payload from another Lambda or Step Functions (`lambda:InvokeFunction`, IAM-trusted).
 
-One strict model for every payload (`models.DirectPayload`: a separate trust boundary, an API event's fields are
-refused here), the same use cases as over HTTP, and failures raised as typed errors: the class name is the invoker's
+One strict model for every payload (`DirectPayload`: a separate trust boundary, an API event's fields are refused
+here), the same use cases as over HTTP, and failures raised as typed errors: the class name is the invoker's
 `errorType`, which Step Functions `Catch` matches on.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Discriminator, Field, RootModel, StringConstraints, Tag
 
 from paddle_portal import portal, wiring
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import InternalError, InvalidRequestError, PortalError
-from paddle_portal.models import DirectMintLink, DirectPayload, validate
 from paddle_portal.observability import log_refusal, log_unexpected, logger
 from paddle_portal.portal import LinkSpec, PortalRequest, PortalView
+from paddle_portal.validation import CustomerId, LinkFields, StrictModel, SubscriptionIds, validate
+
+CorrelationId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+
+
+class DirectInvocation(StrictModel):
+    """Opens a portal session: `{"customer_id": ..., "subscription_ids"?, "correlation_id"?}`."""
+
+    operation: Literal["create_portal_session"] = "create_portal_session"
+    customer_id: CustomerId
+    subscription_ids: SubscriptionIds = Field(default_factory=list)
+    correlation_id: CorrelationId | None = None
+
+
+class DirectMintLink(LinkFields):
+    """Mints a signed link: `{"operation": "create_portal_link", "customer_id": ...}`."""
+
+    operation: Literal["create_portal_link"]
+    customer_id: CustomerId
+    correlation_id: CorrelationId | None = None
+
+
+def _operation_of(payload: object) -> str:
+    """The payload's `operation`; a payload without one (or with an unknown one, which its model then refuses)
+    opens a portal session, the first payload this function took."""
+    if isinstance(payload, dict) and payload.get("operation") == "create_portal_link":
+        return "create_portal_link"
+    return "create_portal_session"
+
+
+class DirectPayload(RootModel[DirectInvocation | DirectMintLink]):
+    """Every direct payload, one model: the `operation` field picks the member."""
+
+    model_config = ConfigDict(defer_build=True)
+    root: Annotated[
+        Annotated[DirectInvocation, Tag("create_portal_session")]
+        | Annotated[DirectMintLink, Tag("create_portal_link")],
+        Discriminator(_operation_of),
+    ]
 
 
 def handle(event: object, context: object, request_id: str | None) -> dict[str, Any]:
@@ -34,15 +74,11 @@ def _answer(event: object, context: object, request_id: str | None) -> dict[str,
     payload = validate(DirectPayload, event, tagged=True).root
     if payload.correlation_id:
         logger.set_correlation_id(payload.correlation_id)
+    deps = wiring.dependencies()
+    deadline = Deadline.for_invocation(context, deps.settings.request_budget_seconds)
     if isinstance(payload, DirectMintLink):
         spec = LinkSpec(payload.customer_id, payload.action, payload.subscription_id, payload.expires_in)
-        deps = wiring.dependencies()
         request_id = payload.correlation_id or request_id  # what the logs correlate on
-        return portal.mint_signed_link(deps, spec, _deadline(context, deps), None, request_id)  # PORTAL_LINK_BASE_URL
+        return portal.mint_signed_link(deps, spec, deadline, None, request_id)  # the base URL: PORTAL_LINK_BASE_URL
     wanted = PortalRequest(payload.customer_id, PortalView(tuple(payload.subscription_ids)))
-    deps = wiring.dependencies()
-    return portal.open_portal_session(deps, wanted, _deadline(context, deps)).as_json()
-
-
-def _deadline(context: object, deps: wiring.Dependencies) -> Deadline:
-    return Deadline.for_invocation(context, deps.settings.request_budget_seconds)
+    return portal.open_portal_session(deps, wanted, deadline).body

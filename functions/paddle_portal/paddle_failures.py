@@ -1,9 +1,9 @@
-"""Where Paddle's failures become the caller's: the one mapping from the client's errors (`paddle_errors`) to the
+"""Where Paddle's failures become the caller's: the one mapping from the client's errors (`paddle/errors.py`) to the
 public error tree (`errors`), the log line and metric of each failure, and the guard that lets nothing else out of
 a use case.
 
 Texts are fixed; only Paddle's code, field errors and request id pass through (they describe the caller's data, not
-ours), screened as they were read (`paddle_errors.error_from_response`).
+ours), screened as they were read (`paddle.errors.error_from_response`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 from paddle_portal.errors import (
     ConfigurationError,
     CustomerNotFoundError,
+    FieldError,
     InternalError,
     InvalidRequestError,
     PortalError,
@@ -23,13 +24,14 @@ from paddle_portal.errors import (
     UpstreamTimeoutError,
 )
 from paddle_portal.observability import log_unexpected, logger, record_paddle_error
-from paddle_portal.paddle_errors import (
+from paddle_portal.paddle.errors import (
     PaddleAPIError,
     PaddleAuthenticationError,
     PaddleBadRequestError,
     PaddleError,
     PaddleNotFoundError,
     PaddleRateLimitError,
+    PaddleResponseError,
     PaddleTimeoutError,
 )
 
@@ -50,7 +52,7 @@ def public_error(exc: PaddleError, customer_id: str | None) -> PortalError:
         return InvalidRequestError(
             exc.detail or "Paddle rejected the request.",
             code=exc.code,
-            errors=exc.errors,
+            errors=tuple(FieldError(e.field, e.message) for e in exc.errors),
             request_id=request_id,
         )
     if isinstance(exc, PaddleRateLimitError):
@@ -63,6 +65,8 @@ def public_error(exc: PaddleError, customer_id: str | None) -> PortalError:
         return ConfigurationError("Paddle rejected the configured API key.", request_id=request_id)
     if isinstance(exc, PaddleTimeoutError):
         return UpstreamTimeoutError("Paddle did not answer in time.")
+    if isinstance(exc, PaddleResponseError):  # an answer that failed our checks; its text is one of ours, fixed
+        return UpstreamError(str(exc), request_id=request_id)
     return UpstreamError("Paddle could not be reached or answered with an error.", request_id=request_id)
 
 

@@ -1,23 +1,25 @@
 """The use cases, whoever calls them: open a portal session, find the customer of a verified email, mint a signed
 link, follow one.
 
-Each takes the execution environment's `Dependencies` (wiring.py) and records of its own (`PortalRequest`,
-`PortalView`, `LinkSpec`, whose customer is an id or a `VerifiedEmail` to find one by), never an HTTP request or a
-body model: the HTTP and direct adapters read their input into these records. Use cases raise `PortalError`s only:
-Paddle's failures are mapped by `paddle_failures`, and anything unexpected becomes `InternalError` inside the
-tracer, so X-Ray never records a bug's message.
+Each takes the execution environment's `Dependencies` (defined here, built by wiring.py) and records of its own
+(`PortalRequest`, `PortalView`, `LinkSpec`, whose customer is an id or a `VerifiedEmail` to find one by), never an
+HTTP request or a body model: the HTTP and direct adapters read their input into these records, and get back an
+`OpenedSession` or a signed link's JSON. Use cases raise `PortalError`s only: Paddle's failures are mapped by
+`paddle_failures`, and anything unexpected becomes `InternalError` inside the tracer, so X-Ray never records a bug's
+message.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from paddle_portal import paddle_failures
+from paddle_portal.customers import CustomerBudget, CustomerCache
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import (
     AmbiguousCustomerError,
@@ -28,14 +30,40 @@ from paddle_portal.errors import (
     RateLimitedError,
 )
 from paddle_portal.observability import logger, record_customer_lookup, record_session_created, tracer
-from paddle_portal.paddle_errors import PaddleAuthenticationError, PaddleError
-from paddle_portal.paddle_ids import Action
-from paddle_portal.paddle_session import PortalSession
-from paddle_portal.retry_policy import MIN_ATTEMPT_SECONDS
-from paddle_portal.signed_links import claims_for, link_url, verify
-from paddle_portal.wiring import Dependencies
+from paddle_portal.paddle.client import CustomerMatches, PaddleResult
+from paddle_portal.paddle.errors import PaddleAuthenticationError, PaddleError
+from paddle_portal.paddle.ids import Action
+from paddle_portal.paddle.retry_policy import MIN_ATTEMPT_SECONDS
+from paddle_portal.paddle.session import PortalSession
+from paddle_portal.secrets import SecretSource
+from paddle_portal.settings import Settings
+from paddle_portal.signed_links import SigningKeys, claims_for, link_url, verify
 
 R = TypeVar("R")
+
+
+class PaddleApi(Protocol):
+    """What the use cases ask of Paddle (paddle/client.py's `PaddleClient`; a fake in the unit tests)."""
+
+    def create_portal_session(
+        self, api_key: str, customer_id: str, subscription_ids: Sequence[str], deadline: Deadline
+    ) -> PaddleResult: ...
+
+    def find_customers_by_email(self, api_key: str, address: str, deadline: Deadline) -> CustomerMatches: ...
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What the use cases work with, built once per execution environment (wiring.py)."""
+
+    settings: Settings
+    client: PaddleApi
+    api_key: SecretSource[str]
+    signing_keys: SecretSource[SigningKeys]
+    customers: CustomerCache  # verified email -> customer id, for this execution environment
+    clock: Callable[[], float] = time.time  # wall clock (unix seconds): signed links' expiry
+    # Portal sessions each customer may still cause in this execution environment (customers.py).
+    sessions_per_customer: CustomerBudget = field(default_factory=lambda: CustomerBudget(burst=0))
 
 
 def require_subscription_for(action: Action, subscription_id: str | None) -> None:
@@ -70,6 +98,15 @@ class PortalView:
         """The overview, or one subscription's deep link."""
         require_subscription_for(action, subscription_id)
         return cls((subscription_id,) if subscription_id else (), action, subscription_id)
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    """A portal session as the adapters answer it: Paddle's `{"data", "meta"}` for a JSON answer, and the link of the
+    page the request asked for, for a redirect (None when Paddle's answer has no link for that subscription)."""
+
+    body: dict[str, Any]
+    location: str | None
 
 
 @dataclass(frozen=True)
@@ -109,7 +146,7 @@ def _with_api_key(deps: Dependencies, deadline: Deadline, call: Callable[[str], 
 
 @tracer.capture_method(capture_response=False)
 @paddle_failures.only_portal_errors
-def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: Deadline) -> PortalSession:
+def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: Deadline) -> OpenedSession:
     """A Paddle portal session, every link in Paddle's answer checked against the allowed hosts."""
     customer_id, subscription_ids = customer_id_of(deps, request.customer, deadline), request.view.subscription_ids
     wait = deps.sessions_per_customer.take(customer_id, time.monotonic())
@@ -120,13 +157,13 @@ def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: De
         result = _with_api_key(
             deps, deadline, lambda key: deps.client.create_portal_session(key, customer_id, subscription_ids, deadline)
         )
+        settings = deps.settings
+        session = PortalSession.from_paddle(
+            result.data, result.request_id, settings.portal_allowed_hosts, customer_id, settings.local_portal_url
+        )
     except PaddleError as exc:
         error = paddle_failures.public_error(exc, customer_id)
         raise paddle_failures.reported(exc, error, customer_id=customer_id) from None
-    allowed_hosts = deps.settings.portal_allowed_hosts
-    session = PortalSession.from_paddle(
-        result.data, result.request_id, allowed_hosts, customer_id, deps.settings.local_portal_url
-    )
     record_session_created(result.latency_ms)
     logger.info(
         "Portal session created",
@@ -137,7 +174,7 @@ def open_portal_session(deps: Dependencies, request: PortalRequest, deadline: De
         attempts=result.attempts,
         latency_ms=round(result.latency_ms, 1),
     )
-    return session
+    return OpenedSession(session.as_json(), session.link(request.view.action, request.view.subscription_id))
 
 
 def customer_id_of(deps: Dependencies, customer: Customer, deadline: Deadline) -> str:
@@ -156,7 +193,7 @@ def email_hash(address: str) -> str:
 @paddle_failures.only_portal_errors
 def customer_for_email(deps: Dependencies, address: str, deadline: Deadline) -> str:
     """The one active Paddle customer whose email is `address`, a signed-in user's verified email. Shares the
-    session call's deadline and retry rules; found customers are cached (`wiring.CustomerCache`)."""
+    session call's deadline and retry rules; found customers are cached (`customers.CustomerCache`)."""
     hashed = email_hash(address)
     cached = deps.customers.get(address)
     record_customer_lookup(cache_hit=cached is not None)

@@ -72,7 +72,7 @@ class Settings(BaseModel):
     # Paddle (cached per execution environment this long; 0 = no cache).
     customer_lookup: Literal["claim", "verified_email"] = "claim"
     customer_lookup_max_age_seconds: Annotated[int, Field(ge=0, le=86_400)] = 300
-    # Portal sessions one customer may cause at once per execution environment (customer_budget.py); 0 = no bound.
+    # Portal sessions one customer may cause at once per execution environment (customers.py); 0 = no bound.
     # The template sets it; unset, nothing is bounded (tests and direct use of the package).
     customer_session_burst: Annotated[int, Field(ge=0, le=1000)] = 0
     # The local run's portal stand-in (LOCAL_ONLY_ENV_NAMES): "http://127.0.0.1:<port>", or None (deployed: always).

@@ -22,7 +22,7 @@ from typing import get_args
 from urllib.parse import urlencode
 
 from paddle_portal.errors import ConfigurationError, LinkInvalidError
-from paddle_portal.paddle_ids import CUSTOMER_ID, SUBSCRIPTION_ID_PATTERN, Action
+from paddle_portal.paddle.ids import CUSTOMER_ID, SUBSCRIPTION_ID_PATTERN, Action
 
 VERSION = "1"
 DEFAULT_LIFETIME_SECONDS = 24 * 3600

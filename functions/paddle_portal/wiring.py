@@ -1,62 +1,24 @@
 """What is built once per execution environment, and its one reset.
 
-`Dependencies` holds the settings, the Paddle client with its connection pool and retry budget, the two secret
-sources, the email → customer cache and each customer's session budget. The adapters ask `dependencies()` for them
-on every invocation and pass them to the use cases; `reset()` forgets all of it (SnapStart's hooks around a
-snapshot, and the tests between cases).
+The use cases' `Dependencies` (portal.py): the settings, the Paddle client with its connection pool and retry budget,
+the two secret sources, the email → customer cache and each customer's session budget. The adapters ask
+`dependencies()` for them on every invocation and pass them to the use cases; `reset()` forgets all of it (SnapStart's
+hooks around a snapshot, and the tests between cases).
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import urllib3
 
-from paddle_portal.customer_budget import CustomerBudget
-from paddle_portal.paddle import PaddleClient, new_pool
+from paddle_portal.customers import CustomerBudget, CustomerCache
+from paddle_portal.paddle.client import PaddleClient, new_pool
+from paddle_portal.portal import Dependencies
 from paddle_portal.secrets import SecretSource, parse_api_key, secret_reader
 from paddle_portal.settings import Settings, clear_settings_cache, get_settings
 from paddle_portal.signed_links import SigningKeys
-
-
-class CustomerCache:
-    """Email → customer id, bounded, each entry kept `max_age` seconds. Only found customers are kept: a customer
-    created at checkout is found on the next click."""
-
-    MAX_ENTRIES = 1024
-
-    def __init__(self, max_age_seconds: int) -> None:
-        self._max_age = max_age_seconds
-        self._entries: dict[str, tuple[float, str]] = {}
-
-    def get(self, address: str) -> str | None:
-        entry = self._entries.get(address.casefold())
-        if entry is None or entry[0] <= time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, address: str, customer_id: str) -> None:
-        if self._max_age <= 0:
-            return
-        if len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.pop(next(iter(self._entries)))  # the oldest entry
-        self._entries[address.casefold()] = (time.monotonic() + self._max_age, customer_id)
-
-
-@dataclass(frozen=True)
-class Dependencies:
-    settings: Settings
-    client: PaddleClient
-    api_key: SecretSource[str]
-    signing_keys: SecretSource[SigningKeys]
-    customers: CustomerCache  # verified email -> customer id, for this execution environment
-    clock: Callable[[], float] = time.time  # wall clock (unix seconds): signed links' expiry
-    # Portal sessions each customer may still cause in this execution environment (customer_budget.py).
-    sessions_per_customer: CustomerBudget = field(default_factory=lambda: CustomerBudget(burst=0))
 
 
 @functools.lru_cache(maxsize=1)

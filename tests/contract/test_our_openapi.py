@@ -19,18 +19,17 @@ from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from paddle_portal.app import lambda_handler
-from paddle_portal.http_api import ROUTES
-from paddle_portal.models import (
+from paddle_portal.http_api.bodies import (
     BROWSER_LINK_DEFAULT_SECONDS,
     BROWSER_LINK_MAX_SECONDS,
-    MAX_SUBSCRIPTION_IDS,
     BrowserLinkBody,
     CreateSessionBody,
     CustomerPath,
     MintLinkBody,
     PortalQuery,
 )
-from paddle_portal.paddle_ids import Action
+from paddle_portal.http_api.routes import ROUTES
+from paddle_portal.paddle.ids import Action
 
 # The verifier's own field list and patterns (private: nothing else should need them), to compare the document with.
 from paddle_portal.signed_links import _FIELDS as LINK_FIELDS
@@ -43,6 +42,7 @@ from paddle_portal.signed_links import (
     SigningKeys,
     sign,
 )
+from paddle_portal.validation import MAX_SUBSCRIPTION_IDS
 from tests.contract.documents import (
     our_document,
     our_validator,

@@ -20,8 +20,8 @@ import pytest
 import urllib3
 
 from paddle_portal.deadline import Deadline
-from paddle_portal.paddle import PaddleClient, new_pool
-from paddle_portal.paddle_errors import PaddleAPIError
+from paddle_portal.paddle.client import PaddleClient, new_pool
+from paddle_portal.paddle.errors import PaddleAPIError
 from tests.contract.documents import paddle_document, paddle_validator, problems
 from tests.contract.prism import PaddleTarget, PrismTap
 from tests.contract.trim_openapi import LIST_PATH, PATH

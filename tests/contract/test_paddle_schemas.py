@@ -21,10 +21,10 @@ from pydantic import ValidationError
 
 from local.paddle_fake import Customer, PaddleFake
 from paddle_portal.deadline import Deadline
-from paddle_portal.models import CreateSessionBody
-from paddle_portal.paddle import PaddleClient, new_pool
-from paddle_portal.paddle_errors import PaddleResponseError
-from paddle_portal.paddle_session import PortalSession
+from paddle_portal.http_api.bodies import CreateSessionBody
+from paddle_portal.paddle.client import PaddleClient, new_pool
+from paddle_portal.paddle.errors import PaddleResponseError
+from paddle_portal.paddle.session import PortalSession
 from tests.contract.documents import paddle_document, paddle_validator, problems
 from tests.contract.trim_openapi import LIST_PATH, PATH
 from tests.support import (

@@ -17,8 +17,8 @@ from pytest_httpserver import HTTPServer
 
 from local.paddle_fake import PaddleFake
 from paddle_portal.deadline import Deadline
-from paddle_portal.paddle import PaddleClient, new_pool
-from paddle_portal.paddle_errors import PaddleAPIError, PaddleAuthenticationError, PaddleNotFoundError
+from paddle_portal.paddle.client import PaddleClient, new_pool
+from paddle_portal.paddle.errors import PaddleAPIError, PaddleAuthenticationError, PaddleNotFoundError
 from tests.contract.documents import PADDLE_DOCUMENT
 from tests.contract.prism import Prism, PrismTap
 from tests.support import API_KEY, CUSTOMER_ID, ROTATED_API_KEY, SUBSCRIPTION_ID

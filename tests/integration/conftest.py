@@ -42,7 +42,7 @@ def logs() -> Iterator[CapturedLogs]:
 @pytest.fixture
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real retries (every attempt reaches the stand-in), with millisecond pauses instead of 0.2 s and up."""
-    from paddle_portal import retry_policy
+    from paddle_portal.paddle import retry_policy
 
     monkeypatch.setattr(retry_policy, "BACKOFF_INITIAL_SECONDS", 0.001)
     monkeypatch.setattr(retry_policy, "BACKOFF_MAX_SECONDS", 0.002)

@@ -18,8 +18,12 @@ from typing import Any
 
 import pytest
 
-from paddle_portal import paddle, retry_policy, secrets
-from paddle_portal.retry_policy import equal_jitter as real_equal_jitter  # bound before the `jitter` fixture pins it
+from paddle_portal import secrets
+from paddle_portal.paddle import client as paddle
+from paddle_portal.paddle import retry_policy
+from paddle_portal.paddle.retry_policy import (
+    equal_jitter as real_equal_jitter,  # bound before the `jitter` fixture pins it
+)
 from tests.events import load_event
 from tests.faultserver import OK, SESSION, FaultServer, Reply, Request
 from tests.support import (

@@ -58,7 +58,7 @@ def post(context: LambdaContext) -> tuple[int, Any, float]:
 
 
 def test_pool_context_verifies_certificates() -> None:
-    from paddle_portal.paddle import new_pool
+    from paddle_portal.paddle.client import new_pool
 
     context = new_pool().connection_pool_kw["ssl_context"]
 

@@ -23,8 +23,8 @@ from botocore.credentials import Credentials
 from local import gateway, server
 from local.authorizers import IamAuthorizer, IamCaller
 from local.gateway import Authorizers, Cors, HttpRequest, LambdaContext, build_event, invoke, match_route
-from paddle_portal.auth import Auth
-from paddle_portal.http_api import ROUTES as FUNCTION_ROUTES
+from paddle_portal.http_api.auth import Auth
+from paddle_portal.http_api.routes import ROUTES as FUNCTION_ROUTES
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID
 from tests.template import load_template
 

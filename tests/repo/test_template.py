@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from paddle_portal.auth import Auth
-from paddle_portal.http_api import ROUTES
+from paddle_portal.http_api.auth import Auth
+from paddle_portal.http_api.routes import ROUTES
 from paddle_portal.settings import DEFAULT_PORTAL_HOSTS, ENV_NAMES, LOCAL_ONLY_ENV_NAMES
 from paddle_portal.signed_links import MIN_KEY_CHARS, SigningKeys
 from tests.template import load_template

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from paddle_portal.auth import Auth
-from paddle_portal.http_api import ROUTES
+from paddle_portal.http_api.auth import Auth
+from paddle_portal.http_api.routes import ROUTES
 from tests.template import load_template
 
 PARAMETERS_BY_AUTH = {

@@ -79,7 +79,7 @@ def _prepare_environment(extra: dict[str, str]) -> None:
 @contextlib.contextmanager
 def _unexpected_paddle_failure(active: bool) -> Iterator[None]:
     """A bug deep in the Paddle call whose message happens to hold the key and a portal link."""
-    from paddle_portal.paddle import PaddleClient
+    from paddle_portal.paddle.client import PaddleClient
 
     real = PaddleClient.create_portal_session
 

@@ -23,7 +23,7 @@ from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
 
 from paddle_portal.errors import InvalidRequestError, PortalError
-from paddle_portal.paddle_session import is_allowed_link
+from paddle_portal.paddle.session import is_allowed_link
 from tests.events import (
     CLAIM,
     FORMATS,

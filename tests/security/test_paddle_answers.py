@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from paddle_portal.errors import InvalidRequestError, UpstreamError
-from paddle_portal.screening import screened, screened_code, screened_field, screened_request_id
+from paddle_portal.paddle.screening import screened, screened_code, screened_field, screened_request_id
 from tests.events import claims_with, route_event, set_identity, signed_query, with_query
 from tests.integration.checks import assert_error, body_of
 from tests.support import API_KEY, CUSTOMER_ID, LEGACY_API_KEY, PORTAL_TOKEN, SUBSCRIPTION_ID, portal_session
@@ -284,7 +284,7 @@ def test_codes_and_fields_pass_in_paddle_shapes() -> None:
 
 
 def test_session_answers_are_not_changed_by_the_check() -> None:
-    from paddle_portal.paddle_session import PortalSession
+    from paddle_portal.paddle.session import PortalSession
 
     sent = portal_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
     kept = copy.deepcopy(sent["data"])

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
-from paddle_portal.paddle_session import is_allowed_link
+from paddle_portal.paddle.session import is_allowed_link
 from tests.events import claims_with, route_event, set_identity
 from tests.integration.checks import assert_error
 from tests.support import CUSTOMER_ID, PORTAL_TOKEN, SUBSCRIPTION_ID, portal_session

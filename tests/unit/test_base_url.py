@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paddle_portal.paddle import PRODUCTION_URL, SANDBOX_URL, USER_AGENT, base_url_for
+from paddle_portal.paddle.client import PRODUCTION_URL, SANDBOX_URL, USER_AGENT, base_url_for
 from tests.support import API_KEY, LEGACY_API_KEY, LIVE_API_KEY
 
 LOCAL = "http://127.0.0.1:8080"

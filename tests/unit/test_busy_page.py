@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from paddle_portal.errors import RateLimitedError
-from paddle_portal.http_events import HttpRequest
-from paddle_portal.responses import BUSY_COOKIE, BUSY_MAX_TRIES, error_page
+from paddle_portal.http_api.events import HttpRequest
+from paddle_portal.http_api.responses import BUSY_COOKIE, BUSY_MAX_TRIES, error_page
 
 
 def request(cookies: tuple[str, ...] = (), headers: dict[str, str] | None = None) -> HttpRequest:

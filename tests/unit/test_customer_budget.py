@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paddle_portal.customer_budget import CustomerBudget
+from paddle_portal.customers import CustomerBudget
 
 A, B = "ctm_" + "a" * 26, "ctm_" + "b" * 26
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from paddle_portal.auth import Auth, Caller, IamPrincipal, TokenCustomer, authenticate
 from paddle_portal.errors import AuthenticationMissingError, ForbiddenError, InvalidRequestError, RouteNotFoundError
-from paddle_portal.http_api import Route, parse_http_event
-from paddle_portal.http_events import HttpRequest, IamIdentity, Identity, JwtIdentity
+from paddle_portal.http_api.auth import Auth, Caller, IamPrincipal, TokenCustomer, authenticate
+from paddle_portal.http_api.events import HttpRequest, IamIdentity, Identity, JwtIdentity
+from paddle_portal.http_api.routes import Route, parse_http_event
 from tests.events import load_event
 from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID
 

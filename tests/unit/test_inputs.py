@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from paddle_portal.auth import IamPrincipal, TokenCustomer, TokenEmail
 from paddle_portal.errors import FieldError, InvalidRequestError, RequestTooLargeError
-from paddle_portal.http_events import MAX_BODY_BYTES, HttpRequest, IamIdentity
-from paddle_portal.inputs import customer_of, portal_request, session_request
-from paddle_portal.models import CreateSessionBody, validate
+from paddle_portal.http_api.auth import IamPrincipal, TokenCustomer
+from paddle_portal.http_api.bodies import CreateSessionBody
+from paddle_portal.http_api.events import MAX_BODY_BYTES, HttpRequest, IamIdentity
+from paddle_portal.http_api.inputs import customer_of, portal_request, session_request
 from paddle_portal.portal import PortalRequest, PortalView, VerifiedEmail
+from paddle_portal.validation import validate
 from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
 
 
@@ -210,7 +211,7 @@ def test_iam_routes_validate_the_path_customer(method: str) -> None:
     ("caller", "customer"),
     [
         pytest.param(TokenCustomer(OTHER_CUSTOMER_ID), OTHER_CUSTOMER_ID, id="token-claim"),
-        pytest.param(TokenEmail("jane@example.com"), VerifiedEmail("jane@example.com"), id="token-email"),
+        pytest.param(VerifiedEmail("jane@example.com"), VerifiedEmail("jane@example.com"), id="token-email"),
     ],
 )
 def test_a_signed_in_callers_customer_is_the_tokens_never_the_path(caller: object, customer: object) -> None:

@@ -7,15 +7,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from paddle_portal.http_events import HttpApiEvent
-from paddle_portal.models import (
-    MAX_SUBSCRIPTION_IDS,
-    CreateSessionBody,
-    CustomerPath,
-    DirectInvocation,
-    PortalQuery,
-)
-from paddle_portal.rest_events import RestApiEvent
+from paddle_portal.direct import DirectInvocation
+from paddle_portal.http_api.bodies import CreateSessionBody, CustomerPath, PortalQuery
+from paddle_portal.http_api.events import HttpApiEvent
+from paddle_portal.http_api.rest_events import RestApiEvent
+from paddle_portal.validation import MAX_SUBSCRIPTION_IDS
 from tests.events import EVENTS, load_event
 from tests.support import CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
 

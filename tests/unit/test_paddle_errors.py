@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from paddle_portal.errors import FieldError
-from paddle_portal.paddle_errors import (
+from paddle_portal.paddle.errors import (
     PaddleAPIError,
     PaddleAuthenticationError,
     PaddleBadRequestError,
@@ -16,6 +15,7 @@ from paddle_portal.paddle_errors import (
     PaddleServerError,
     error_from_response,
 )
+from paddle_portal.paddle.errors import PaddleFieldError as FieldError
 from tests.support import paddle_error
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from paddle_portal import portal
+from paddle_portal.customers import CustomerCache
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import (
     AmbiguousCustomerError,
@@ -23,17 +24,16 @@ from paddle_portal.errors import (
     RateLimitedError,
     UpstreamError,
 )
-from paddle_portal.paddle import CustomerMatches, PaddleResult
-from paddle_portal.paddle_errors import (
+from paddle_portal.paddle.client import CustomerMatches, PaddleResult
+from paddle_portal.paddle.errors import (
     PaddleAPIError,
     PaddleAuthenticationError,
     PaddleNotFoundError,
     PaddleRateLimitError,
 )
-from paddle_portal.portal import LinkSpec, PortalRequest, PortalView, VerifiedEmail
+from paddle_portal.portal import Dependencies, LinkSpec, PortalRequest, PortalView, VerifiedEmail
 from paddle_portal.settings import Settings
 from paddle_portal.signed_links import SigningKeys
-from paddle_portal.wiring import CustomerCache, Dependencies
 from tests.support import API_KEY, CUSTOMER_ID, OTHER_CUSTOMER_ID, ROTATED_API_KEY, SUBSCRIPTION_ID, portal_session
 
 EMAIL = "jane@example.com"
@@ -113,7 +113,8 @@ def test_a_session_for_the_customer_asked_for() -> None:
     )
 
     assert paddle.calls == [(API_KEY, (CUSTOMER_ID, (SUBSCRIPTION_ID,)))]
-    assert session.session_id == "cpls_01h4ge9r64c22exjsx0fy8b48b"
+    assert session.body["data"]["id"] == "cpls_01h4ge9r64c22exjsx0fy8b48b"
+    assert session.location == session.body["data"]["urls"]["general"]["overview"]
 
 
 def test_a_session_paddle_says_is_another_customers_is_refused() -> None:

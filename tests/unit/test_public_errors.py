@@ -7,18 +7,19 @@ import pytest
 from paddle_portal.errors import (
     ConfigurationError,
     CustomerNotFoundError,
+    FieldError,
     InvalidRequestError,
     PortalError,
     RateLimitedError,
     UpstreamError,
     UpstreamTimeoutError,
 )
-from paddle_portal.paddle_errors import (
-    FieldError,
+from paddle_portal.paddle.errors import (
     PaddleAuthenticationError,
     PaddleBadRequestError,
     PaddleConnectionError,
     PaddleError,
+    PaddleFieldError,
     PaddleNotFoundError,
     PaddleRateLimitError,
     PaddleResponseError,
@@ -74,7 +75,7 @@ def test_bad_request_passes_paddles_field_errors() -> None:
         400,
         "bad_request",
         "Invalid request.",
-        errors=(FieldError("subscription_ids[0]", "subscription does not belong to customer"),),
+        errors=(PaddleFieldError("subscription_ids[0]", "subscription does not belong to customer"),),
         request_id="p1",
     )
 

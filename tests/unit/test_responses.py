@@ -21,7 +21,7 @@ from paddle_portal.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from paddle_portal.responses import error_body, error_response, json_response, redirect
+from paddle_portal.http_api.responses import error_body, error_response, json_response, redirect
 
 LINK = "https://customer-portal.paddle.com/cpl_01j7zbyqs3vah3aafp4jf62qaw?token=pga_FAKE"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paddle_portal.retry_budget import MAX_TOKENS, RetryBudget
+from paddle_portal.paddle.retry_budget import MAX_TOKENS, RetryBudget
 
 OK, REFUSED = "ok", "refused"
 

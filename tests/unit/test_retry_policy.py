@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from paddle_portal import retry_policy
-from paddle_portal.retry_policy import retry_delay
+from paddle_portal.paddle import retry_policy
+from paddle_portal.paddle.retry_policy import retry_delay
 
 ROOM = 10.0  # plenty of deadline left
 

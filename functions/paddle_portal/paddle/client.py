@@ -1,7 +1,7 @@
 """Paddle Billing API client: create a customer portal session, and list the customers with one email address.
 
 urllib3 with one pool per execution environment, the retry policy of `retry_policy` bounded by the request's
-deadline, and typed errors (`paddle_errors`). The API key is passed per call so that a rotated key needs no new client.
+deadline, and typed errors (`errors.py`). The API key is passed per call so that a rotated key needs no new client.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from paddle_portal import __version__
 from paddle_portal.deadline import Deadline
-from paddle_portal.paddle_errors import (
+from paddle_portal.paddle.errors import (
     PaddleConnectionError,
     PaddleError,
     PaddleRateLimitError,
@@ -32,10 +32,16 @@ from paddle_portal.paddle_errors import (
     PaddleTLSError,
     error_from_response,
 )
-from paddle_portal.paddle_ids import CUSTOMER_ID
-from paddle_portal.retry_budget import RetryBudget
-from paddle_portal.retry_policy import MIN_ATTEMPT_SECONDS, RETRY_STATUSES, Failure, parse_retry_after, retry_delay
-from paddle_portal.screening import screened_request_id
+from paddle_portal.paddle.ids import CUSTOMER_ID
+from paddle_portal.paddle.retry_budget import RetryBudget
+from paddle_portal.paddle.retry_policy import (
+    MIN_ATTEMPT_SECONDS,
+    RETRY_STATUSES,
+    Failure,
+    parse_retry_after,
+    retry_delay,
+)
+from paddle_portal.paddle.screening import screened_request_id
 
 T = TypeVar("T")
 

@@ -30,7 +30,7 @@ def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | N
 
 
 def redirect(location: str) -> dict[str, Any]:
-    """302 to a portal link; the caller must have checked it (`paddle_session.is_allowed_link`)."""
+    """302 to a portal link; the caller must have checked it (the use case did: `paddle.session.is_allowed_link`)."""
     return {
         "statusCode": 302,
         # no-referrer: the link's token must not travel on to whatever the portal page loads next

@@ -3,8 +3,8 @@
 - IAM routes: any caller API Gateway authenticated with SigV4 (IAM policy decides who may call): an `IamPrincipal`,
   who may act for the customer the path names.
 - JWT routes: a verified token's `TokenCustomer` (the claim names the customer), or with
-  CUSTOMER_LOOKUP=verified_email its `TokenEmail` (the Paddle customer with that email); never anything else in
-  the request.
+  CUSTOMER_LOOKUP=verified_email its `VerifiedEmail` (the Paddle customer with that email, looked up by the use case);
+  never anything else in the request.
 - The signed-link route: a `LinkHolder`. The link's signature is the credential, verified with the signing keys
   (`portal.follow_signed_link`) before anything else.
 """
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from paddle_portal.errors import AuthenticationMissingError, ForbiddenError
-from paddle_portal.http_events import IamIdentity, Identity, JwtIdentity
-from paddle_portal.paddle_ids import CUSTOMER_ID
+from paddle_portal.http_api.events import IamIdentity, Identity, JwtIdentity
+from paddle_portal.portal import VerifiedEmail
+from paddle_portal.validation import is_customer_id
 
 
 class Auth(Enum):
@@ -43,18 +44,11 @@ class TokenCustomer:
 
 
 @dataclass(frozen=True)
-class TokenEmail:
-    """A signed-in user known by a verified email only: the customer is the Paddle customer with that email."""
-
-    address: str
-
-
-@dataclass(frozen=True)
 class LinkHolder:
     """Whoever follows a signed link: the link names the customer."""
 
 
-Caller = IamPrincipal | TokenCustomer | TokenEmail | LinkHolder
+Caller = IamPrincipal | TokenCustomer | VerifiedEmail | LinkHolder
 
 # What a 401 tells the caller to send.
 _WANTED = {
@@ -83,7 +77,7 @@ def authenticate(identity: Identity, auth: Auth, claim_name: str, lookup: str = 
     if lookup == "verified_email":
         return verified_email(identity.claims)
     customer_id = identity.claims.get(claim_name)
-    if not isinstance(customer_id, str) or not CUSTOMER_ID.fullmatch(customer_id):
+    if not is_customer_id(customer_id):
         raise ForbiddenError(
             f"The token has no {claim_name} claim holding one Paddle customer id (ctm_...): "
             "the user is not linked to a Paddle customer yet."
@@ -97,7 +91,7 @@ _EMAIL = re.compile(r"[^\s,@]{1,64}@[^\s,@]+\.[^\s,@]+")
 _MAX_EMAIL_CHARS = 100
 
 
-def verified_email(claims: dict[str, object]) -> TokenEmail:
+def verified_email(claims: dict[str, object]) -> VerifiedEmail:
     """The token's `email`, only when `email_verified` is true: "true" as HTTP API passes every claim, or JSON true
     (REST API's Cognito claims, some issuers)."""
     verified = claims.get("email_verified")
@@ -111,4 +105,4 @@ def verified_email(claims: dict[str, object]) -> TokenEmail:
         or not _EMAIL.fullmatch(address)
     ):
         raise ForbiddenError("The token's email claim is not exactly one plausible email address.")
-    return TokenEmail(address)
+    return VerifiedEmail(address)

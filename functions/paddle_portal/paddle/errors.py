@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from paddle_portal.errors import FieldError
-from paddle_portal.screening import screened, screened_code, screened_field, screened_request_id
+from paddle_portal.paddle.screening import screened, screened_code, screened_field, screened_request_id
+
+
+@dataclass(frozen=True)
+class PaddleFieldError:
+    """One of Paddle's field errors (`error.errors[]`), screened."""
+
+    field: str
+    message: str
 
 
 class PaddleError(Exception):
@@ -42,7 +50,7 @@ class PaddleAPIError(PaddleError):
         code: str,
         detail: str,
         *,
-        errors: tuple[FieldError, ...] = (),
+        errors: tuple[PaddleFieldError, ...] = (),
         request_id: str | None = None,
         retry_after: int | None = None,
     ) -> None:
@@ -115,7 +123,7 @@ def error_from_response(
     items = error.get("errors")
     # Every text below may reach a caller (or a log line): screened where it enters, once (screening.py).
     field_errors = tuple(
-        FieldError(
+        PaddleFieldError(
             screened_field(_text(item.get("field"))),
             screened(_text(item.get("message")), "Paddle rejected this value."),
         )

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from paddle_portal.errors import UpstreamError
-from paddle_portal.paddle_ids import Action
+from paddle_portal.paddle.errors import PaddleResponseError
+from paddle_portal.paddle.ids import Action
 
 
 class _Lenient(BaseModel):
@@ -113,14 +113,14 @@ class PortalSession:
         try:
             parsed = _SessionData.model_validate(data)
         except ValidationError:
-            raise UpstreamError(
+            raise PaddleResponseError(
                 "Paddle's answer lacks the portal session fields.",
                 request_id=request_id,
             ) from None
         if customer_id is not None and parsed.customer_id is not None and parsed.customer_id != customer_id:
-            raise UpstreamError("Paddle answered with a session for another customer.", request_id=request_id)
+            raise PaddleResponseError("Paddle answered with a session for another customer.", request_id=request_id)
         if not all(is_allowed_link(link, allowed_hosts, local_portal) for link in _links_in(data)):
-            raise UpstreamError(
+            raise PaddleResponseError(
                 "Paddle answered with a portal link on a host that is not allowed.",
                 request_id=request_id,
             )
@@ -132,16 +132,14 @@ class PortalSession:
             subscription_urls={sub.id: sub for sub in parsed.urls.subscriptions},
         )
 
-    def link(self, action: Action, subscription_id: str | None) -> str:
-        """The overview, or the deep link for the subscription and action asked for."""
+    def link(self, action: Action, subscription_id: str | None) -> str | None:
+        """The overview, or the deep link for the subscription and action asked for; None when Paddle's answer has no
+        link for that subscription (Paddle returns deep links only for the subscriptions it was sent)."""
         if action == "overview":
             return self.overview_url
         urls = self.subscription_urls.get(subscription_id or "")
         if urls is None:
-            raise UpstreamError(
-                "Paddle's answer has no link for the requested subscription.",
-                request_id=self.request_id,
-            )
+            return None
         return urls.cancel_subscription if action == "cancel_subscription" else urls.update_subscription_payment_method
 
     def as_json(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """One `HttpRequest` for every HTTP event shape, and the HTTP API 2.0 / Function URL reader.
 
-A reader turns an event into an `HttpRequest` that names its method, path and the gateway's route key; `http_api.py`
+A reader turns an event into an `HttpRequest` that names its method, path and the gateway's route key; `routes.py`
 finds the route and its path parameters, the same way for every shape. REST API 1.0 events have their own reader
 (rest_events.py), imported only when the first one arrives."""
 
@@ -42,7 +42,7 @@ class HttpRequest:
     method: str
     route_key: str  # the gateway's route template ("/customers/{customer_id}/portal"), "" when it names none
     path: str  # decoded, without the stage
-    path_params: dict[str, str]  # the gateway's; http_api.py replaces them with its own match
+    path_params: dict[str, str]  # the gateway's; routes.py replaces them with its own match
     query: list[tuple[str, str]]
     headers: dict[str, str]  # lower-case names
     raw_body: str | None

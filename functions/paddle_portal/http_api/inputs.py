@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from paddle_portal.auth import Caller, TokenCustomer, TokenEmail
 from paddle_portal.errors import FieldError, InvalidRequestError
-from paddle_portal.http_events import HttpRequest
-from paddle_portal.models import BrowserLinkBody, CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery, validate
+from paddle_portal.http_api.auth import Caller, TokenCustomer
+from paddle_portal.http_api.bodies import BrowserLinkBody, CreateSessionBody, CustomerPath, MintLinkBody, PortalQuery
+from paddle_portal.http_api.events import HttpRequest
 from paddle_portal.portal import Customer, LinkSpec, PortalRequest, PortalView, VerifiedEmail
+from paddle_portal.validation import validate
 
 
 def session_request(request: HttpRequest, caller: Caller) -> PortalRequest:
@@ -45,13 +46,13 @@ def customer_of(request: HttpRequest, caller: Caller) -> Customer:
     """Whom the request is for, known without I/O: a customer id, or a verified email still to look up."""
     if isinstance(caller, TokenCustomer):
         return caller.customer_id
-    if isinstance(caller, TokenEmail):
-        return VerifiedEmail(caller.address)
+    if isinstance(caller, VerifiedEmail):
+        return caller
     return validate(CustomerPath, request.path_params).customer_id  # an IAM principal acts for the path's customer
 
 
 def _customer_in_path(caller: Caller) -> bool:
-    return not isinstance(caller, TokenCustomer | TokenEmail)
+    return not isinstance(caller, TokenCustomer | VerifiedEmail)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

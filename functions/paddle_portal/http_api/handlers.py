@@ -1,18 +1,18 @@
 """One handler per operation of the HTTP API: read the request into its use case's record, run the use case, shape
-the answer. http_api.py has authenticated the caller as the route requires."""
+the answer. routes.py has authenticated the caller as the route requires."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from paddle_portal import inputs, portal
-from paddle_portal.auth import Caller
+from paddle_portal import portal
 from paddle_portal.deadline import Deadline
-from paddle_portal.http_events import HttpRequest
-from paddle_portal.paddle_session import PortalSession
-from paddle_portal.portal import PortalView
-from paddle_portal.responses import Answer, json_response, redirect
-from paddle_portal.wiring import Dependencies
+from paddle_portal.errors import UpstreamError
+from paddle_portal.http_api import inputs
+from paddle_portal.http_api.auth import Caller
+from paddle_portal.http_api.events import HttpRequest
+from paddle_portal.http_api.responses import Answer, json_response, redirect
+from paddle_portal.portal import Dependencies, OpenedSession
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,13 @@ def create_session(call: Call) -> Answer:
     """POST /customers/{customer_id}/portal-sessions, POST /portal-sessions: a session, 201 JSON."""
     wanted = inputs.session_request(call.request, call.caller)
     session = portal.open_portal_session(call.deps, wanted, call.deadline)
-    return json_response(201, session.as_json())
+    return json_response(201, session.body)
 
 
 def open_portal(call: Call) -> Answer:
     """GET /customers/{customer_id}/portal, GET /portal: a session, 302 to the page asked for (200 JSON on request)."""
     wanted = inputs.portal_request(call.request, call.caller)
-    session = portal.open_portal_session(call.deps, wanted, call.deadline)
-    return _session_answer(call.request, session, wanted.view)
+    return _session_answer(call.request, portal.open_portal_session(call.deps, wanted, call.deadline))
 
 
 def mint_link(call: Call) -> Answer:
@@ -50,11 +49,12 @@ def mint_link(call: Call) -> Answer:
 def follow_link(call: Call) -> Answer:
     """GET /links/portal: the signed link's session, 302 to its page (200 JSON on request)."""
     wanted = portal.follow_signed_link(call.deps, call.request.query)
-    session = portal.open_portal_session(call.deps, wanted, call.deadline)
-    return _session_answer(call.request, session, wanted.view)
+    return _session_answer(call.request, portal.open_portal_session(call.deps, wanted, call.deadline))
 
 
-def _session_answer(request: HttpRequest, session: PortalSession, view: PortalView) -> Answer:
+def _session_answer(request: HttpRequest, session: OpenedSession) -> Answer:
     if request.wants_json():
-        return json_response(200, session.as_json())
-    return redirect(session.link(view.action, view.subscription_id))
+        return json_response(200, session.body)
+    if session.location is None:
+        raise UpstreamError("Paddle's answer has no link for the requested subscription.")
+    return redirect(session.location)

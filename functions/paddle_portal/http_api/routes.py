@@ -14,14 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from paddle_portal import handlers, http_events, wiring
-from paddle_portal.auth import Auth, authenticate
+from paddle_portal import wiring
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import InternalError, InvalidRequestError, PortalError, RouteNotFoundError
-from paddle_portal.handlers import Call
-from paddle_portal.http_events import HttpRequest
+from paddle_portal.http_api import events, handlers
+from paddle_portal.http_api.auth import Auth, authenticate
+from paddle_portal.http_api.events import HttpRequest
+from paddle_portal.http_api.handlers import Call
+from paddle_portal.http_api.responses import BUSY_COOKIE, Answer, error_page, error_response
 from paddle_portal.observability import log_refusal, log_unexpected, logger
-from paddle_portal.responses import BUSY_COOKIE, Answer, error_page, error_response
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,10 @@ _BY_KEY = {(route.method, route.template): route for route in ROUTES}
 
 
 def handle(event: dict[str, Any], context: object, request_id: str | None) -> Answer:
-    routed: tuple[Route, HttpRequest] | None = None
+    route: Route | None = None
+    request: HttpRequest | None = None
     try:
-        routed = route, request = parse_http_event(event)
+        route, request = parse_http_event(event)
         logger.append_keys(route=route.key)
         deps = wiring.dependencies()
         settings = deps.settings
@@ -65,8 +67,8 @@ def handle(event: dict[str, Any], context: object, request_id: str | None) -> An
         return route.handler(Call(request, caller, deps, deadline, request_id))
     except PortalError as error:
         log_refusal(error)
-        if routed is not None and routed[0].html_errors and routed[1].wants_html():
-            return error_page(error, request_id, routed[1].cookie(BUSY_COOKIE))
+        if route is not None and request is not None and route.html_errors and request.wants_html():
+            return error_page(error, request_id, request.cookie(BUSY_COOKIE))
         return error_response(error, request_id)
     except Exception as unexpected:
         log_unexpected(unexpected)
@@ -77,11 +79,11 @@ def parse_http_event(event: dict[str, Any]) -> tuple[Route, HttpRequest]:
     """Validate an API event with the parser models and find its route. Raises `PortalError`s."""
     try:
         if "httpMethod" in event:
-            from paddle_portal import rest_events  # REST API events are rare: their models are built on first use
+            from paddle_portal.http_api import rest_events  # REST API events are rare: models built on first use
 
             request = rest_events.from_rest(event)
         else:
-            request = http_events.from_v2(event)
+            request = events.from_v2(event)
     except ValidationError:
         raise InvalidRequestError("The event is not a valid API Gateway or Function URL event.") from None
     route, params = match_route(request)

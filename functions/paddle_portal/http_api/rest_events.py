@@ -1,6 +1,6 @@
 """API Gateway REST API (payload 1.0) events, for deployments that put a REST API in front of the function.
 
-Imported by http_api.parse_http_event when the first such event arrives, so an HTTP API function never builds
+Imported by routes.parse_http_event when the first such event arrives, so an HTTP API function never builds
 Powertools' REST models (bench/README.md: a twentieth of a cold start).
 """
 
@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventModel,
 )
 
-from paddle_portal.http_events import HttpRequest, IamIdentity, Identity, JwtIdentity, request_from
+from paddle_portal.http_api.events import HttpRequest, IamIdentity, Identity, JwtIdentity, request_from
 
 
 class RestIdentity(APIGatewayEventIdentity):
