@@ -42,7 +42,7 @@ SYNC := $(UV) sync --locked --inexact --no-default-groups
 # sam build (BuildMethod makefile) runs python3.13 from PATH; tools run from the venv without activating it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv run token test unit check lint format typecheck validate build deploy bench load lock clean \
+.PHONY: help venv run token test unit integration check lint format typecheck validate build deploy bench load lock clean \
   deps-run deps-lint deps-typecheck deps-dev deps-sam deps-checkov deps-node deps-artifact artifact
 
 help: ## List the targets
@@ -120,11 +120,14 @@ run: deps-run ## Local API on 127.0.0.1:3000 and its demo page on :3001 (PORT=, 
 token: ## Print a demo user's ID token from the running `make run` (USER=email-user@example.com; COGNITO_PORT=)
 	@PYTHONPATH=$(CURDIR) $(BIN)/python -m local.token --endpoint http://127.0.0.1:$(COGNITO_PORT) $(TOKEN_USER)
 
-test: deps-dev deps-checkov deps-node deps-artifact ## The whole test suite (no AWS account, no Docker, no internet)
+test: deps-dev deps-sam deps-checkov deps-node deps-artifact ## The whole test suite (no AWS account, no Docker, no internet)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-unit: deps-dev ## The unit tests and the repository's checks (seconds)
+unit: deps-dev ## The unit tests and the repository's checks: no server, no subprocess (seconds)
 	$(BIN)/python -m pytest tests/unit tests/repo $(PYTEST_ARGS)
+
+integration: deps-dev deps-sam deps-checkov deps-node ## The real handler, local servers, Prism, the template's tools (minutes)
+	$(BIN)/python -m pytest tests/integration tests/security tests/local tests/contract tests/infrastructure $(PYTEST_ARGS)
 
 lint: deps-lint ## ruff lint and format check
 	$(BIN)/ruff check .

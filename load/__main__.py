@@ -9,7 +9,7 @@ from typing import Any
 
 from load.harness import Harness, Result, every
 from local.paddle_fake import paddle_id
-from local.throttle import parameter_defaults
+from local.throttle import reserved_concurrency
 
 HEADER = (
     "| scenario | caller | offered | served | 429 gateway | 429 function | Paddle req/invocation | p50 ms | p99 ms |\n"
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--environments",
         type=int,
-        default=int(parameter_defaults()["ReservedConcurrency"]),
+        default=reserved_concurrency(),
         help="execution environments (worker processes; default: the template's ReservedConcurrency)",
     )
     parser.add_argument("--scenarios", default="abcd")

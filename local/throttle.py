@@ -5,9 +5,8 @@ second; a request takes one token or is answered 429 {"message":"Too Many Reques
 function runs. A route named in the stage's `RouteSettings` has that budget; any other route gets the stage's
 `DefaultRouteSettings`, as a bucket of its own (docs/operations.md cites AWS's documentation).
 
-The numbers are read from template.yaml, the one source: `!Ref` to a parameter takes its default (or a value given
-here), `!If` takes the branch the given conditions choose (the local run has a JWT issuer). `LOCAL_THROTTLE=off`
-turns throttling off for a run.
+The numbers are read from template.yaml, the one source (they are constants there). `LOCAL_THROTTLE=off` turns
+throttling off for a run.
 """
 
 from __future__ import annotations
@@ -68,26 +67,17 @@ class RouteThrottle:
         return bucket.take()
 
     @classmethod
-    def from_template(
-        cls,
-        path: Path = TEMPLATE,
-        *,
-        conditions: Mapping[str, bool] | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> RouteThrottle:
-        template = _load(path)
-        values = {**parameter_defaults(path), **(parameters or {})}
-        resolve = _resolver(values, {"HasJwtIssuer": True, **(conditions or {})})
-        (api,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
+    def from_template(cls, path: Path = TEMPLATE, *, clock: Callable[[], float] = time.monotonic) -> RouteThrottle:
+        (api,) = [r for r in _load(path)["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
         properties = api["Properties"]
-        routes = {key: _budget(settings) for key, settings in resolve(properties.get("RouteSettings") or {}).items()}
-        return cls(_budget(resolve(properties["DefaultRouteSettings"])), routes, clock)
+        routes = {key: _budget(settings) for key, settings in (properties.get("RouteSettings") or {}).items()}
+        return cls(_budget(properties["DefaultRouteSettings"]), routes, clock)
 
 
-def parameter_defaults(path: Path = TEMPLATE) -> dict[str, Any]:
-    """Each template parameter's default value (what a deploy that sets none gets)."""
-    return {name: spec.get("Default") for name, spec in _load(path).get("Parameters", {}).items()}
+def reserved_concurrency(path: Path = TEMPLATE) -> int:
+    """How many execution environments the template lets the function have at once."""
+    (function,) = [r for r in _load(path)["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    return int(function["Properties"]["ReservedConcurrentExecutions"])
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -104,28 +94,6 @@ def from_environ(environ: Mapping[str, str], **kwargs: Any) -> RouteThrottle | N
 
 def _budget(settings: Mapping[str, Any]) -> tuple[float, float]:
     return float(settings["ThrottlingRateLimit"]), float(settings["ThrottlingBurstLimit"])
-
-
-def _resolver(parameters: Mapping[str, Any], conditions: Mapping[str, bool]) -> Callable[[Any], Any]:
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict) and len(node) == 1:
-            ((name, value),) = node.items()
-            if name == "Ref":
-                if value not in parameters:
-                    raise ValueError(f"template: no parameter {value}")
-                return resolve(parameters[value])
-            if name == "Fn::If":
-                condition, then, otherwise = value
-                if condition not in conditions:
-                    raise ValueError(f"template: condition {condition} is not known locally")
-                return resolve(then if conditions[condition] else otherwise)
-        if isinstance(node, dict):
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    return resolve
 
 
 class _Loader(yaml.SafeLoader):

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -43,6 +43,14 @@ def skip_tier_in_one_line(
     first.add_marker(pytest.mark.skip(reason=f"{tier} ({len(here)} tests): {problem}; to run it, {enable}"))
     items[:] = [item for item in items if item not in rest]
     config.hook.pytest_deselected(items=rest)
+
+
+def cannot_run_tier(tier: str, problem: str, enable: str) -> NoReturn:
+    """A tier's session fixture where the tier cannot run: under CI a failure (CI must run every tier), elsewhere a skip
+    saying how to enable it."""
+    if in_ci():
+        pytest.fail(f"{tier} cannot run under CI: {problem}; {enable}", pytrace=False)
+    pytest.skip(f"{tier}: {problem}; to run it, {enable}")
 
 
 def portal_session(

@@ -22,22 +22,17 @@ class Clock:
         return self.now
 
 
-def test_the_budgets_come_from_the_template() -> None:
-    parameters = load_template()["Parameters"]
+def test_the_budgets_are_the_templates_stage() -> None:
+    # The stage the template declares, as SAM hands it to API Gateway (tests/infrastructure checks the translation).
+    api = next(r for r in load_template()["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
+    stage = api["Properties"]
     throttle = RouteThrottle.from_template()
 
-    def default(name: str) -> float:
-        return float(parameters[name]["Default"])
-
-    assert throttle.routes["GET /links/portal"] == (default("LinkRouteRateLimit"), default("LinkRouteBurstLimit"))
-    assert throttle.routes["GET /portal"] == (default("JwtRouteRateLimit"), default("JwtRouteBurstLimit"))
-    assert throttle.routes["POST /customers/{customer_id}/portal-sessions"] == (
-        default("IamRouteRateLimit"),
-        default("IamRouteBurstLimit"),
-    )
-    assert throttle.default == (default("ThrottlingRateLimit"), default("ThrottlingBurstLimit"))
-    # Without a JWT issuer the template names no JWT route: they would fall back to the default.
-    assert "GET /portal" not in RouteThrottle.from_template(conditions={"HasJwtIssuer": False}).routes
+    for key, settings in stage["RouteSettings"].items():
+        assert throttle.routes[key] == (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"])
+    default = stage["DefaultRouteSettings"]
+    assert throttle.default == (default["ThrottlingRateLimit"], default["ThrottlingBurstLimit"])
+    assert throttle.routes["GET /links/portal"] != throttle.default  # the anonymous route has a bucket of its own
 
 
 @pytest.mark.parametrize(
@@ -77,7 +72,8 @@ def test_the_setting_turns_it_off() -> None:
 def api(restore_environ: None) -> Iterator[GatewayServer]:
     server = serve(port=0)
     # The template's budgets, with the signed-link route's made small so a short flood exhausts it.
-    server.throttle = RouteThrottle.from_template(parameters={"LinkRouteRateLimit": 1, "LinkRouteBurstLimit": 10})
+    template = RouteThrottle.from_template()
+    server.throttle = RouteThrottle(template.default, {**template.routes, "GET /links/portal": (1.0, 10)})
     yield server
     server.close()
 

@@ -1,0 +1,126 @@
+"""The template through the tools that judge it: cfn-lint (also for examples/), and checkov with every suppression
+explained. Each starts a subprocess: this tier is not part of `make unit`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.template import TEMPLATE, load_template
+
+REPO = Path(__file__).resolve().parents[2]
+COGNITO_EXAMPLE = REPO / "examples" / "cognito" / "template.yaml"
+CUSTOMER_ATTRIBUTE = "custom:paddle_customer_id"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+    tool = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or shutil.which("cfn-lint")
+    assert tool, "cfn-lint comes with aws-sam-cli: make deps-sam"
+    return subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
+
+
+def test_the_cognito_example_passes_cfn_lint() -> None:
+    run = cfn_lint(COGNITO_EXAMPLE)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_cognito_app_client_reads_the_customer_id_and_cannot_write_it() -> None:
+    example = load_template(COGNITO_EXAMPLE)
+    client = example["Resources"]["WebClient"]["Properties"]
+    schema = {a["Name"]: a for a in example["Resources"]["UserPool"]["Properties"]["Schema"]}
+
+    assert {"email", "email_verified", CUSTOMER_ATTRIBUTE} <= set(client["ReadAttributes"])
+    assert CUSTOMER_ATTRIBUTE not in client["WriteAttributes"]  # or a user could name any customer
+    assert client["GenerateSecret"] is False
+    assert schema["paddle_customer_id"]["AttributeDataType"] == "String"
+    assert example["Outputs"]["Issuer"]["Value"] == {
+        "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
+    }
+
+
+# --- checkov ---
+
+
+def _checkov() -> str:
+    """checkov from its own virtualenv (`make test` installs the checkov group of uv.lock there: its pins conflict with
+    boto3 and packaging in the project's), or one named by $CHECKOV, or on PATH."""
+    candidates = [os.environ.get("CHECKOV"), str(REPO / ".venv/tools/checkov/bin/checkov"), shutil.which("checkov")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return candidate
+    pytest.fail("checkov is not installed: `make deps-checkov` installs it into .venv/tools/checkov from uv.lock")
+
+
+def _run_checkov(path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - a pinned tool on our own template
+        [_checkov(), "--file", str(path), "--framework", "cloudformation", "--skip-download", "--output", "json"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+
+
+def _report(process: subprocess.Popen[str]) -> dict[str, Any]:
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode in (0, 1), stderr[-3000:]
+    report: dict[str, Any] = json.loads(stdout)
+    return report
+
+
+def _suppressions(template: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(resource, check id) -> reason, as declared in the template's Metadata.checkov.skip."""
+    return {
+        (name, skip["id"]): skip.get("comment", "")
+        for name, res in template["Resources"].items()
+        for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+
+
+@pytest.fixture(scope="module")
+def checkov_reports(template: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """checkov on template.yaml as it is, and on the same template without its suppressions (CloudFormation JSON),
+    both at once."""
+    bare = json.loads(json.dumps(template))
+    for res in bare["Resources"].values():
+        res.get("Metadata", {}).pop("checkov", None)
+    unsuppressed = tmp_path_factory.mktemp("checkov") / "template.json"
+    unsuppressed.write_text(json.dumps(bare))
+    as_is, without = _run_checkov(TEMPLATE), _run_checkov(unsuppressed)
+    return {"as_is": _report(as_is), "without_suppressions": _report(without)}
+
+
+def _failed(report: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(check["resource"].split(".", 1)[1], check["check_id"]) for check in report["results"]["failed_checks"]}
+
+
+def test_checkov_finds_nothing_unexplained(checkov_reports: dict[str, dict[str, Any]]) -> None:
+    report = checkov_reports["as_is"]
+
+    assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["resource_count"] >= 10  # it did read the template
+    assert _failed(report) == set(), "fix, or suppress in the resource's Metadata.checkov.skip with the reason"
+
+
+def test_every_checkov_suppression_is_needed_and_carries_its_reason(
+    checkov_reports: dict[str, dict[str, Any]], template: dict[str, Any]
+) -> None:
+    declared = _suppressions(template)
+
+    # Each suppression answers a finding checkov makes without it (none is stale), and says why
+    assert set(declared) == _failed(checkov_reports["without_suppressions"])
+    for (resource, check), reason in declared.items():
+        assert len(reason.split()) >= 12, f"{check} on {resource}: the reason is missing or too thin"
