@@ -24,6 +24,7 @@ PORT ?= 3000
 DEMO_PORT ?= 3001
 COGNITO_PORT ?= 3002
 PORTAL_PORT ?= 3003
+LAMBDA_PORT ?= 3004
 # make token USER=<demo user's email> (USER is also your login name: anything without an @ means the claim user).
 TOKEN_USER = $(if $(findstring @,$(USER)),$(USER),claim-user@example.com)
 # The artifact tier's aarch64 CPython 3.13 (Debian arm64 packages, run under qemu-user) and the runtime interface
@@ -113,9 +114,9 @@ lock: $(UV) ## After editing dependencies in pyproject.toml: re-resolve uv.lock,
 
 # --- the developer loop ---
 
-run: deps-run ## Local API on 127.0.0.1:3000 and its demo page on :3001 (PORT=, DEMO_PORT=, COGNITO_PORT=, PORTAL_PORT=)
+run: deps-run ## Local API on 127.0.0.1:3000, demo page :3001, Lambda Invoke API :3004 (PORT=, DEMO_PORT=, LAMBDA_PORT=...)
 	PYTHONPATH=functions $(BIN)/python -m local.server --port $(PORT) --demo-port $(DEMO_PORT) \
-	  --cognito-port $(COGNITO_PORT) --portal-port $(PORTAL_PORT)
+	  --cognito-port $(COGNITO_PORT) --portal-port $(PORTAL_PORT) --lambda-port $(LAMBDA_PORT)
 
 token: ## Print a demo user's ID token from the running `make run` (USER=email-user@example.com; COGNITO_PORT=)
 	@PYTHONPATH=$(CURDIR) $(BIN)/python -m local.token --endpoint http://127.0.0.1:$(COGNITO_PORT) $(TOKEN_USER)

@@ -53,6 +53,7 @@ from local.authorizers import IamAuthorizer, IamCaller, JwtAuthorizer
 from local.cognito import DemoUser, UserPool, start_user_pool
 from local.demo_page import DemoPage, page_config
 from local.gateway import ACCOUNT_ID, Authorizers, Cors, Handler, HttpRequest, HttpResponse, invoke
+from local.lambda_api import FUNCTION_LOGICAL_ID, LambdaApiServer
 from local.loopback import LoopbackServer
 from local.paddle_fake import Customer, PaddleFake
 from local.portal_standin import PortalStandIn
@@ -93,12 +94,13 @@ FAKE_LINK_KEYS = {"active": "k1", "k1": "FAKE_local_link_signing_key_k1_NOT_SECR
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SAMPLE_LINK_SECONDS = 24 * 3600
 
-ENV_DEFAULTS = {  # the template's values; set your own to override
+ENV_DEFAULTS = {  # the deployed function's values (the template's, or the code's defaults); set your own to override
     "POWERTOOLS_SERVICE_NAME": "paddle-portal",
     "POWERTOOLS_METRICS_NAMESPACE": "PaddlePortal",
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
     "PORTAL_ALLOWED_HOSTS": "customer-portal.paddle.com,sandbox-customer-portal.paddle.com",
-    # Above CustomerSessionBurst's default (2): the banner's samples open five sessions for one customer in a row.
+    # Above the template's CUSTOMER_SESSION_BURST (2): the banner's samples open five sessions for one customer
+    # in a row.
     "CUSTOMER_SESSION_BURST": "5",
 }
 QUIET = {  # default: the gateway's one line per request; the function's warnings and errors only, no metrics
@@ -111,12 +113,13 @@ VERBOSE = {  # VERBOSE=1: every structured log line, pretty-printed, and the met
 }
 STANDIN_SETTING = "LOCAL_PORTAL_STANDIN_URL"  # read by the function outside Lambda only (paddle_portal.settings)
 # The defaults of `make run`, and the make variable that changes each (tests pass 0: any free port).
-DEFAULT_PORTS = {"api": 3000, "demo page": 3001, "sign-in service": 3002, "portal stand-in": 3003}
+DEFAULT_PORTS = {"api": 3000, "demo page": 3001, "sign-in service": 3002, "portal stand-in": 3003, "lambda api": 3004}
 MAKE_VARIABLES = {
     "api": "PORT",
     "demo page": "DEMO_PORT",
     "sign-in service": "COGNITO_PORT",
     "portal stand-in": "PORTAL_PORT",
+    "lambda api": "LAMBDA_PORT",
 }
 CUSTOMER_ID_PATTERN = re.compile(r"^ctm_[a-z\d]{26}$")
 
@@ -164,8 +167,9 @@ class GatewayServer(LoopbackServer):
         self.paddle_description = "whatever the handler is configured for"
         self.portal_standin: PortalStandIn | None = None
         self.demo_users: tuple[DemoUser, ...] = DEMO_USERS
+        self.lambda_api: LambdaApiServer | None = None  # Lambda's Invoke API for the same handler (serve())
         self.cleanups: list[Callable[[], None]] = []
-        self._invoke_lock = threading.Lock()  # one execution environment runs one invocation at a time
+        self.invoke_lock = threading.Lock()  # one execution environment runs one invocation at a time
         super().__init__(address, _RequestHandler)
 
     def call(self, request: HttpRequest) -> HttpResponse:
@@ -175,7 +179,7 @@ class GatewayServer(LoopbackServer):
         return invoke(self._invoke_serially, request, self.authorizers, cors=self.cors, throttle=self.throttle)
 
     def _invoke_serially(self, event: dict[str, Any], context: Any) -> Any:
-        with self._invoke_lock:
+        with self.invoke_lock:
             return self.handler(event, context)
 
     def index(self) -> HttpResponse:
@@ -402,6 +406,7 @@ def serve(
     demo_port: int = 0,
     cognito_port: int = 0,
     portal_port: int = 0,
+    lambda_port: int = 0,
 ) -> GatewayServer:
     """Start the outside services, then the gateway in a daemon thread; returns the bound, serving server. Ports 0
     (the default here; `make run` passes fixed ones): any free port."""
@@ -437,6 +442,15 @@ def serve(
     # derives a URL from; listening elsewhere, minting answers configuration_error unless you set an https URL.
     if urlsplit(server.url).hostname in LOOPBACK_HOSTS:
         os.environ.setdefault("PORTAL_LINK_BASE_URL", server.url)
+    try:  # Lambda's Invoke API, as `sam local start-lambda`: the same handler, one invocation at a time
+        lambda_api = listening(
+            "lambda api", lambda_port, lambda: LambdaApiServer((host, lambda_port), the_handler, server.invoke_lock)
+        )
+    except BaseException:
+        server.close()
+        raise
+    server.lambda_api = lambda_api.start("local-lambda-api")
+    server.cleanups.append(lambda_api.stop)
     return server.start("local-gateway")
 
 
@@ -577,6 +591,7 @@ curl -sS -X POST -H {bearer} {url}/portal-links
             else "NOT in CORS_ALLOWED_ORIGINS: calls fail"
         )
         demo_users = f"demo page: {page.url}/  ({note})\n{ends}\n{demo_users}"
+    lambda_url = server.lambda_api.url if server.lambda_api else "(not started)"
     verbose = truthy(environ.get("VERBOSE"))
     logs = (
         "the function's structured logs (VERBOSE=1)"
@@ -595,6 +610,7 @@ paddle-portal local API on {url}  (Ctrl-C stops everything; paste the samples be
 {users}
   cors    : {", ".join(server.cors.allow_origins) if server.cors else "none (set CORS_ALLOWED_ORIGINS=<origin>,...)"}
   iam     : SigV4 for execute-api in {REGION}, signed with AWS's example keys {SAMPLE_ACCESS_KEY} / {SAMPLE_SECRET_KEY}
+  lambda  : {lambda_url}  (Lambda's Invoke API, as sam local start-lambda; function {FUNCTION_LOGICAL_ID})
   logs    : {logs}
   The gateway verifies tokens and signatures as API Gateway does: a refused request never reaches the handler.
 
@@ -609,6 +625,11 @@ curl -sS {iam} -H 'Content-Type: application/json' -d {link_body} {url}/customer
 
 # Signed link, followed with no credentials (302 to a fresh session; open it in a browser too). Minted at startup:
 {follow}
+
+# Direct invocation, as another Lambda does it (boto3's Lambda client pointed at the local Invoke API)
+AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws lambda invoke --endpoint-url {lambda_url} --region {REGION} \\
+  --function-name {FUNCTION_LOGICAL_ID} --cli-binary-format raw-in-base64-out \\
+  --payload {shlex.quote(json.dumps({"customer_id": SAMPLE_CUSTOMER_ID}))} /dev/stdout
 """
 
 
@@ -642,6 +663,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--portal-port", type=int, default=DEFAULT_PORTS["portal stand-in"], help="make run PORTAL_PORT=..."
     )
+    parser.add_argument(
+        "--lambda-port",
+        type=int,
+        default=DEFAULT_PORTS["lambda api"],
+        help="Lambda's Invoke API (make run LAMBDA_PORT=...)",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -649,7 +676,12 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, signal.default_int_handler)
     try:
         server = serve(
-            args.port, args.host, demo_port=args.demo_port, cognito_port=args.cognito_port, portal_port=args.portal_port
+            args.port,
+            args.host,
+            demo_port=args.demo_port,
+            cognito_port=args.cognito_port,
+            portal_port=args.portal_port,
+            lambda_port=args.lambda_port,
         )
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("paddle_portal"):

@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Discriminator, Field, RootModel, StringConstrai
 from paddle_portal import portal, wiring
 from paddle_portal.deadline import Deadline
 from paddle_portal.errors import InternalError, InvalidRequestError, PortalError
-from paddle_portal.observability import log_refusal, log_unexpected, logger
+from paddle_portal.observability import log_refusal, log_unexpected, logger, record_server_failure
 from paddle_portal.portal import LinkSpec, PortalRequest, PortalView
 from paddle_portal.validation import CustomerId, LinkFields, StrictModel, SubscriptionIds, validate
 
@@ -62,9 +62,12 @@ def handle(event: object, context: object, request_id: str | None) -> dict[str, 
         return _answer(event, context, request_id)
     except PortalError as error:
         log_refusal(error)
+        if error.status >= 500:
+            record_server_failure()
         raise error.for_caller() from None
     except Exception as unexpected:
         log_unexpected(unexpected)
+        record_server_failure()
         raise InternalError("unexpected").for_caller() from None
 
 

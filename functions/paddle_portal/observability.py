@@ -5,6 +5,7 @@ Never log or trace the event, a portal URL or the API key: log ids, counts, stat
 
 from __future__ import annotations
 
+import os
 import traceback
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -32,14 +33,22 @@ def record_customer_lookup(*, cache_hit: bool) -> None:
 
 def record_paddle_error(code: str) -> None:
     metrics.add_metric(name="PaddleErrors", unit=MetricUnit.Count, value=1)
-    with single_metric(
-        name="PaddleErrorsByCode",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-    ) as metric:
+    _count("PaddleErrorsByCode", code=code)
+
+
+def record_server_failure() -> None:
+    """A failure on our side of the contract (500, 502, 504), answered or raised, counted per function version: the
+    canary's rollback alarm watches the new version's count (template.yaml), which Lambda's own Errors metric cannot
+    see when the function answers instead of raising."""
+    _count("ServerFailures", version=os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"))
+
+
+def _count(name: str, **dimensions: str) -> None:
+    """One count with dimensions of its own besides the service (flushed at once, apart from the request's metrics)."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
         metric.add_dimension(name="service", value=metrics.service or "paddle-portal")
-        metric.add_dimension(name="code", value=code)
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)
 
 
 def log_refusal(error: PortalError) -> None:

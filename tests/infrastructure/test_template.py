@@ -30,7 +30,8 @@ def stack() -> Stack:
 
 
 def function_of(stack: Stack) -> dict[str, Any]:
-    return stack.one("AWS::Lambda::Function")
+    properties: dict[str, Any] = stack.resources["PortalFunction"]["Properties"]
+    return properties
 
 
 def variables(stack: Stack) -> dict[str, Any]:
@@ -248,6 +249,9 @@ def test_every_statement_names_its_actions_and_resources(parameters: dict[str, s
             continue
         for resource in as_list(statement["Resource"]):
             text = json.dumps(resource)
+            if actions == ["codedeploy:PutLifecycleEventHookExecutionStatus"]:  # the hook reports on this app only
+                assert text.endswith(':deploymentgroup:${ServerlessDeploymentApplication}/*"}'), statement
+                continue
             # kms:Decrypt is the one grant on "any key": only through Secrets Manager, only for our secret
             if "*" in text:
                 assert actions == ["kms:Decrypt"], (holder, statement)
@@ -294,3 +298,74 @@ def test_no_secret_value_is_written_in_the_template() -> None:
     assert not re.search(r"pdl_(live|sdbx)_apikey_\w{8,}", text)
     assert "{{resolve:secretsmanager" not in text
     assert not re.search(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", text)
+
+
+# --- Rollout: the canary, its gates and its hook ---
+
+
+def test_a_new_version_shifts_by_canary_and_rolls_back_on_its_own_failures(stack: Stack) -> None:
+    group = stack.one("AWS::CodeDeploy::DeploymentGroup")
+    alias = stack.resources["PortalFunctionAliaslive"]
+    allowed = load_template()["Parameters"]["DeploymentType"]["AllowedValues"]
+
+    assert group["DeploymentConfigName"]["Fn::Sub"][1] == {"ConfigName": "Canary10Percent5Minutes"}
+    assert not [kind for kind in allowed if "Every10Minutes" in kind]  # 100 minutes outlast the deploy job
+    assert {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"} <= set(group["AutoRollbackConfiguration"]["Events"])
+    assert group["AutoRollbackConfiguration"]["Enabled"] is True
+    assert group["AlarmConfiguration"]["Enabled"] is True
+    gates = {alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]}
+    assert gates == {"NewVersionServerFailuresAlarm", "NewVersionErrorsAlarm"}
+    update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    assert update["BeforeAllowTrafficHook"] == {"Ref": "PreTrafficHook"}
+    assert Stack(DeploymentType="AllAtOnce").one("AWS::CodeDeploy::DeploymentGroup")["DeploymentConfigName"]["Fn::Sub"][
+        1
+    ] == {"ConfigName": "AllAtOnce"}
+
+
+def test_the_gates_watch_the_new_version_only(stack: Stack) -> None:
+    version = {"Fn::GetAtt": [next(iter(stack.of_type("AWS::Lambda::Version"))), "Version"]}
+    for name in ("NewVersionServerFailuresAlarm", "NewVersionErrorsAlarm"):
+        alarm = stack.resources[name]["Properties"]
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        # a version number in the dimensions: each deploy starts with a clear alarm, and an older version's
+        # failures never block a fix
+        assert version in dimensions.values(), name
+        assert alarm["Period"] == 60
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_the_server_failures_gate_matches_the_metric_the_function_emits(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from paddle_portal.observability import record_server_failure
+
+    variables = stack.resources["PortalFunction"]["Properties"]["Environment"]["Variables"]
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", variables["POWERTOOLS_SERVICE_NAME"])
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
+    record_server_failure()
+    emitted = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    ((directive,),) = [emitted["_aws"]["CloudWatchMetrics"]]
+    alarm = stack.resources["NewVersionServerFailuresAlarm"]["Properties"]
+
+    assert directive["Namespace"] == alarm["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    assert [metric["Name"] for metric in directive["Metrics"]] == [alarm["MetricName"]]
+    (dimension_set,) = directive["Dimensions"]
+    assert sorted(dimension_set) == sorted(d["Name"] for d in alarm["Dimensions"])
+    assert emitted["version"] == "7"
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]}["service"] == emitted["service"]
+
+
+def test_the_hook_may_invoke_the_new_version_and_report_nothing_more(stack: Stack) -> None:
+    hook = stack.resources["PreTrafficHook"]["Properties"]
+    granted = [s for holder, s in stack.statements() if holder == "PreTrafficHookRole" and "Principal" not in s]
+
+    # SAM's CodeDeploy role may invoke only functions named CodeDeployHook_*
+    assert hook["FunctionName"]["Fn::Sub"].startswith("CodeDeployHook_")
+    assert hook["Handler"] == "deploy_hook.app.lambda_handler"
+    assert hook["Environment"]["Variables"]["NEW_VERSION"] == {"Ref": next(iter(stack.of_type("AWS::Lambda::Version")))}
+    grants = {statement["Action"]: statement["Resource"] for statement in granted}
+    assert set(grants) == {"lambda:InvokeFunction", "codedeploy:PutLifecycleEventHookExecutionStatus"}
+    assert grants["lambda:InvokeFunction"] == hook["Environment"]["Variables"]["NEW_VERSION"]
+    assert ":deploymentgroup:${ServerlessDeploymentApplication}/*" in json.dumps(
+        grants["codedeploy:PutLifecycleEventHookExecutionStatus"]
+    )

@@ -22,7 +22,7 @@ from paddle_portal.http_api.auth import Auth, authenticate
 from paddle_portal.http_api.events import HttpRequest
 from paddle_portal.http_api.handlers import Call
 from paddle_portal.http_api.responses import BUSY_COOKIE, Answer, error_page, error_response
-from paddle_portal.observability import log_refusal, log_unexpected, logger
+from paddle_portal.observability import log_refusal, log_unexpected, logger, record_server_failure
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,13 @@ _BY_KEY = {(route.method, route.template): route for route in ROUTES}
 
 
 def handle(event: dict[str, Any], context: object, request_id: str | None) -> Answer:
+    answer = _answer(event, context, request_id)
+    if answer["statusCode"] >= 500:
+        record_server_failure()
+    return answer
+
+
+def _answer(event: dict[str, Any], context: object, request_id: str | None) -> Answer:
     route: Route | None = None
     request: HttpRequest | None = None
     try:
