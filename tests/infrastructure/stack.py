@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -104,8 +105,25 @@ class Stack:
                 return values[1][int(values[0])]
             if function == "Fn::Split":
                 return values[1].split(values[0])
+            if function == "Fn::Sub" and isinstance(values[0], str):
+                return re.sub(r"\$\{([^}]+)\}", lambda m: str(self.parameters[m[1]]), values[0])
             raise AssertionError(f"condition function not played here: {function}")
         return node
+
+    def _value(self, node: Any) -> Any:
+        """A string function of parameters only (Fn::Sub's one-string form, Fn::Split, Fn::Select), or LookupError."""
+        if isinstance(node, str):
+            return node
+        ((function, args),) = node.items()
+        if function == "Ref":
+            return self.parameters[args]
+        if function == "Fn::Sub" and isinstance(args, str):
+            return re.sub(r"\$\{([^}]+)\}", lambda m: str(self.parameters[m[1]]), args)
+        if function == "Fn::Split":
+            return self._value(args[1]).split(args[0])
+        if function == "Fn::Select":
+            return self._value(args[1])[int(args[0])]
+        raise LookupError(function)
 
     def resolve(self, node: Any) -> Any:
         """`node` with `Fn::If` decided, `AWS::NoValue` dropped and `Ref`s to parameters replaced."""
@@ -115,11 +133,22 @@ class Stack:
                 return self.resolve(then if self.conditions[condition] else otherwise)
             if set(node) == {"Ref"} and node["Ref"] in self.parameters:
                 return self.parameters[node["Ref"]]
+            if len(node) == 1 and next(iter(node)) in ("Fn::Select", "Fn::Split", "Fn::Sub"):
+                try:  # a value made of parameters only, as CloudFormation computes it
+                    return self._value(node)
+                except LookupError:  # it names a resource or a pseudo parameter: only a deploy knows
+                    pass
             resolved = {key: self.resolve(value) for key, value in node.items()}
             return {key: value for key, value in resolved.items() if value != {"Ref": "AWS::NoValue"}}
         if isinstance(node, list):
             return [self.resolve(item) for item in node if self.resolve(item) != {"Ref": "AWS::NoValue"}]
         return node
+
+    def as_template(self) -> dict[str, Any]:
+        """Plain CloudFormation for exactly this stack (no parameters, no conditions), for cfn-lint."""
+        resources = {name: {k: v for k, v in r.items() if k != "Condition"} for name, r in self.resources.items()}
+        outputs = {name: {"Value": value} for name, value in self.outputs.items()}
+        return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources, "Outputs": outputs}
 
     def of_type(self, type_: str) -> dict[str, dict[str, Any]]:
         return {name: r for name, r in self.resources.items() if r["Type"] == type_}

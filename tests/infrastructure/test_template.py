@@ -369,3 +369,74 @@ def test_the_hook_may_invoke_the_new_version_and_report_nothing_more(stack: Stac
     assert ":deploymentgroup:${ServerlessDeploymentApplication}/*" in json.dumps(
         grants["codedeploy:PutLifecycleEventHookExecutionStatus"]
     )
+
+
+# --- A domain for emailed links ---
+
+
+@pytest.mark.parametrize(
+    ("domain", "zone", "created", "link_base"),
+    [
+        pytest.param("", "", set(), None, id="none"),
+        pytest.param(
+            "billing.example.com",
+            "Z0123456789ABC",
+            {"DomainCertificate", "ApiDomain", "ApiDomainMapping", "DomainRecord"},
+            "https://billing.example.com",
+            id="new-domain-in-a-zone",
+        ),
+        pytest.param(
+            "billing.example.com",
+            "",
+            {"DomainCertificate", "ApiDomain", "ApiDomainMapping"},
+            "https://billing.example.com",
+            id="new-domain-dns-elsewhere",
+        ),
+        pytest.param(
+            "api.example.com/billing",
+            "",
+            {"ApiDomainMapping"},
+            "https://api.example.com/billing",
+            id="path-on-a-domain",
+        ),
+    ],
+)
+def test_a_domain_carries_the_links_and_closes_the_execute_api_address(
+    domain: str, zone: str, created: set[str], link_base: str | None
+) -> None:
+    stack = Stack(DomainName=domain, HostedZoneId=zone)
+    body = stack.one("AWS::ApiGatewayV2::Api")["Body"]
+    disabled = body["servers"][0]["x-amazon-apigateway-endpoint-configuration"]["disableExecuteApiEndpoint"]
+
+    assert created == set(stack.resources) & {"DomainCertificate", "ApiDomain", "ApiDomainMapping", "DomainRecord"}
+    assert variables(stack).get("PORTAL_LINK_BASE_URL") == link_base  # direct invokers can mint links too
+    assert disabled is bool(domain)  # old execute-api links cannot go around the domain
+    if link_base:
+        assert stack.outputs["ApiUrl"] == link_base + "/"
+        Settings(secret_id="x", link_base_url=link_base)  # the function accepts what the template sets
+    mapping = stack.resources.get("ApiDomainMapping", {}).get("Properties", {})
+    if domain == "api.example.com/billing":
+        assert mapping["DomainName"] == "api.example.com"  # another stack's domain: nothing created for it
+        assert mapping["ApiMappingKey"] == "billing"
+    elif domain:
+        assert mapping["DomainName"] == {"Ref": "ApiDomain"}
+        assert "ApiMappingKey" not in mapping
+        configuration = stack.resources["ApiDomain"]["Properties"]["DomainNameConfigurations"][0]
+        assert configuration["CertificateArn"] == {"Ref": "DomainCertificate"}
+        assert (configuration["EndpointType"], configuration["SecurityPolicy"]) == ("REGIONAL", "TLS_1_2")
+    if "DomainRecord" in created:
+        record = stack.resources["DomainRecord"]["Properties"]
+        assert (record["HostedZoneId"], record["Name"], record["Type"]) == (zone, domain, "A")
+        assert record["AliasTarget"]["DNSName"] == {"Fn::GetAtt": ["ApiDomain", "RegionalDomainName"]}
+        validation = stack.resources["DomainCertificate"]["Properties"]["DomainValidationOptions"]
+        assert validation == [{"DomainName": domain, "HostedZoneId": zone}]
+
+
+@pytest.mark.parametrize(
+    "value", ["https://billing.example.com", "billing.example.com/a/b", "Billing.Example.com", "localhost", "x.com/"]
+)
+def test_the_domain_parameter_takes_a_host_or_a_host_and_one_path_segment(value: str) -> None:
+    pattern = load_template()["Parameters"]["DomainName"]["AllowedPattern"]
+    assert re.fullmatch(pattern, "billing.example.com")
+    assert re.fullmatch(pattern, "api.example.com/billing")
+    assert not re.fullmatch(pattern, value)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.infrastructure.stack import Stack
 from tests.template import TEMPLATE, load_template
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,14 +26,41 @@ def template() -> dict[str, Any]:
     return load_template()
 
 
-def cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+def cfn_lint(*paths: Path) -> subprocess.CompletedProcess[str]:
     tool = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or shutil.which("cfn-lint")
     assert tool, "cfn-lint comes with aws-sam-cli: make deps-sam"
-    return subprocess.run([tool, str(path)], capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
+    return subprocess.run([tool, *map(str, paths)], capture_output=True, text=True, timeout=300, check=False)  # noqa: S603
 
 
-def test_the_cognito_example_passes_cfn_lint() -> None:
-    run = cfn_lint(COGNITO_EXAMPLE)
+# The stacks the parameters make: each combination of the optional parts.
+COMBINATIONS = {
+    "defaults": {},
+    "jwt-cors": {
+        "JwtIssuer": "https://issuer.example.com/",
+        "JwtAudience": "a",
+        "CorsAllowedOrigins": "https://a.example",
+    },
+    "new-domain-in-a-zone": {"DomainName": "billing.example.com", "HostedZoneId": "Z0123456789ABC"},
+    "new-domain": {"DomainName": "billing.example.com"},
+    "mapped-path": {"DomainName": "api.example.com/billing"},
+    "existing-secret-snapstart": {
+        "PaddleApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:paddle-AbCdEf",
+        "ColdStartMode": "snapstart",
+        "DeploymentType": "AllAtOnce",
+    },
+}
+
+
+def test_each_stack_the_parameters_make_and_the_cognito_example_pass_cfn_lint(tmp_path: Path) -> None:
+    """`sam validate --lint` (make validate) lints the template with its conditions; this lints each concrete stack
+    (SAM's translation, the conditions decided) as CloudFormation would receive it, in one cfn-lint run."""
+    files = []
+    for name, parameters in COMBINATIONS.items():
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_text(json.dumps(Stack(**parameters).as_template()))
+
+    run = cfn_lint(*files, COGNITO_EXAMPLE)
+
     assert run.returncode == 0, run.stdout + run.stderr
 
 
