@@ -66,8 +66,8 @@ class Route:
 @functools.cache
 def routes() -> tuple[Route, ...]:
     """The function's route table, with the authorizer API Gateway runs for each (template.yaml declares the same
-    routes and authorizers: tests/repo/test_template.py). The signed-link route has none, as deployed: the signed
-    link in the query is the credential; any Authorization header is ignored.
+    routes and authorizers: tests/infrastructure/test_template.py). The signed-link route has none, as deployed: the
+    signed link in the query is the credential; any Authorization header is ignored.
 
     Read when first needed, not at import: the function's modules configure Powertools from the environment when
     they are imported, and the local run sets that environment first."""
