@@ -43,11 +43,11 @@ SYNC := $(UV) sync --locked --inexact --no-default-groups
 # sam build (BuildMethod makefile) runs python3.13 from PATH; tools run from the venv without activating it.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv run token test unit integration check lint format typecheck validate build deploy bench load lock clean \
+.PHONY: help venv run token test unit integration check put-key check-deploy lint format typecheck validate build deploy bench load lock clean \
   deps-run deps-lint deps-typecheck deps-dev deps-sam deps-checkov deps-node deps-artifact artifact
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # --- environments (each target below names the ones it uses) ---
 
@@ -157,8 +157,15 @@ build: deps-sam ## sam build: function + dependencies layer (arm64 wheels) into 
 	  --output-reproducible -o $(SBOM) layers/dependencies/requirements.txt
 	@echo "SBOM (CycloneDX) of what ships: $(SBOM)"
 
-deploy: build ## Build, then deploy interactively (asks for stack name, region, parameters)
+deploy: build ## Build, deploy (sam deploy --guided: stack, region, parameters), store the API key, check the stack
 	$(BIN)/sam deploy --guided
+	@$(MAKE) --no-print-directory put-key
+
+put-key: deps-sam ## Store the Paddle API key in the stack's secret (asked without echo), then check the stack
+	@PYTHONPATH=functions $(BIN)/python -m tools.stack put-key $(if $(STACK),--stack $(STACK))
+
+check-deploy: deps-sam ## What is wrong with a deployed stack's key (readable, its Paddle environment, permissions), in one line
+	@PYTHONPATH=functions $(BIN)/python -m tools.stack check $(if $(STACK),--stack $(STACK))
 
 # The artifact tier alone: builds first, then runs .aws-sam/build on aarch64 Python 3.13 under qemu (tests/artifact).
 artifact: build deps-dev deps-artifact ## sam build, then run the built artifact on emulated arm64 through awslambdaric

@@ -72,6 +72,10 @@ class RecordedRequest:
     body: bytes
 
 
+# The permissions of an API key this fake knows of: the two the function's calls need.
+PERMISSIONS = ("customer_portal_session.write", "customer.read")
+
+
 class PaddleFake:
     """`with PaddleFake(api_key) as paddle: ... paddle.url ... paddle.requests`"""
 
@@ -89,6 +93,8 @@ class PaddleFake:
         portal_base: str | None = None,
     ) -> None:
         self.api_key = api_key
+        # What the key may do (Paddle > Developer Tools > Authentication); a request beyond it is 403 forbidden.
+        self.permissions: set[str] = set(PERMISSIONS)
         # Load tests: seconds per answer, and Paddle's rate limit (an object with `take() -> bool`, such as
         # local.throttle.TokenBucket): beyond it, 429 too_many_requests with Retry-After: 1, as Paddle answers.
         self.latency = latency
@@ -152,6 +158,9 @@ class PaddleFake:
         if not secrets.compare_digest(token.strip().encode(), self.api_key.encode()):
             return _error(403, "invalid_token", "Authentication token is invalid")
         path, _, query = path.partition("?")
+        needed = "customer.read" if path == "/customers" else "customer_portal_session.write"
+        if needed not in self.permissions:
+            return _error(403, "forbidden", "You do not have permission to perform this request")
         if method == "GET" and path == "/customers":
             return self._list_customers(parse_qsl(query, keep_blank_values=True))
         route = ROUTE.match(path)

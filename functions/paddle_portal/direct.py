@@ -38,21 +38,31 @@ class DirectMintLink(LinkFields):
     correlation_id: CorrelationId | None = None
 
 
+class DirectCheckSetup(StrictModel):
+    """The operator's check of the deployment (setup_check.py): `{"operation": "check_setup"}`."""
+
+    operation: Literal["check_setup"]
+    correlation_id: CorrelationId | None = None
+
+
+_OPERATIONS = ("create_portal_link", "check_setup")
+
+
 def _operation_of(payload: object) -> str:
     """The payload's `operation`; a payload without one (or with an unknown one, which its model then refuses)
     opens a portal session, the first payload this function took."""
-    if isinstance(payload, dict) and payload.get("operation") == "create_portal_link":
-        return "create_portal_link"
-    return "create_portal_session"
+    operation = payload.get("operation") if isinstance(payload, dict) else None
+    return operation if operation in _OPERATIONS else "create_portal_session"
 
 
-class DirectPayload(RootModel[DirectInvocation | DirectMintLink]):
+class DirectPayload(RootModel[DirectInvocation | DirectMintLink | DirectCheckSetup]):
     """Every direct payload, one model: the `operation` field picks the member."""
 
     model_config = ConfigDict(defer_build=True)
     root: Annotated[
         Annotated[DirectInvocation, Tag("create_portal_session")]
-        | Annotated[DirectMintLink, Tag("create_portal_link")],
+        | Annotated[DirectMintLink, Tag("create_portal_link")]
+        | Annotated[DirectCheckSetup, Tag("check_setup")],
         Discriminator(_operation_of),
     ]
 
@@ -79,6 +89,10 @@ def _answer(event: object, context: object, request_id: str | None) -> dict[str,
         logger.set_correlation_id(payload.correlation_id)
     deps = wiring.dependencies()
     deadline = Deadline.for_invocation(context, deps.settings.request_budget_seconds)
+    if isinstance(payload, DirectCheckSetup):
+        from paddle_portal.setup_check import check_setup  # an operator's call: not imported on a cold start
+
+        return check_setup(deps, deadline).as_json()
     if isinstance(payload, DirectMintLink):
         spec = LinkSpec(payload.customer_id, payload.action, payload.subscription_id, payload.expires_in)
         request_id = payload.correlation_id or request_id  # what the logs correlate on

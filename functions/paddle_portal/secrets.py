@@ -148,8 +148,10 @@ def parse_api_key(value: object) -> str:
     if not isinstance(value, str):
         raise ConfigurationError("The Paddle API key secret is not a string")
     text = value.strip()
+    if not text:
+        raise ConfigurationError("The Paddle API key secret is empty")
     if text == PLACEHOLDER:
-        raise ConfigurationError("The Paddle API key secret still holds the stack's placeholder: put the key in it")
+        raise ConfigurationError("The Paddle API key secret still holds the stack's placeholder, not a key")
     if text.startswith(("{", "[", '"')):  # JSON: only an object with "api_key" is a key (a quoted string is not)
         try:
             document = json.loads(text)
