@@ -157,9 +157,8 @@ build: deps-sam ## sam build: function + dependencies layer (arm64 wheels) into 
 	  --output-reproducible -o $(SBOM) layers/dependencies/requirements.txt
 	@echo "SBOM (CycloneDX) of what ships: $(SBOM)"
 
-deploy: build ## Build, deploy (sam deploy --guided: stack, region, parameters), store the API key, check the stack
-	$(BIN)/sam deploy --guided
-	@$(MAKE) --no-print-directory put-key
+deploy: build ## Build, then deploy asking only the essentials (stack, region, sign-in, domain), store the API key, check
+	@PYTHONPATH=functions $(BIN)/python -m tools.stack deploy
 
 put-key: deps-sam ## Store the Paddle API key in the stack's secret (asked without echo), then check the stack
 	@PYTHONPATH=functions $(BIN)/python -m tools.stack put-key $(if $(STACK),--stack $(STACK))

@@ -152,3 +152,37 @@ def test_every_checkov_suppression_is_needed_and_carries_its_reason(
     assert set(declared) == _failed(checkov_reports["without_suppressions"])
     for (resource, check), reason in declared.items():
         assert len(reason.split()) >= 12, f"{check} on {resource}: the reason is missing or too thin"
+
+
+def test_sam_deploy_guided_asks_at_most_twenty_questions(tmp_path: Path) -> None:
+    """Everything `sam deploy --guided` asks before it needs AWS ("Looking for resources needed for deployment"),
+    answered with Enter in a terminal, as a newcomer meets it: stack, region, each parameter, then SAM's own."""
+    import pty
+    import select
+    import time
+
+    shutil.copy(TEMPLATE, tmp_path / "template.yaml")
+    environment = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    sam = str(Path(sys.executable).parent / "sam")
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: sam, in the copy's folder (its samconfig.toml is written there)
+        os.chdir(tmp_path)
+        os.execve(sam, [sam, "deploy", "--guided", "--template-file", "template.yaml"], environment)  # noqa: S606
+    output, questions, deadline = b"", [], time.monotonic() + 120
+    while b"Looking for resources needed for deployment" not in output and time.monotonic() < deadline:
+        if select.select([terminal], [], [], 0.7)[0]:  # quiet for a moment: a question waits
+            try:
+                output += os.read(terminal, 4096)
+            except OSError:  # sam exited
+                break
+            continue
+        last = output.decode(errors="replace").rstrip().rsplit("\n", 1)[-1]
+        if last.endswith(("]:", ":")) and last not in questions[-1:]:
+            questions.append(last)
+            os.write(terminal, b"\r")
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+
+    assert b"Looking for resources needed for deployment" in output, output.decode(errors="replace")[-2000:]
+    assert len(questions) <= 20, questions
+    assert "Parameter PaddleEnvironment" in questions[2]  # after the stack and the region: the essentials
