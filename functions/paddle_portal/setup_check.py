@@ -32,7 +32,9 @@ class SetupReport:
     problems: tuple[str, ...]
 
     def as_json(self) -> dict[str, Any]:
-        return {"data": {"ok": not self.problems, "paddle_environment": self.environment, "problems": self.problems}}
+        return {
+            "data": {"ok": not self.problems, "paddle_environment": self.environment, "problems": list(self.problems)}
+        }
 
 
 @tracer.capture_method(capture_response=False)
