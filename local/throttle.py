@@ -76,8 +76,7 @@ class RouteThrottle:
 
 def reserved_concurrency(path: Path = TEMPLATE) -> int:
     """How many execution environments the template lets the function have at once."""
-    (function,) = [r for r in _load(path)["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
-    return int(function["Properties"]["ReservedConcurrentExecutions"])
+    return int(_load(path)["Resources"]["PortalFunction"]["Properties"]["ReservedConcurrentExecutions"])
 
 
 def _load(path: Path) -> dict[str, Any]:
