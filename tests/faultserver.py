@@ -3,8 +3,8 @@
 Each request takes the next scripted `Reply` (or the default one); a reply can be any status, headers and body, or a
 fault: silence before the status line, a stall or a slow drip in the middle of the body, a body shorter than its
 Content-Length, a TCP reset (SO_LINGER 0), a close without an answer, a close right after an answer on a kept-alive
-connection, raw garbage instead of HTTP. The server records every request and counts accepted TCP connections.
-Optionally TLS (`tls=` a server `ssl.SSLContext`, see `make_tls_files`).
+connection, raw garbage instead of HTTP. The server records every request and counts TCP connections, accepted and
+closed. Optionally TLS (`tls=` a server `ssl.SSLContext`, see `make_tls_files`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,8 @@ class Reply:
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    # "reset": read the request, then abort with a TCP RST; "drop": close without a byte of answer (as a stale
+    # keep-alive connection does); "raw": send `body` instead of an HTTP answer, then close
     action: Action = "answer"
     stall_before: float = 0.0  # silence after the request, before the status line
     stall_mid_body: float = 0.0  # pause after the first half of the body
@@ -53,21 +56,6 @@ class Reply:
         body = text.encode() if isinstance(text, str) else text
         return cls(status, (("Content-Type", content_type),), body, **faults)
 
-    @classmethod
-    def reset(cls) -> Reply:
-        """Read the request, then abort the connection with a TCP RST."""
-        return cls(action="reset")
-
-    @classmethod
-    def drop(cls) -> Reply:
-        """Read the request, then close the connection without a byte of answer (a stale keep-alive connection)."""
-        return cls(action="drop")
-
-    @classmethod
-    def raw(cls, data: bytes) -> Reply:
-        """Send these bytes instead of an HTTP answer, then close."""
-        return cls(action="raw", body=data)
-
     def with_(self, **changes: Any) -> Reply:
         return replace(self, **changes)
 
@@ -82,7 +70,6 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     connection: int  # 1-based number of the TCP connection it arrived on
-    at: float  # time.monotonic() when the request was fully read
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -93,7 +80,8 @@ class FaultServer:
     default: Responder = field(default_factory=lambda: Reply.text(500, "no reply scripted", "text/plain"))
     tls: ssl.SSLContext | None = None
     requests: list[Request] = field(default_factory=list)
-    connections: int = 0
+    connections: int = 0  # accepted so far
+    closed: int = 0  # of those, closed by this side so far
 
     def __post_init__(self) -> None:
         self._script: deque[Responder] = deque()
@@ -114,10 +102,13 @@ class FaultServer:
         with self._lock:
             self._script.extend(replies)
 
-    @property
-    def unused_replies(self) -> int:
-        with self._lock:
-            return len(self._script)
+    def wait_closed(self, count: int, timeout: float = 5.0) -> None:
+        """Until this side has closed `count` connections (a hang guard, not a timing)."""
+        give_up = time.monotonic() + timeout
+        while self.closed < count:
+            if time.monotonic() > give_up:
+                raise TimeoutError(f"{self.closed} of {count} connections closed")
+            time.sleep(0.005)
 
     def __enter__(self) -> FaultServer:
         self._spawn(self._accept_loop)
@@ -177,16 +168,16 @@ class FaultServer:
                 with self._lock:
                     self.requests.append(request)
                     responder = self._script.popleft() if self._script else self.default
-                reply = responder(request) if callable(responder) else responder
-                if not self._answer(sock, reply):
+                if not self._answer(sock, responder(request) if callable(responder) else responder):
                     return
         except (OSError, ssl.SSLError, ValueError):
             return  # the client went away (timeouts, verification failures): nothing to report
         finally:
-            with self._lock:
-                self._open.discard(sock)
             with contextlib.suppress(OSError):
                 sock.close()
+            with self._lock:
+                self._open.discard(sock)
+                self.closed += 1
 
     @staticmethod
     def _read_request(sock: socket.socket, buffer: bytes, number: int) -> tuple[Request | None, bytes]:
@@ -208,8 +199,7 @@ class FaultServer:
             if not chunk:
                 return None, b""
             rest += chunk
-        body, rest = rest[:length], rest[length:]
-        return Request(method, path, headers, body, number, time.monotonic()), rest
+        return Request(method, path, headers, rest[:length], number), rest[length:]
 
     def _answer(self, sock: socket.socket, reply: Reply) -> bool:
         """Act out one reply. False when the connection is finished."""
@@ -219,10 +209,8 @@ class FaultServer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.close()  # linger 0: the kernel sends RST instead of FIN
             return False
-        if reply.action == "drop":
-            return False
-        if reply.action == "raw":
-            sock.sendall(reply.body)
+        if reply.action != "answer":
+            sock.sendall(reply.body)  # "raw": garbage; "drop": nothing
             return False
         names = {name.lower() for name, _ in reply.headers}
         head = [f"HTTP/1.1 {reply.status} {_reason(reply.status)}", *(f"{n}: {v}" for n, v in reply.headers)]
@@ -236,111 +224,88 @@ class FaultServer:
                 if self._stop.wait(reply.drip):
                     return False
         elif reply.stall_mid_body:
-            half = len(body) // 2
-            sock.sendall(body[:half])
+            sock.sendall(body[: len(body) // 2])
             if self._stop.wait(reply.stall_mid_body):
                 return False
-            sock.sendall(body[half:])
+            sock.sendall(body[len(body) // 2 :])
         else:
             sock.sendall(body)
         return not (reply.close_after or reply.truncate_to is not None or not reply.send_length)
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Whatever"
 
 
-@contextlib.contextmanager
-def fault_server(default: Responder | None = None, tls: ssl.SSLContext | None = None) -> Iterator[FaultServer]:
-    server = FaultServer(tls=tls) if default is None else FaultServer(default=default, tls=tls)
-    with server:
-        yield server
-
-
-def _general_name(name: str) -> Any:
-    from cryptography import x509
-
-    try:
-        return x509.IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        return x509.DNSName(name)
-
-
 @dataclass(frozen=True)
 class TlsFiles:
     ca_cert: Path  # PEM of the test CA: trust it via SSL_CERT_FILE or load_verify_locations
-    server_context: ssl.SSLContext  # serves a certificate for 127.0.0.1 and localhost signed by that CA
+    server_context: ssl.SSLContext  # serves a certificate for `names`, signed by that CA
 
 
 def make_tls_files(directory: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> TlsFiles:
-    """A throwaway CA and a server certificate for `names` (DNS names or IP addresses), signed by it.
-    (cryptography comes with moto.)"""
+    """A throwaway CA and a server certificate for `names` (DNS names or IP addresses), signed by it, with the
+    extensions Python 3.13's strict verification asks for. (cryptography comes with moto.)"""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fault-server test CA")])
 
-    def name(text: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+    def certificate(subject: x509.Name, public_key: Any, extensions: list[tuple[Any, bool]]) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca_name)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+        )
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(ca_key, hashes.SHA256())
 
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(name("fault-server test CA"))
-        .issuer_name(name("fault-server test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    def general_name(name: str) -> Any:
+        try:
+            return x509.IPAddress(ipaddress.ip_address(name))
+        except ValueError:
+            return x509.DNSName(name)
+
+    no_usage = dict.fromkeys(("content_commitment", "key_encipherment", "data_encipherment", "key_agreement"), False)
+    ca_usage = x509.KeyUsage(
+        True, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False, **no_usage
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name("localhost"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([_general_name(n) for n in names]),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    ca_cert = certificate(
+        ca_name,
+        ca_key.public_key(),
+        [
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+            (ca_usage, True),
+            (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
+        ],
     )
-    ca_path = directory / "ca.pem"
+    cert = certificate(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]),
+        key.public_key(),
+        [
+            (x509.SubjectAlternativeName([general_name(n) for n in names]), False),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
+        ],
+    )
+    ca_path, chain_path = directory / "ca.pem", directory / "server.pem"
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    chain_path = directory / "server.pem"
-    chain_path.write_bytes(
-        cert.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    chain_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + private)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain_path)
     return TlsFiles(ca_path, context)

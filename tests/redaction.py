@@ -1,18 +1,14 @@
-"""pytest plugin: fail every test whose logs or output carry a Paddle API key, a portal token or a portal URL.
+"""pytest plugin: fail every test whose logs or output carry a Paddle API key, a portal token or link, or a signed link.
 
-Enabled for the whole suite by one line in tests/conftest.py: `pytest_plugins = ["tests.redaction"]`.
+Enabled for the whole suite by tests/conftest.py (`pytest_plugins = ["tests.redaction"]`). It reads, per test phase:
+- every record of the function's Powertools Logger (service `POWERTOOLS_SERVICE_NAME`), formatted as CloudWatch would
+  get it, through a filter on that logger (also when a test redirects the handler's stream or reads it with capsys);
+- every byte that logger's handlers write: a Powertools handler keeps the stream it was created with (often a stdout
+  no capture reads any more), and child loggers' records reach it without passing the parent's filter;
+- every record reaching the root logger (urllib3, botocore, werkzeug, moto);
+- the stdout, stderr and log sections pytest captured.
 
-What it watches, per test phase (setup, call, teardown):
-- every record of the function's Powertools Logger (service `POWERTOOLS_SERVICE_NAME`), formatted exactly as it
-  would reach CloudWatch, through a filter on that logger. This sees records even when a test redirects the
-  handler's stream or reads stdout with capsys;
-- every byte that logger's handlers write: a Powertools handler keeps the stream it was created with (often a
-  stdout that pytest's capture no longer reads), so the guard wraps each handler's stream and reads what passes
-  through, child loggers' records included (they reach the handler without passing the parent's filter);
-- every record that reaches the root logger (other libraries: urllib3, botocore, werkzeug, moto);
-- the stdout, stderr and log sections pytest captured for the test.
-
-A test that must write such a value on purpose (to prove this guard works) is marked
+A test that writes such a value on purpose (to prove this guard works) is marked
 `@pytest.mark.allow_secrets_in_output("why")`.
 """
 
@@ -24,7 +20,6 @@ import os
 import re
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -69,50 +64,14 @@ def _record_text(record: logging.LogRecord, formatter: logging.Formatter | None)
     return "\n".join(parts)
 
 
-@dataclass
-class _Seen:
-    """Log records seen since the current test phase began."""
-
-    texts: list[str] = field(default_factory=list)
-
-    def add(self, where: str, text: str) -> None:
-        if find_leaks(text):
-            self.texts.append(f"{where}: {text}")
-
-
-class _ServiceLoggerFilter(logging.Filter):
-    """On the Powertools logger: sees every record it emits, before any handler or stream."""
-
-    def __init__(self, seen: _Seen, logger: logging.Logger) -> None:
-        super().__init__()
-        self._seen = seen
-        self._logger = logger
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        handler = getattr(self._logger, "powertools_handler", None)
-        self._seen.add(f"log record of {record.name}", _record_text(record, getattr(handler, "formatter", None)))
-        return True
-
-
-class _RootHandler(logging.Handler):
-    def __init__(self, seen: _Seen) -> None:
-        super().__init__(level=logging.NOTSET)
-        self._seen = seen
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self._seen.add(f"log record of {record.name}", _record_text(record, None))
-
-
 class _TeeStream:
     """Stands in for a log handler's stream: writes go on to the stream as before, and are read for leaks."""
 
-    def __init__(self, stream: Any, seen: _Seen, name: str) -> None:
-        self.wrapped = stream
-        self._seen = seen
-        self._name = name
+    def __init__(self, stream: Any, guard: RedactionGuard, name: str) -> None:
+        self.wrapped, self._guard, self._name = stream, guard, name
 
     def write(self, text: str) -> int:
-        self._seen.add(f"written by the handler of {self._name}", text)
+        self._guard.saw(f"written by the handler of {self._name}", text)
         return int(self.wrapped.write(text) or 0)
 
     def flush(self) -> None:
@@ -122,12 +81,31 @@ class _TeeStream:
         return getattr(self.wrapped, name)
 
 
+class _RootHandler(logging.Handler):
+    def __init__(self, guard: RedactionGuard) -> None:
+        super().__init__(level=logging.NOTSET)
+        self._guard = guard
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._guard.saw(f"log record of {record.name}", _record_text(record, None))
+
+
 class RedactionGuard:
+    """A handler on the root logger and a filter on the function's logger; wraps that logger's handler streams."""
+
     def __init__(self) -> None:
-        self.seen = _Seen()
+        self.leaks: list[str] = []  # since the current test phase began
         self._service_logger = logging.getLogger(os.environ.get("POWERTOOLS_SERVICE_NAME") or "paddle-portal")
-        self._filter = _ServiceLoggerFilter(self.seen, self._service_logger)
-        self._root_handler = _RootHandler(self.seen)
+        self._root_handler = _RootHandler(self)
+
+    def saw(self, where: str, text: str) -> None:
+        if find_leaks(text):
+            self.leaks.append(f"{where}: {text}")
+
+    def _filter(self, record: logging.LogRecord) -> bool:  # the function's logger's records, before any handler
+        formatter = getattr(getattr(self._service_logger, "powertools_handler", None), "formatter", None)
+        self.saw(f"log record of {record.name}", _record_text(record, formatter))
+        return True
 
     def install(self) -> None:
         self._service_logger.addFilter(self._filter)
@@ -140,38 +118,35 @@ class RedactionGuard:
             if isinstance(handler, logging.StreamHandler) and isinstance(handler.stream, _TeeStream):
                 handler.stream = handler.stream.wrapped
 
-    def watch_handler_streams(self) -> None:
-        """Wrap the stream of every handler the service logger has now. Called before each test phase: the
-        function's Logger is built on first import, which may be inside a test (its records of that phase are
-        still seen by the filter)."""
+    def _watch_handler_streams(self) -> None:
+        """Wrap the stream of every handler the function's logger has now: before each test phase, since that
+        Logger is built on first import, which may be inside a test (its records are still seen by the filter)."""
         for handler in self._service_logger.handlers:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler.stream, _TeeStream):
-                handler.stream = _TeeStream(handler.stream, self.seen, self._service_logger.name)
+                handler.stream = _TeeStream(handler.stream, self, self._service_logger.name)
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
-        self.watch_handler_streams()
+        self._watch_handler_streams()
         yield
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        self.watch_handler_streams()
+        self._watch_handler_streams()
         yield
 
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Iterator[None]:
-        self.watch_handler_streams()
+        self._watch_handler_streams()
         yield
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
-        leaks = list(self.seen.texts)
-        self.seen.texts.clear()
-        for title, content in report.sections:
-            if title.endswith(f" {call.when}") and find_leaks(content):
-                leaks.append(f"{title}: {content}")
+        leaks, self.leaks = self.leaks, []
+        leaks += [f"{title}: {text}" for title, text in report.sections if title.endswith(f" {call.when}")]
+        leaks = [leak for leak in leaks if find_leaks(leak)]
         if not leaks or item.get_closest_marker(MARKER) is not None:
             return
         found = sorted({name for text in leaks for name in find_leaks(text)})
@@ -186,14 +161,16 @@ class RedactionGuard:
             report.sections.append(("Redaction guard", message))
 
 
+_GUARD = pytest.StashKey[RedactionGuard]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(reason): this test writes an API key, portal token or portal URL on purpose"
     )
-    guard = RedactionGuard()
+    guard = config.stash[_GUARD] = RedactionGuard()
     guard.install()
     config.pluginmanager.register(guard, "redaction-guard")
-    config.stash[_GUARD] = guard
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -201,6 +178,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if guard is not None:
         guard.uninstall()
         config.pluginmanager.unregister(guard)
-
-
-_GUARD = pytest.StashKey[RedactionGuard]()

@@ -2,12 +2,9 @@
 
 One emulated aarch64 CPython 3.13 process (qemu-user) imports the built function and layer from /var/task and /opt
 through awslambdaric and serves every invocation of the tier through a Runtime API stand-in (`runtime_api`); Secrets
-Manager is moto's server and Paddle the local fake, both on 127.0.0.1.
-
-Needs qemu-user-static and the aarch64 Python root (`make deps-artifact` installs and builds both from Debian's
-packages). Without them the tier is one skipped test with one line saying how to enable it; under CI (the `CI`
-variable set, as GitHub Actions and .ci/run set it) that is a failure instead: CI must run this tier. A missing or
-stale `.aws-sam/build` is rebuilt with `make build` first.
+Manager is moto's server and Paddle the local fake, both on 127.0.0.1. Needs qemu-user-static and the aarch64 Python
+root (`make deps-artifact`); without them the tier is one skipped test saying how to enable it, and under CI a failure
+(tests/support.py). A missing or stale `.aws-sam/build` is rebuilt with `make build` first.
 """
 
 from __future__ import annotations
@@ -20,26 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from local.paddle_fake import PaddleFake
 from tests.artifact import emulated as layout
 from tests.artifact.runtime_api import Invocation, RuntimeApi
 from tests.integration.test_events import LINK_SECRET_ID, LINK_TEST_KEY
-from tests.support import API_KEY, SECRET_ID, in_ci, skip_tier_in_one_line
+from tests.support import API_KEY, SECRET_ID, cannot_run_tier, skip_tier_in_one_line
 
 HERE = Path(__file__).resolve().parent
 ENABLE = "run `make deps-artifact` (installs qemu-user-static, builds the aarch64 Python root)"
-INIT_TIMEOUT_S = 180  # importing the function with its layer takes ~10-25 s emulated; a loaded machine, more
-# PORTAL_LINK_BASE_URL for the whole process (settings are read once per environment): the direct mint event needs it.
-LINK_BASE_URL = "https://billing.example.com"
-# Emulated, a first request costs seconds: give the Paddle budget room (the deadline is the Runtime API's, 60 s).
-BUDGET_SECONDS = "20"
+LINK_BASE_URL = "https://billing.example.com"  # for the whole process (settings are read once): the direct mint event
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without qemu or the aarch64 root (and not under CI), the tier is one skipped test with one line; the others
-    are deselected rather than each repeating it. The wheel checks need only the build: they stay."""
+    """The wheel and SBOM checks need only the build: they stay when the emulator is missing."""
     here = [item for item in items if item.path.is_relative_to(HERE) and "emulated" in item.fixturenames]
     skip_tier_in_one_line(config, items, here, "artifact tier", layout.missing(), ENABLE)
 
@@ -53,11 +46,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @dataclass
 class Emulated:
-    """The running runtime process and what it needs for assertions."""
+    """The running runtime process, its output (python -v: every module it loaded, and from what), and Paddle."""
 
     api: RuntimeApi
     process: subprocess.Popen[bytes]
-    output: Path  # the process's stdout and stderr (python -v: every module it loaded, and from what)
+    output: Path
     paddle: PaddleFake
     init_seconds: float
 
@@ -70,79 +63,42 @@ class Emulated:
 
 
 @pytest.fixture(scope="session")
-def emulated_runtime(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
-    problem = layout.missing()
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"artifact tier cannot run under CI: {problem}; {ENABLE}", pytrace=False)
-        pytest.skip(f"artifact tier: {problem}; to run it, {ENABLE}")
+def emulated(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
+    if (problem := layout.missing()) is not None:
+        cannot_run_tier("artifact tier", problem, ENABLE)
     from moto.server import ThreadedMotoServer
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
-    host, port = moto.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    _create_secrets(endpoint)
-    paddle = PaddleFake(API_KEY)
-    api = RuntimeApi().start()
+    endpoint = "http://{}:{}".format(*moto.get_host_and_port())
+    secrets = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=endpoint,
+                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    secrets.create_secret(Name=SECRET_ID, SecretString=json.dumps({"api_key": API_KEY}))  # as AWS's rotation stores it
+    secrets.create_secret(Name=LINK_SECRET_ID, SecretString=json.dumps({"active": "k1", "k1": LINK_TEST_KEY}))
+    paddle, api = PaddleFake(API_KEY), RuntimeApi().start()
     root = layout.lay_out(tmp_path_factory.mktemp("lambda-root"))
-    output = root.parent / "runtime-output.log"
-    function_env = {
-        # The template's function settings that matter here (the rest keep their defaults).
-        "POWERTOOLS_SERVICE_NAME": "paddle-portal",
-        "POWERTOOLS_METRICS_NAMESPACE": "PaddlePortal",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "POWERTOOLS_LOGGER_LOG_EVENT": "false",
-        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
-        "PADDLE_API_KEY_SECRET_ID": SECRET_ID,
-        "PORTAL_LINK_SIGNING_SECRET_ID": LINK_SECRET_ID,
-        "PORTAL_LINK_BASE_URL": LINK_BASE_URL,
-        "PADDLE_API_BASE_URL": paddle.url,
-        "PADDLE_REQUEST_BUDGET_SECONDS": BUDGET_SECONDS,
-        # Fake credentials; Secrets Manager is moto's server (botocore reads the service's endpoint variable).
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint,
-    }
-    env = layout.lambda_environment(api.address, function_env)
-    started = time.monotonic()
+    function_env = {  # the template's function settings that matter here; fake credentials; moto's Secrets Manager
+        "POWERTOOLS_SERVICE_NAME": "paddle-portal", "POWERTOOLS_METRICS_NAMESPACE": "PaddlePortal",
+        "POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_LOGGER_LOG_EVENT": "false", "POWERTOOLS_TRACE_DISABLED": "true",
+        "PADDLE_API_KEY_SECRET_ID": SECRET_ID, "PORTAL_LINK_SIGNING_SECRET_ID": LINK_SECRET_ID,
+        "PORTAL_LINK_BASE_URL": LINK_BASE_URL, "PADDLE_API_BASE_URL": paddle.url,
+        "PADDLE_REQUEST_BUDGET_SECONDS": "20",  # emulated, a first request costs seconds (the deadline is 60 s)
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint,
+    }  # fmt: skip
+    output, started = root.parent / "runtime-output.log", time.monotonic()
     with output.open("wb") as sink:
-        # -P: the runtime's sys.path as set (no script folder in front); -v: every module and where its code came from.
+        # -P: the runtime's sys.path as set (no script folder in front); -v: every module and where its code came from
         process = subprocess.Popen(  # noqa: S603 - our own command line
             layout.command(root, "-P", "-v", "-m", "awslambdaric", layout.handler()),
-            env=env,
-            cwd=root / "var" / "task",
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+            env=layout.lambda_environment(api.address, function_env), cwd=root / "var" / "task",
+            stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
-        api.wait_ready(INIT_TIMEOUT_S, lambda: process.poll() is None)
+        api.wait_ready(180, lambda: process.poll() is None)  # importing takes ~10-25 s emulated; more when loaded
         yield Emulated(api, process, output, paddle, time.monotonic() - started)
     finally:
         process.kill()
         process.wait(timeout=30)
-        api.stop()
-        paddle.stop()
-        moto.stop()
-
-
-@pytest.fixture
-def emulated(emulated_runtime: Emulated) -> Emulated:
-    return emulated_runtime
-
-
-def _create_secrets(endpoint: str) -> None:
-    """The API key as AWS managed rotation stores it, and the link signing keys events/README.md names."""
-    import boto3
-
-    client = boto3.client(
-        "secretsmanager",
-        region_name="us-east-1",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_secret(Name=SECRET_ID, SecretString=json.dumps({"api_key": API_KEY}))
-    client.create_secret(Name=LINK_SECRET_ID, SecretString=json.dumps({"active": "k1", "k1": LINK_TEST_KEY}))
+        for server in (api, paddle, moto):
+            server.stop()

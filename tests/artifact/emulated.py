@@ -1,14 +1,10 @@
 """The built artifact laid out as Lambda lays it out, run by aarch64 CPython 3.13 under qemu-user through awslambdaric.
 
-- `.aws-sam/build` is what `sam build` (make build) wrote: the function (PortalFunction) and the dependencies layer.
-- A per-run root directory maps the emulated machine's paths: `/usr` (and `/lib`, `/etc`) are the aarch64 Python root
-  that `make deps-artifact` builds from Debian's arm64 packages (tools/aarch64-python.sh); `/var/task` is a copy of
-  the function, `/opt` of the layer, `/var/runtime` holds awslambdaric (the runtime interface client the python3.13
-  runtime is built on). `qemu-aarch64-static -L ROOT` makes the emulated process see ROOT's files at those paths.
-- Files get SAM's zip time (1980) and the process writes no bytecode, as on Lambda (read-only /var/task and /opt):
-  only bytecode that validates whatever the file times are (checked-hash) is used.
-- sys.path is the python3.13 runtime's (docs/design.md, "One SDK"): /var/task, the layer's two folders, the runtime's
-  site-packages, /var/runtime; then the standard library.
+`.aws-sam/build` is what `sam build` (make build) wrote: the function (PortalFunction) and the dependencies layer. A
+per-run root maps the emulated machine's paths (`qemu-aarch64-static -L ROOT`): `/usr`, `/lib`, `/etc` are the aarch64
+Python root `make deps-artifact` builds from Debian's arm64 packages; `/var/task` a copy of the function, `/opt` of the
+layer, `/var/runtime` awslambdaric. Files get SAM's zip time (1980) and the process writes no bytecode, as on Lambda
+(read-only /var/task and /opt): only bytecode that validates whatever the file times are (checked-hash) is used.
 """
 
 from __future__ import annotations
@@ -23,23 +19,16 @@ from tests.template import TEMPLATE, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / ".aws-sam" / "build"
-FUNCTION_BUILD = BUILD / "PortalFunction"
-LAYER_BUILD = BUILD / "DependenciesLayer"
-AARCH64_ROOT = REPO / ".venv" / "tools" / "aarch64-python"
-AWSLAMBDARIC = REPO / ".venv" / "tools" / "awslambdaric"
+FUNCTION_BUILD, LAYER_BUILD = BUILD / "PortalFunction", BUILD / "DependenciesLayer"
+AARCH64_ROOT, AWSLAMBDARIC = REPO / ".venv" / "tools" / "aarch64-python", REPO / ".venv" / "tools" / "awslambdaric"
 QEMU = "qemu-aarch64-static"
-# The python3.13 runtime's module search path, before the standard library.
-LAMBDA_PATH = (
-    "/var/task",
-    "/opt/python/lib/python3.13/site-packages",
-    "/opt/python",
-    "/var/lang/lib/python3.13/site-packages",
-    "/var/runtime",
-)
+# The python3.13 runtime's module search path, before the standard library (docs/design.md, "One SDK").
+LAMBDA_PATH = ("/var/task", "/opt/python/lib/python3.13/site-packages", "/opt/python",
+               "/var/lang/lib/python3.13/site-packages", "/var/runtime")  # fmt: skip
 
 
 def handler(template: Path = BUILD / "template.yaml") -> str:
-    """The Handler of PortalFunction in the template `sam build` wrote (what Lambda will be told to load)."""
+    """The Handler of PortalFunction in a template (the built one: what Lambda will be told to load)."""
     return str(load_template(template)["Resources"]["PortalFunction"]["Properties"]["Handler"])
 
 
@@ -47,10 +36,9 @@ def missing() -> str | None:
     """What this machine lacks to run the tier (None: nothing)."""
     if shutil.which(QEMU) is None:
         return f"no {QEMU} (Debian package qemu-user-static)"
-    if not (AARCH64_ROOT / ".complete").is_file():
-        return f"no aarch64 Python root in {AARCH64_ROOT.relative_to(REPO)}"
-    if not (AWSLAMBDARIC / ".complete").is_file():
-        return f"no aarch64 awslambdaric in {AWSLAMBDARIC.relative_to(REPO)}"
+    for what, root in (("aarch64 Python root", AARCH64_ROOT), ("aarch64 awslambdaric", AWSLAMBDARIC)):
+        if not (root / ".complete").is_file():
+            return f"no {what} in {root.relative_to(REPO)}"
     return None
 
 
@@ -60,8 +48,7 @@ def stale_build() -> str | None:
         return "no sam build output in .aws-sam/build"
     if handler() != handler(TEMPLATE):
         return "the built template's Handler differs from template.yaml's"
-    source = REPO / "functions" / "paddle_portal"
-    built = FUNCTION_BUILD / "paddle_portal"
+    source, built = REPO / "functions" / "paddle_portal", FUNCTION_BUILD / "paddle_portal"
     names = {p.relative_to(source) for p in source.rglob("*.py")}
     if names != {p.relative_to(built) for p in built.rglob("*.py")}:
         return "the built function's modules differ from functions/paddle_portal"
@@ -71,15 +58,13 @@ def stale_build() -> str | None:
 
 
 def ensure_build(log: Path) -> None:
-    """`make build` when .aws-sam/build is missing or older than the function's sources."""
+    """`make build` when .aws-sam/build is missing or not the build of the function's sources."""
     if stale_build() is None:
         return
     with log.open("wb") as out:
         completed = subprocess.run(["make", "--no-print-directory", "build"], cwd=REPO, stdout=out, stderr=out)  # noqa: S607
-    if completed.returncode != 0:
-        raise RuntimeError(f"make build failed ({completed.returncode}): see {log}")
-    if (reason := stale_build()) is not None:
-        raise RuntimeError(f"after make build, {reason}: see {log}")
+    if completed.returncode != 0 or (reason := stale_build()) is not None:
+        raise RuntimeError(f"make build failed ({completed.returncode}) or left {reason}: see {log}")
 
 
 def lay_out(root: Path) -> Path:
@@ -87,10 +72,8 @@ def lay_out(root: Path) -> Path:
     for name in ("usr", "etc"):
         (root / name).symlink_to(AARCH64_ROOT / name)
     (root / "lib").symlink_to("usr/lib")
-    (root / "var").mkdir()
-    shutil.copytree(FUNCTION_BUILD, root / "var" / "task", symlinks=True)
-    shutil.copytree(LAYER_BUILD, root / "opt", symlinks=True)
-    shutil.copytree(AWSLAMBDARIC, root / "var" / "runtime", symlinks=True)
+    for source, target in ((FUNCTION_BUILD, "var/task"), (LAYER_BUILD, "opt"), (AWSLAMBDARIC, "var/runtime")):
+        shutil.copytree(source, root / target, symlinks=True)
     (root / "var" / "lang" / "lib" / "python3.13" / "site-packages").mkdir(parents=True)
     (root / "tmp").mkdir()
     for artifact in (root / "var" / "task", root / "opt"):
@@ -100,27 +83,18 @@ def lay_out(root: Path) -> Path:
 
 def command(root: Path, *args: str) -> list[str]:
     """argv running the emulated Python 3.13 (`args` after the interpreter)."""
-    python = root / "usr" / "bin" / "python3.13"
-    return [QEMU, "-L", str(root), str(python), *args]
+    return [QEMU, "-L", str(root), str(root / "usr" / "bin" / "python3.13"), *args]
 
 
 def lambda_environment(runtime_api: str, function: dict[str, str]) -> dict[str, str]:
     """What the python3.13 runtime sets (reserved variables), plus the function's own variables."""
     return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC",
         "PYTHONPATH": os.pathsep.join(LAMBDA_PATH),
         "PYTHONDONTWRITEBYTECODE": "1",  # /var/task and /opt are read-only on Lambda: nothing compiled is kept
-        "LAMBDA_TASK_ROOT": "/var/task",
-        "LAMBDA_RUNTIME_DIR": "/var/runtime",
-        "AWS_LAMBDA_RUNTIME_API": runtime_api,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-        "AWS_LAMBDA_FUNCTION_NAME": "paddle-portal",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "LAMBDA_TASK_ROOT": "/var/task", "LAMBDA_RUNTIME_DIR": "/var/runtime", "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13", "AWS_LAMBDA_FUNCTION_NAME": "paddle-portal",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
         **function,
-    }
+    }  # fmt: skip

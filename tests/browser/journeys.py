@@ -1,16 +1,15 @@
-"""What a person does on examples/web/, in Playwright's terms, by the accessible names the page promises.
-
-Playwright is imported inside the functions: without it the tier is skipped (conftest), not broken at collection.
-"""
+"""What a person does on examples/web/, in Playwright's terms, by the accessible names the page promises. Playwright
+is imported inside the functions: without it the tier is skipped (conftest), not broken at collection."""
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING, Any
 
 from local.cognito import DEMO_PASSWORD, DemoUser
-from local.portal_standin import HEADING
-from local.server import GatewayServer
+from local.portal_standin import HEADING, PortalStandIn
+from local.server import GatewayServer, banner
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, Route
@@ -25,10 +24,16 @@ def expect(target: Any) -> Any:
     return playwright_expect(target)
 
 
-def open_demo_page(page: Page, api: GatewayServer) -> None:
-    """The page `make run` serves, ready once its config.json is loaded (Sign in is disabled until then)."""
-    assert api.demo_page is not None
-    page.goto(f"{api.demo_page.url}/")
+def promises(api: GatewayServer) -> tuple[str, dict[str, str]]:
+    """What the banner prints: the demo page's URL, and what each demo user will see, by email."""
+    text = banner(api, os.environ)
+    [page_url] = re.findall(r"^demo page: (\S+)", text, re.M)
+    return page_url, dict(re.findall(r"^demo user: (\S+) \S+ (.*)$", text, re.M))
+
+
+def open_demo_page(page: Page, api: GatewayServer, host: str = "127.0.0.1") -> None:
+    """The printed demo page, as this host; ready once its config.json is loaded (Sign in is disabled until then)."""
+    page.goto(promises(api)[0].replace("://127.0.0.1:", f"://{host}:"))
     expect(page.get_by_role("button", name="Sign in")).to_be_enabled()
 
 
@@ -38,7 +43,8 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def sign_in_as(page: Page, user: DemoUser) -> None:
+def sign_in_as(page: Page, api: GatewayServer, user: DemoUser) -> None:
+    open_demo_page(page, api)
     sign_in(page, user.email, user.password)
     expect(page.get_by_text(f"Signed in as {user.email}")).to_be_visible()
 
@@ -51,15 +57,17 @@ def alert(page: Page) -> Locator:
     return page.get_by_role("alert")
 
 
-def on_portal(page: Page) -> None:
-    """The journey ended on Paddle's portal (the local run's stand-in)."""
+def on_portal(page: Page, portal: PortalStandIn, customer_id: str, action: str = "overview") -> None:
+    """The journey ended on Paddle's portal (the local run's stand-in), once, in a session of that customer."""
     page.wait_for_url(PORTAL_URL)
     expect(page.get_by_role("heading", name=HEADING)).to_be_visible()
+    [visit] = portal.visits()
+    assert (visit.customer_id, visit.query["action"], visit.url) == (customer_id, action, page.url)
 
 
 def id_token_of(page: Page) -> str:
-    """The user's own ID token, as they can read it in the developer tools (the page keeps it out of reach of other
-    scripts, not of its user): taken from the page's request, which is then dropped."""
+    """The user's own ID token, as they can read it in the developer tools (the page keeps it from other scripts, not
+    from its user): taken from the page's request, which is then dropped."""
     seen: list[str] = []
 
     def keep(route: Route) -> None:

@@ -1,10 +1,6 @@
-"""The OpenAPI documents the contract tests read, and JSON Schema validators over their components.
-
-- Paddle's document, trimmed to the operations we call, creating a portal session and listing customers
-  (`paddle/portal-sessions.openapi.yaml`, made by `trim_openapi.py` from Paddle's full document beside it).
-- This service's own document (`openapi/paddle-portal.openapi.yaml`).
-- `template.yaml`, read by `tests/template.py` (CloudFormation's short tags as their long forms).
-"""
+"""The OpenAPI documents the contract tests read, and JSON Schema (Draft 2020-12) validators over their parts: Paddle's
+document trimmed to the operations we call (`paddle/portal-sessions.openapi.yaml`, made by `trim_openapi.py`) and this
+service's own (`openapi/paddle-portal.openapi.yaml`)."""
 
 from __future__ import annotations
 
@@ -19,39 +15,32 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from tests.contract.trim_openapi import TRIMMED
+from tests.contract.trim_openapi import LIST_PATH, PATH, TRIMMED
 from tests.contract.trim_openapi import load as load_yaml
-from tests.template import TEMPLATE, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 PADDLE_DOCUMENT = TRIMMED
 OUR_DOCUMENT = REPO / "openapi" / "paddle-portal.openapi.yaml"
+PADDLE_URI, OUR_URI = "urn:paddle:openapi", "urn:paddle-portal:openapi"
+CREATE = f"/paths/{PATH.replace('/', '~1')}/post"  # JSON pointers to Paddle's two operations
+LIST = f"/paths/{LIST_PATH.replace('/', '~1')}/get"
 
-PADDLE_URI = "urn:paddle:openapi"
-OUR_URI = "urn:paddle-portal:openapi"
-
-# --- formats the OpenAPI documents use. jsonschema checks `date-time` and `uri` only with optional extra packages;
-# these small checkers make the checks real without them.
+# jsonschema checks `date-time` and `uri` only with optional packages; these make the checks real without them.
 FORMATS = FormatChecker(formats=())
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 @FORMATS.checks("date-time", raises=ValueError)
 def _is_date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if not _RFC3339.match(value):
-        return False
-    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # raises for 2024-13-45
-    return True
+    if isinstance(value, str) and _RFC3339.match(value):
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # raises for 2024-13-45
+    return not isinstance(value, str) or bool(_RFC3339.match(value))
 
 
 @FORMATS.checks("uri")
 def _is_uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    parts = urlsplit(value)
-    return bool(parts.scheme and (parts.netloc or parts.path)) and not any(c.isspace() for c in value)
+    parts = urlsplit(value) if isinstance(value, str) else None
+    return parts is None or (bool(parts.scheme and (parts.netloc or parts.path)) and not any(map(str.isspace, value)))
 
 
 @cache
@@ -64,38 +53,38 @@ def our_document() -> dict[str, Any]:
     return load_yaml(OUR_DOCUMENT)
 
 
-def _registry() -> Registry:  # type: ignore[type-arg]
-    return Registry().with_resources(
-        [
-            (PADDLE_URI, Resource(contents=paddle_document(), specification=DRAFT202012)),
-            (OUR_URI, Resource(contents=our_document(), specification=DRAFT202012)),
-        ]
+def at(document: dict[str, Any], pointer: str) -> Any:
+    """The node at a JSON pointer (`/a/b~1c`) of a document."""
+    node: Any = document
+    for part in pointer.removeprefix("#").strip("/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def validator(uri: str, pointer: str) -> Draft202012Validator:
+    """A validator for the schema at `pointer` of a document, `$ref`s resolved inside it, formats checked."""
+    registry: Registry = Registry().with_resources(  # type: ignore[type-arg]
+        [(PADDLE_URI, Resource(paddle_document(), DRAFT202012)), (OUR_URI, Resource(our_document(), DRAFT202012))]
     )
-
-
-def validator(document_uri: str, pointer: str) -> Draft202012Validator:
-    """A Draft 2020-12 validator for the schema at `pointer` (e.g. `/components/schemas/error`) of a document,
-    with `$ref`s resolved inside that document and `date-time`/`uri` formats checked."""
-    schema = {"$ref": f"{document_uri}#{pointer}"}
-    return Draft202012Validator(schema, registry=_registry(), format_checker=FORMATS)
-
-
-def paddle_validator(pointer: str) -> Draft202012Validator:
-    return validator(PADDLE_URI, pointer)
-
-
-def our_validator(pointer: str) -> Draft202012Validator:
-    return validator(OUR_URI, pointer)
+    return Draft202012Validator({"$ref": f"{uri}#{pointer}"}, registry=registry, format_checker=FORMATS)
 
 
 def problems(checker: Draft202012Validator, instance: Any) -> list[str]:
-    """Every violation, as `path: message` lines (empty when valid): readable in an assertion failure."""
-    return [
-        f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
-        for error in sorted(checker.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
-    ]
+    """Every violation as `path: message` (empty when valid): readable in an assertion failure."""
+    errors = sorted(checker.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    return [f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}" for error in errors]
 
 
-def template() -> dict[str, Any]:
-    """`template.yaml`, through the tests' one CloudFormation loader."""
-    return load_template(TEMPLATE)
+def examples(pointer: str) -> list[Any]:
+    """The `value` of every example of a media type of Paddle's document (`$ref`s to components followed)."""
+    found = at(paddle_document(), pointer)["examples"].values()
+    return [at(paddle_document(), e["$ref"])["value"] if "$ref" in e else e["value"] for e in found]
+
+
+CREATED = validator(PADDLE_URI, f"{CREATE}/responses/201/content/application~1json/schema")
+LISTED = validator(PADDLE_URI, f"{LIST}/responses/200/content/application~1json/schema")
+ERROR = validator(PADDLE_URI, "/components/schemas/error")
+SESSION = validator(PADDLE_URI, "/components/schemas/customer-portal-session")
+CREATE_BODY = validator(PADDLE_URI, "/components/schemas/customer-portal-session-create")
+[SESSION_EXAMPLE] = examples(f"{CREATE}/responses/201/content/application~1json")
+[LIST_EXAMPLE] = examples(f"{LIST}/responses/200/content/application~1json")

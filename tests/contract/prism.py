@@ -1,12 +1,8 @@
-"""Prism (Stoplight's OpenAPI mock server and validating proxy) on Paddle's document, and a recording tap in front.
+"""Prism (Stoplight's OpenAPI mock server) on Paddle's document, and a recording tap in front.
 
-With `--errors`, Prism refuses what violates Paddle's document instead of answering normally:
-- mock mode: the request gets an error status (401 for the security scheme, 422 for the body) and an `sl-violations`
-  header listing what is wrong;
-- proxy mode: a bad request is answered by Prism itself (422/401, `application/problem+json` with a `validation`
-  list) and never forwarded; an upstream answer that breaks the document becomes a 500 with `sl-violations`.
-The tap is a loopback HTTP proxy between our code and Prism that records each exchange (what we sent, Prism's status
-and its violations, from either form), so a test can assert on both sides of the wire.
+With `--errors`, Prism refuses what breaks the document instead of answering with the document's example: an error
+status (401 for the security scheme, 422 for the body or query) with an `sl-violations` header. The tap, a loopback
+proxy between our code and Prism, records each exchange (what we sent, Prism's status and violations).
 """
 
 from __future__ import annotations
@@ -22,93 +18,56 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import IO, Any
 
-import pytest
 import urllib3
+
+from local.loopback import LoopbackServer
 
 REPO = Path(__file__).resolve().parents[2]
 PRISM_BIN = REPO / "node_modules" / ".bin" / "prism"
 STARTUP_SECONDS = 60.0
-NOT_INSTALLED = (
-    "Prism is not installed: run `npm ci` in the repository root (`make venv` does it; it needs Node.js >= 18.20 "
-    "and reaches the npm registry once). The contract tests need it and are not skipped without it."
-)
 
 
 class PrismError(RuntimeError):
     pass
 
 
-class PrismExitedError(PrismError):
-    pass
-
-
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 class Prism:
-    """`prism mock --errors <document>` (or `prism proxy --errors <document> <upstream>`) on a free loopback port,
-    started and stopped by this object."""
+    """`prism mock --errors <document>` on a free loopback port."""
 
-    def __init__(self, document: Path, log: IO[bytes], upstream: str | None = None) -> None:
-        if not PRISM_BIN.exists():
-            raise PrismError(NOT_INSTALLED)
-        if shutil.which("node") is None:
-            raise PrismError("Node.js is not on PATH; Prism needs it (Node.js >= 18.20).")
-        self.document = document
-        self.upstream = upstream
-        self.log = log
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._process: subprocess.Popen[bytes] | None = None
+    def __init__(self, document: Path, log: IO[bytes]) -> None:
+        if not PRISM_BIN.exists() or shutil.which("node") is None:
+            raise PrismError("Prism is not installed: `npm ci` in the repository root (`make venv` does; Node.js >= "
+                             "18.20). The contract tests need it and are not skipped without it.")  # fmt: skip
+        self.command, self.log = [str(PRISM_BIN), "mock", str(document), "-h", "127.0.0.1", "--errors", "-p"], log
+        self.url, self._process = "", None
 
     def start(self) -> Prism:
-        for attempt in range(3):
-            if attempt:  # the free port was taken before Prism bound it: try another
-                self.port = free_port()
-                self.url = f"http://127.0.0.1:{self.port}"
-            try:
-                self._spawn()
-                self._wait_until_ready()
-                return self
-            except PrismExitedError:
-                continue
-        raise PrismError("Prism exited before it was ready, three times (its output follows)")
-
-    def _spawn(self) -> None:
-        mode = ["mock", str(self.document)] if self.upstream is None else ["proxy", str(self.document), self.upstream]
-        command = [str(PRISM_BIN), *mode, "-p", str(self.port), "-h", "127.0.0.1", "--errors"]
-        env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}
-        self._process = subprocess.Popen(  # noqa: S603 - our own pinned tool, fixed arguments
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,  # its own process group: stop() ends Prism and anything it forked
-        )
-
-    def _wait_until_ready(self) -> None:
-        assert self._process is not None
-        deadline = time.monotonic() + STARTUP_SECONDS
-        http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=1.0, read=5.0))
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise PrismExitedError(f"Prism exited with status {self._process.returncode} before it was ready")
-            try:
-                # Any answer (even a 404 for this path) means it is listening and has loaded the document.
-                http.request("GET", f"{self.url}/__ready__")
-                return
-            except urllib3.exceptions.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise PrismError(f"Prism did not answer on {self.url} within {STARTUP_SECONDS:.0f} s")
+        for _ in range(3):  # another process may take the free port before Prism binds it
+            port = free_port()
+            self.url = f"http://127.0.0.1:{port}"
+            self._process = subprocess.Popen(  # noqa: S603 - our own pinned tool, fixed arguments
+                [*self.command, str(port)], stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+                env={**os.environ, "NO_COLOR": "1"}, start_new_session=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while self._process.poll() is None and time.monotonic() < deadline:
+                try:  # any answer (a 404 here) means it listens and has loaded the document
+                    urllib3.request("GET", f"{self.url}/__ready__", retries=False, timeout=5)
+                    return self
+                except urllib3.exceptions.HTTPError:
+                    time.sleep(0.1)
+            self.stop()
+        raise PrismError("Prism did not start (three tries; its output follows)")
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -118,24 +77,23 @@ class Prism:
 
 def stop_process_group(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process group started with `start_new_session=True`; SIGKILL it if it lingers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 @dataclass(frozen=True)
 class Exchange:
     method: str
     path: str
-    headers: dict[str, str]  # lower-case names, as sent by our code
+    headers: dict[str, str]  # lower-case names, as our code sent them
     body: bytes
     status: int  # Prism's answer
-    violations: list[dict[str, Any]]  # Prism's `sl-violations`, parsed; empty when the request conforms
+    violations: list[dict[str, Any]]  # what Prism found wrong; empty when the exchange conforms
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -152,36 +110,19 @@ class PrismTap:
     exchanges: list[Exchange] = field(default_factory=list)
     expecting_violations: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
 
     def start(self) -> PrismTap:
-        self._server = _TapServer(self)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="prism-tap", daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(("127.0.0.1", 0), _tap_handler(self)).start("prism-tap")
+        self.url = self._server.url
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+        self._server.stop()
 
     def reset(self) -> None:
         with self._lock:
             self.exchanges.clear()
             self.expecting_violations = False
-
-    def record(self, exchange: Exchange) -> None:
-        with self._lock:
-            self.exchanges.append(exchange)
 
     def violating(self) -> list[Exchange]:
         with self._lock:
@@ -189,81 +130,36 @@ class PrismTap:
 
     @contextmanager
     def expect_violations(self) -> Iterator[None]:
-        """For the tests that send a bad request on purpose: the fixture's final check does not object."""
+        """For tests that send a bad request on purpose: the `prism` fixture's final check does not object."""
         self.expecting_violations = True
         yield
 
 
-def prism_violations(answer: urllib3.BaseHTTPResponse) -> list[dict[str, Any]]:
-    """What Prism found wrong with an exchange: its `sl-violations` header, else the `validation` list of the
-    problem document it answered with itself (proxy mode), else nothing."""
-    raw = answer.headers.get("sl-violations")
-    if raw:
-        return list(json.loads(raw))
-    if answer.headers.get("content-type", "").startswith("application/problem+json"):
-        problem = json.loads(answer.data)
-        if str(problem.get("type", "")).startswith("https://stoplight.io/prism/errors#"):
-            fallback = {"location": ["request"], "code": problem.get("status"), "message": problem.get("title")}
-            return list(problem.get("validation") or [fallback])
-    return []
+def _tap_handler(tap: PrismTap) -> type[BaseHTTPRequestHandler]:
+    http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2.0, read=20.0))
 
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
 
-class _TapServer(ThreadingHTTPServer):
-    daemon_threads = True
+        def _forward(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            sent = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+            answer = http.request(self.command, tap.upstream + self.path, body=body or None, headers=sent)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            violations = json.loads(answer.headers.get("sl-violations") or "[]")
+            with tap._lock:
+                tap.exchanges.append(Exchange(self.command, self.path, headers, body, answer.status, violations))
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
+                if name.lower() not in ("content-length", "connection", "keep-alive", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.data)))
+            self.end_headers()
+            self.wfile.write(answer.data)
 
-    def __init__(self, tap: PrismTap) -> None:
-        self.tap = tap
-        self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2.0, read=20.0))
-        super().__init__(("127.0.0.1", 0), _TapHandler)
+        do_GET = do_POST = _forward
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # else small requests stall ~40 ms
-        return sock, address
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the exchanges are the log
 
-
-class _TapHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _TapServer
-
-    def _forward(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        upstream_headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        answer = self.server.http.request(
-            self.command, self.server.tap.upstream + self.path, body=body or None, headers=upstream_headers
-        )
-        violations = prism_violations(answer)
-        self.server.tap.record(Exchange(self.command, self.path, headers, body, answer.status, violations))
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            if name.lower() not in ("content-length", "connection", "keep-alive", "transfer-encoding"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.data)))
-        self.end_headers()
-        self.wfile.write(answer.data)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the exchanges are the log
-
-
-@dataclass(frozen=True)
-class PaddleTarget:
-    """Whom the Prism tests talk to, with what: Prism's mock (made-up ids, the fake key) or the sandbox."""
-
-    upstream: str | None  # None: Prism mocks Paddle from the document
-    api_key: str
-    customer_id: str
-    subscription_ids: tuple[str, ...]
-
-    @property
-    def live(self) -> bool:
-        return self.upstream is not None
-
-    def ids(self, count: int) -> list[str]:
-        """`count` subscription ids of the customer; skips a test against the sandbox that was given fewer."""
-        if count > len(self.subscription_ids):
-            pytest.skip(f"needs {count} subscription ids of the customer in PADDLE_CONTRACT_SUBSCRIPTION_IDS")
-        return list(self.subscription_ids[:count])
+    return Handler

@@ -1,37 +1,68 @@
-"""Events too malformed to route: a 400 with a request id, and no Paddle call or secret read.
-
-Which caller may use which route (every route x API format x identity), and requests for no route of ours (404) or
-with a path that is not a customer id (400), are tested in one place: tests/security/test_authorization_matrix.py."""
+"""The session routes through the real handler, where the events/ files (test_events.py), the error table
+(test_error_table.py) and the authorization matrix do not already show it. The rules of bodies, queries and events
+are tables in tests/unit."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.events import http_api
-from tests.integration.checks import assert_error, body_of
-from tests.support import PaddleStub
+from tests.events import BROWSER_ACCEPT, http_api
+from tests.integration.checks import assert_error, assert_redirect, assert_session, body_of
+from tests.support import CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID, link_of
 
-JWT_GET = "/portal"
+IAM_POST, IAM_GET = f"/customers/{CUSTOMER_ID}/portal-sessions", f"/customers/{CUSTOMER_ID}/portal"
+UPDATE = "update_subscription_payment_method"
+
+
+def test_a_browser_is_sent_to_the_page_it_asked_for(invoke, paddle):
+    # (Which link each page is: tests/unit/test_paddle_session.py; the overview and cancel pages: test_events.py)
+    sent = paddle.creates_session(CUSTOMER_ID, (OTHER_SUBSCRIPTION_ID,))
+    query = {"action": UPDATE, "subscription_id": OTHER_SUBSCRIPTION_ID}
+
+    response = invoke(http_api("GET", "/portal", auth="jwt", query=query, accept=BROWSER_ACCEPT))
+
+    assert_redirect(response, link_of(sent, UPDATE, OTHER_SUBSCRIPTION_ID))
+    assert response["headers"]["Referrer-Policy"] == "no-referrer"
+    assert paddle.sent_json() == {"subscription_ids": [OTHER_SUBSCRIPTION_ID]}
+
+
+def test_a_deep_link_missing_from_paddles_answer_is_502_not_another_page(invoke, paddle):
+    paddle.creates_session(CUSTOMER_ID, ())
+    query = {"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID}
+
+    assert_error(invoke(http_api("GET", IAM_GET, query=query, accept=BROWSER_ACCEPT)), 502, "bad_gateway")
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", None])
+def test_a_json_body_is_read_whatever_its_content_type(content_type, invoke, paddle):
+    # Given a JSON body sent as `curl -d` sends it
+    event = http_api("POST", IAM_POST, body={"subscription_ids": [SUBSCRIPTION_ID]})
+    event["headers"].pop("content-type", None)
+    event["headers"] |= {"content-type": content_type} if content_type else {}
+    sent = paddle.creates_session(CUSTOMER_ID, (SUBSCRIPTION_ID,))
+
+    # When / Then
+    assert_session(invoke(event), 201, sent)
+    assert paddle.sent_json() == {"subscription_ids": [SUBSCRIPTION_ID]}
 
 
 @pytest.mark.parametrize(
     "event",
     [
-        pytest.param({"requestContext": {}}, id="empty-request-context"),
-        pytest.param({"requestContext": {"requestId": 7}, "httpMethod": "GET"}, id="rest-without-fields"),
-        pytest.param({**http_api("GET", JWT_GET, auth="jwt"), "rawPath": None}, id="v2-raw-path-null"),
+        {"requestContext": {}},
+        {"requestContext": {"requestId": 7}, "httpMethod": "GET"},
+        {**http_api("GET", "/portal", auth="jwt"), "rawPath": None},
     ],
+    ids=["empty-request-context", "rest-without-fields", "v2-raw-path-null"],
 )
-def test_malformed_api_events_are_400_with_a_request_id(
-    event: dict[str, Any], invoke: Any, paddle: PaddleStub, aws: Any, context: Any
-) -> None:
+def test_a_malformed_api_event_is_400_with_a_request_id(event, invoke, paddle, aws, context):
+    # (the gateway's request id when the event carries one, else the invocation's)
     response = invoke(event)
 
     assert_error(response, 400, "invalid_field")
     gateway_id = event["requestContext"].get("requestId")
-    expected = gateway_id if isinstance(gateway_id, str) else context.aws_request_id
-    assert body_of(response)["meta"]["request_id"] == expected
+    assert body_of(response)["meta"]["request_id"] == (
+        gateway_id if isinstance(gateway_id, str) else context.aws_request_id
+    )
     assert paddle.requests == []
     assert aws.get_secret_value == 0

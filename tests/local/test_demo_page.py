@@ -13,15 +13,7 @@ import pytest
 import urllib3
 
 from local.demo_page import PAGE_DIR, DemoPage, page_config
-from local.server import GatewayServer, banner, serve
-
-
-@pytest.fixture
-def api(restore_environ: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayServer]:
-    monkeypatch.delenv("CORS_ALLOWED_ORIGINS", raising=False)
-    server = serve(port=0)
-    yield server
-    server.close()
+from local.server import banner, serve
 
 
 @pytest.fixture
@@ -39,8 +31,12 @@ def get(url: str) -> urllib3.BaseHTTPResponse:
     return urllib3.request("GET", url, redirect=False, retries=False)
 
 
-def test_the_page_and_its_module_are_served_with_a_careful_hosts_headers(page_server: DemoPage) -> None:
-    index, module = get(f"{page_server.url}/"), get(f"{page_server.url}/portal.js")
+def test_the_page_its_module_and_this_runs_config_are_served_with_a_careful_hosts_headers(
+    page_server: DemoPage,
+) -> None:
+    page_server.config["apiUrl"] = "http://127.0.0.1:1"  # completed after the start, as serve() does
+
+    index, module, config = (get(f"{page_server.url}/{name}") for name in ("", "portal.js", "config.json"))
 
     assert (index.status, index.data, index.headers["Content-Type"]) == (
         200,
@@ -48,99 +44,70 @@ def test_the_page_and_its_module_are_served_with_a_careful_hosts_headers(page_se
         "text/html; charset=utf-8",
     )
     assert (module.status, module.headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
+    assert (config.headers["Content-Type"], config.json()) == ("application/json", {"apiUrl": "http://127.0.0.1:1"})
     for response in (index, module):
-        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
-        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
-        assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert {"script-src 'self'", "frame-ancestors 'none'"} <= set(
+            response.headers["Content-Security-Policy"].split("; ")
+        )
+        assert (response.headers["X-Content-Type-Options"], response.headers["Referrer-Policy"]) == (
+            "nosniff",
+            "no-referrer",
+        )
         assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_config_json_is_this_runs_not_a_file_in_the_folder(page_server: DemoPage) -> None:
-    page_server.config["apiUrl"] = "http://127.0.0.1:1"  # completed after the start, as serve() does
-
-    response = get(f"{page_server.url}/config.json")
-
-    assert (response.status, response.headers["Content-Type"]) == (200, "application/json")
-    assert response.json() == {"apiUrl": "http://127.0.0.1:1"}
-
-
 @pytest.mark.parametrize(
-    "path",
-    ["/README.md", "/sub/x.js", "/..%2Fserver.py", "/%2e%2e/local/server.py", "/../README.md", "/nothing.js"],
+    "path", ["/README.md", "/sub/x.js", "/..%2Fserver.py", "/%2e%2e/local/server.py", "/../README.md", "/x.js"]
 )
 def test_nothing_else_is_served(page_server: DemoPage, path: str) -> None:
     assert get(f"{page_server.url}{path}").status == 404
 
 
-def test_the_example_folder_holds_one_page_and_one_module() -> None:
-    served = sorted(p.name for p in PAGE_DIR.iterdir() if p.suffix in (".html", ".js", ".css"))
-
-    assert served == ["index.html", "portal.js"]
-    html = (PAGE_DIR / "index.html").read_text()
+def test_the_example_is_one_page_and_one_module_with_the_documented_config() -> None:
+    assert sorted(p.name for p in PAGE_DIR.iterdir() if p.suffix in (".html", ".js", ".css")) == [
+        "index.html",
+        "portal.js",
+    ]
     # One module and no inline script (the page's CSP would refuse it anyway)
-    assert re.findall(r"<script\b[^>]*>", html) == ['<script type="module" src="portal.js">']
-
-
-def test_page_config_has_the_documented_shape() -> None:
-    assert page_config("http://127.0.0.1:3000", "http://127.0.0.1:5000", "client", "eu-west-1") == {
-        "apiUrl": "http://127.0.0.1:3000",
-        "cognito": {"region": "eu-west-1", "endpoint": "http://127.0.0.1:5000/", "clientId": "client"},
-    }
-
-
-def test_serve_starts_the_page_for_this_run_and_lets_its_origin_call_the_api(api: GatewayServer) -> None:
-    assert api.demo_page is not None
-    assert api.user_pool is not None
-    page = api.demo_page
-
-    config = get(f"{page.url}/config.json").json()
-    preflight = urllib3.request(
-        "OPTIONS",
-        f"{api.url}/portal-links",
-        headers={"Origin": page.origin, "Access-Control-Request-Method": "POST"},
-    )
-
-    assert config["apiUrl"] == api.url
-    assert config["cognito"] == {
-        "region": api.user_pool.region,
-        "endpoint": f"{api.user_pool.endpoint}/",
-        "clientId": api.user_pool.client_id,
-    }
-    assert os.environ["CORS_ALLOWED_ORIGINS"] == f"{page.origin},{page.origin.replace('127.0.0.1', 'localhost')}"
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", page.origin)
-    assert page.origin != api.url  # its own origin: the page calls the API with CORS, as a deployed page does
-    assert (preflight.status, preflight.headers.get("Access-Control-Allow-Origin")) == (204, page.origin)
-    assert f"demo page: {page.url}/  (sign in as a demo user, then Manage billing;" in banner(api, os.environ)
-
-
-def test_a_cors_setting_of_your_own_is_kept(restore_environ: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CORS_ALLOWED_ORIGINS", "https://app.example.com")
-    server = serve(port=0)
-    try:
-        text = banner(server, os.environ)
-    finally:
-        server.close()
-
-    assert server.cors is not None
-    assert server.cors.allow_origins == ("https://app.example.com",)
-    assert re.search(r"^demo page: http://127\.0\.0\.1:\d+/  \(NOT in CORS_ALLOWED_ORIGINS: calls fail\)$", text, re.M)
-
-
-def test_close_stops_the_page(restore_environ: None) -> None:
-    server = serve(port=0)
-    assert server.demo_page is not None
-    url = server.demo_page.url
-
-    server.close()
-
-    with pytest.raises(urllib3.exceptions.HTTPError):
-        urllib3.request("GET", f"{url}/", retries=False, timeout=2)
-
-
-def test_the_documented_config_example_matches_the_shape() -> None:
+    assert re.findall(r"<script\b[^>]*>", (PAGE_DIR / "index.html").read_text()) == [
+        '<script type="module" src="portal.js">'
+    ]
     example = json.loads((PAGE_DIR / "config.example.json").read_text())
-
-    assert set(example) == {"apiUrl", "cognito"}
-    assert set(example["cognito"]) == {"region", "endpoint", "clientId"}
+    config = page_config("http://127.0.0.1:3000", "http://127.0.0.1:5000", "client", "eu-west-1")
+    cognito = {"region": "eu-west-1", "endpoint": "http://127.0.0.1:5000/", "clientId": "client"}
+    assert config == {"apiUrl": "http://127.0.0.1:3000", "cognito": cognito}
+    assert (set(example), set(example["cognito"])) == (set(config), set(config["cognito"]))
     assert example["cognito"]["endpoint"] == f"https://cognito-idp.{example['cognito']['region']}.amazonaws.com/"
+
+
+@pytest.mark.parametrize("own_setting", [None, "https://app.example.com"], ids=["default", "cors-of-your-own"])
+def test_serve_starts_the_page_on_its_own_origin_and_lets_it_call_the_api(
+    restore_environ: None, monkeypatch: pytest.MonkeyPatch, own_setting: str | None
+) -> None:
+    monkeypatch.delenv("CORS_ALLOWED_ORIGINS", raising=False)
+    if own_setting:
+        monkeypatch.setenv("CORS_ALLOWED_ORIGINS", own_setting)
+    api = serve(port=0)
+    try:
+        assert api.demo_page is not None
+        assert api.user_pool is not None
+        assert api.cors is not None
+        page, origin, pool, text = api.demo_page.url, api.demo_page.origin, api.user_pool, banner(api, os.environ)
+        config, api_url, cors = get(f"{page}/config.json").json(), api.url, api.cors.allow_origins
+        headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+        preflight = urllib3.request("OPTIONS", f"{api_url}/portal-links", headers=headers)
+    finally:
+        api.close()
+
+    assert config == page_config(api_url, pool.endpoint, pool.client_id, pool.region)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", origin)
+    assert origin != api_url  # its own origin: the page calls the API with CORS, as a deployed page does
+    if own_setting:
+        assert cors == (own_setting,)
+        assert f"demo page: {page}/  (NOT in CORS_ALLOWED_ORIGINS: calls fail)" in text
+    else:
+        assert cors == (origin, origin.replace("127.0.0.1", "localhost"))
+        assert (preflight.status, preflight.headers.get("Access-Control-Allow-Origin")) == (204, origin)
+        assert f"demo page: {page}/  (sign in as a demo user, then Manage billing;" in text
+    with pytest.raises(urllib3.exceptions.HTTPError):  # close() stopped the page
+        urllib3.request("GET", f"{page}/", retries=False, timeout=2)

@@ -1,214 +1,88 @@
-"""`make run` end to end, in-process: local.server on port 0 with the real handler, moto and the Paddle fake."""
+"""`make run`'s own pieces, in-process (local.server on free ports): a request through moto's secret and the Paddle
+fake, the printed samples working as printed, the real-Paddle mode, the index at the API root, and a port clash that
+names the make variable to set."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
+import signal
+import socket
 import subprocess
-import uuid
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 import urllib3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
+from local import server as local_server
 from local.cognito import sign_in
-from local.server import (
-    CLAIM_USER,
-    EMAIL_USER,
-    FAKE_API_KEY,
-    FAKE_LINK_KEYS,
-    LINK_SECRET_NAME,
-    SAMPLE_ACCESS_KEY,
-    SAMPLE_SECRET_KEY,
-    SECRET_NAME,
-    UNKNOWN_CUSTOMER_ID,
-    GatewayServer,
-    banner,
-    sample_link,
-    serve,
-)
-from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID
-
-
-def standin_portal(api: GatewayServer) -> str:
-    """Where the local run's portal links point: its own stand-in of Paddle's portal."""
-    assert api.portal_standin is not None
-    return f"{api.portal_standin.url}/cpl_"
+from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID, sigv4_headers
 
 
 @pytest.fixture
-def api(restore_environ: None) -> Iterator[GatewayServer]:
-    server = serve(port=0)
-    yield server
-    server.close()
+def api(restore_environ: None) -> Iterator[local_server.GatewayServer]:
+    running = local_server.serve(port=0)
+    yield running
+    running.close()
 
 
 def sigv4(method: str, url: str, body: bytes = b"") -> dict[str, str]:
     """Signed as a backend signs, with the local credentials the gateway verifies against."""
-    request = AWSRequest(method=method, url=url, data=body, headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY), "execute-api", "us-east-1").add_auth(request)
-    return dict(request.headers.items())
+    return sigv4_headers(method, url, body, local_server.SAMPLE_ACCESS_KEY, local_server.SAMPLE_SECRET_KEY)
 
 
-def bearer(api: GatewayServer, email: str) -> dict[str, str]:
-    """A demo user's real ID token from the embedded user pool."""
+def bearer(api: local_server.GatewayServer, email: str) -> dict[str, str]:
+    """A demo user's real ID token from the run's user pool."""
     assert api.user_pool is not None
-    tokens = sign_in(api.user_pool.endpoint, api.user_pool.client_id, email, CLAIM_USER.password)
+    tokens = sign_in(api.user_pool.endpoint, api.user_pool.client_id, email, local_server.CLAIM_USER.password)
     return {"Authorization": f"Bearer {tokens['IdToken']}"}
 
 
-def test_iam_post_creates_a_session_through_moto_and_the_fake(api: GatewayServer) -> None:
-    url = f"{api.url}/customers/{CUSTOMER_ID}/portal-sessions"
-    body = json.dumps({"subscription_ids": [SUBSCRIPTION_ID]}).encode()
+def test_requests_reach_the_paddle_fake_with_the_key_from_moto(api: local_server.GatewayServer) -> None:
+    url, body = (
+        f"{api.url}/customers/{CUSTOMER_ID}/portal-sessions",
+        b'{"subscription_ids": ["%s"]}' % SUBSCRIPTION_ID.encode(),
+    )
 
-    response = urllib3.request("POST", url, body=body, headers=sigv4("POST", url, body))
+    iam = urllib3.request("POST", url, body=body, headers=sigv4("POST", url, body))
+    jwt = urllib3.request("POST", f"{api.url}/portal-sessions", headers=bearer(api, local_server.CLAIM_USER.email))
 
-    assert response.status == 201
-    assert response.headers["Cache-Control"] == "no-store"
-    session = response.json()
-    assert re.fullmatch(r"cpls_[a-z\d]{26}", session["data"]["id"])
-    assert session["data"]["customer_id"] == CUSTOMER_ID
-    assert [s["id"] for s in session["data"]["urls"]["subscriptions"]] == [SUBSCRIPTION_ID]
-    assert uuid.UUID(session["meta"]["request_id"])
+    assert (iam.status, iam.headers["Cache-Control"], jwt.status) == (201, "no-store", 201)
     assert api.paddle_fake is not None
-    (sent,) = api.paddle_fake.requests
-    assert sent.path == f"/customers/{CUSTOMER_ID}/portal-sessions"
-    assert sent.headers["authorization"] == f"Bearer {FAKE_API_KEY}"  # the key came out of moto's secret
-    assert json.loads(sent.body) == {"subscription_ids": [SUBSCRIPTION_ID]}
-
-
-def test_iam_get_redirects_to_the_deep_link(api: GatewayServer) -> None:
-    url = f"{api.url}/customers/{CUSTOMER_ID}/portal?action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}"
-
-    response = urllib3.request("GET", url, headers=sigv4("GET", url), redirect=False)
-
-    assert response.status == 302
-    location = response.headers["Location"]
-    assert location.startswith(standin_portal(api))
-    assert f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}&token=pga_" in location
-
-
-def test_jwt_routes_take_the_customer_from_the_claim(api: GatewayServer) -> None:
-    claims = bearer(api, CLAIM_USER.email)
-
-    created = urllib3.request("POST", f"{api.url}/portal-sessions", headers=claims)
-    as_json = urllib3.request("GET", f"{api.url}/portal", headers={**claims, "Accept": "application/json"})
-
-    assert created.status == 201
-    assert as_json.status == 200
-    assert as_json.json()["data"]["urls"]["general"]["overview"].startswith(standin_portal(api))
-    assert api.paddle_fake is not None
-    assert CLAIM_USER.customer_id == CUSTOMER_ID
-    assert [r.path for r in api.paddle_fake.requests] == [f"/customers/{CUSTOMER_ID}/portal-sessions"] * 2
-
-
-@pytest.mark.parametrize(
-    ("path", "status", "body"),
-    [
-        pytest.param(f"/customers/{CUSTOMER_ID}/portal-sessions", 403, {"message": "Forbidden"}, id="iam-unsigned"),
-        pytest.param("/portal-sessions", 401, {"message": "Unauthorized"}, id="jwt-absent"),
-    ],
-)
-def test_the_gateway_refuses_requests_without_credentials(
-    api: GatewayServer, path: str, status: int, body: dict[str, str]
-) -> None:
-    response = urllib3.request("POST", f"{api.url}{path}")
-
-    assert (response.status, response.json()) == (status, body)
-    assert api.paddle_fake is not None
-    assert api.paddle_fake.requests == []
-
-
-def test_a_verified_token_without_the_claim_is_refused_by_the_function(api: GatewayServer) -> None:
-    response = urllib3.request("POST", f"{api.url}/portal-sessions", headers=bearer(api, EMAIL_USER.email))
-
-    assert (response.status, response.json()["error"]["code"]) == (403, "forbidden")
-    assert api.paddle_fake is not None
-    assert api.paddle_fake.requests == []
-
-
-def test_unknown_customer_and_unknown_route(api: GatewayServer) -> None:
-    url = f"{api.url}/customers/{UNKNOWN_CUSTOMER_ID}/portal-sessions"
-
-    unknown_customer = urllib3.request("POST", url, headers=sigv4("POST", url))
-    unknown_route = urllib3.request("GET", f"{api.url}/customers")
-
-    assert (unknown_customer.status, unknown_customer.json()["error"]["code"]) == (404, "not_found")
-    assert (unknown_route.status, unknown_route.json()) == (404, {"message": "Not Found"})
-
-
-def test_a_link_minted_here_points_here_and_opens_the_portal(api: GatewayServer) -> None:
-    # Given a backend mints a link for a subscription's cancel page
-    url = f"{api.url}/customers/{CUSTOMER_ID}/portal-links"
-    body = json.dumps({"action": "cancel_subscription", "subscription_id": SUBSCRIPTION_ID}).encode()
-    minted = urllib3.request("POST", url, body=body, headers=sigv4("POST", url, body))
-    assert minted.status == 201, minted.data
-    link = minted.json()["data"]["url"]
-
-    # When a browser follows it, with no credentials
-    followed = urllib3.request("GET", link, headers={"Accept": "text/html"}, redirect=False)
-
-    # Then the link pointed at this server, and it sent the browser to a fresh session's deep link
-    assert link.startswith(f"{api.url}/links/portal?v=1&c={CUSTOMER_ID}&a=cancel_subscription&")
-    assert os.environ["PORTAL_LINK_BASE_URL"] == api.url
-    assert followed.status == 302
-    assert f"action=cancel_subscription&subscription_id={SUBSCRIPTION_ID}&token=pga_" in followed.headers["Location"]
-    assert api.paddle_fake is not None
-    assert [r.path for r in api.paddle_fake.requests] == [f"/customers/{CUSTOMER_ID}/portal-sessions"]
-    assert "pga_" not in link
-
-
-def test_an_altered_link_gets_the_page_and_paddle_is_not_called(api: GatewayServer) -> None:
-    link = sample_link(os.environ)
-    assert link is not None
-    altered = link.replace(f"c={CUSTOMER_ID}", f"c={OTHER_CUSTOMER_ID}")
-
-    as_page = urllib3.request("GET", altered, headers={"Accept": "text/html"})
-    as_json = urllib3.request("GET", altered, headers={"Accept": "application/json"})
-
-    assert (as_page.status, as_page.headers["Content-Type"]) == (403, "text/html; charset=utf-8")
-    assert (as_json.status, as_json.json()["error"]["code"]) == (403, "invalid_link")
-    assert api.paddle_fake is not None
-    assert api.paddle_fake.requests == []
-
-
-def test_the_link_secret_is_seeded_with_the_fake_key(api: GatewayServer) -> None:
-    secret = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(SecretId=LINK_SECRET_NAME)
-
-    assert json.loads(secret["SecretString"]) == FAKE_LINK_KEYS
-    assert "FAKE" in FAKE_LINK_KEYS["k1"]
-    assert os.environ["PORTAL_LINK_SIGNING_SECRET_ID"] == LINK_SECRET_NAME
+    assert [(r.path, json.loads(r.body or b"{}")) for r in api.paddle_fake.requests] == [
+        (f"/customers/{CUSTOMER_ID}/portal-sessions", {"subscription_ids": [SUBSCRIPTION_ID]}),
+        (f"/customers/{local_server.CLAIM_USER.customer_id}/portal-sessions", {}),
+    ]
+    assert {r.headers["authorization"] for r in api.paddle_fake.requests} == {f"Bearer {local_server.FAKE_API_KEY}"}
 
 
 @pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash")
-def test_the_printed_samples_work_as_printed(api: GatewayServer) -> None:
+def test_the_printed_samples_work_as_printed(api: local_server.GatewayServer) -> None:
     # Given the banner's commands, unchanged: the sign-in line that sets $TOKEN and every curl line
-    lines = [line for line in banner(api, os.environ).splitlines() if line.startswith(("curl ", "TOKEN="))]
+    lines = [line for line in local_server.banner(api, os.environ).splitlines() if line.startswith(("curl ", "TOKEN="))]
     script = "\n".join(
-        f"{line} -sS -o /dev/null -w '%{{http_code}}\\n'" if line.startswith("curl ") else line for line in lines
+        f"{line} -sS -o /dev/null -w '%{{http_code}}\\n'" if line[:5] == "curl " else line for line in lines
     )
 
     # When a shell runs them from the repository root, as a user pastes them
-    run = subprocess.run(  # noqa: S603 - our own banner's commands
-        ["bash", "-euo", "pipefail", "-c", script],  # noqa: S607
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    run = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60,  # noqa: S603, S607
+                         check=False, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
 
     # Then each answers as its comment says: IAM JSON, IAM redirect, JWT JSON twice, JWT link, link minted, followed
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["201", "302", "201", "200", "201", "201", "302"]
-    assert sum(line.startswith("TOKEN=") for line in lines) == 1
+
+
+def test_the_api_root_answers_an_index(api: local_server.GatewayServer) -> None:
+    index = urllib3.request("GET", f"{api.url}/").json()
+
+    assert api.demo_page is not None
+    assert index["demo_page"] == f"{api.demo_page.url}/"
+    assert "POST /portal-links (JWT)" in index["routes"]
 
 
 def test_with_paddle_api_key_the_secret_holds_it_and_no_fake_runs(
@@ -218,18 +92,41 @@ def test_with_paddle_api_key_the_secret_holds_it_and_no_fake_runs(
     monkeypatch.setenv("PADDLE_API_KEY", key)
     seen: list[str | None] = []
 
-    server = serve(port=0, handler=lambda event, context: seen.append(os.environ.get("PADDLE_API_KEY")))
+    running = local_server.serve(port=0, handler=lambda event, context: seen.append(os.environ.get("PADDLE_API_KEY")))
     try:
-        secret = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(SecretId=SECRET_NAME)
-        text = banner(server, os.environ)
-        urllib3.request("GET", f"{server.url}/links/portal?v=1")  # no authorizer: reaches the handler
+        secret = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(
+            SecretId=local_server.SECRET_NAME
+        )
+        text = local_server.banner(running, os.environ)
+        urllib3.request("GET", f"{running.url}/links/portal?v=1")  # no authorizer: reaches the handler
     finally:
-        server.close()
+        running.close()
 
     assert json.loads(secret["SecretString"]) == {"api_key": key}
-    assert server.paddle_fake is None
+    assert (running.paddle_fake, running.portal_standin) == (None, None)
     assert "PADDLE_API_BASE_URL" not in os.environ  # the handler picks the real (sandbox) API itself
     assert seen == [None]  # the key reached the handler only through the secret
     assert key not in text
     assert "REAL Paddle API" in text
-    assert "sandbox key" in text
+
+
+@pytest.mark.parametrize("taken", list(local_server.DEFAULT_PORTS))
+def test_a_port_clash_names_the_make_variable_to_set(
+    taken: str, restore_environ: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main() installs Ctrl-C handlers: not in this process
+    result: list[int] = []
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        options = {what: "--" + name.lower().replace("_", "-") for what, name in local_server.MAKE_VARIABLES.items()}
+        args = [arg for what, option in options.items() for arg in (option, str(port if what == taken else 0))]
+        main = threading.Thread(target=lambda: result.append(local_server.main(args)), daemon=True)
+        main.start()
+        main.join(timeout=60)  # a run that started anyway would serve forever: no result
+
+    error = capsys.readouterr().err
+    assert result == [1]
+    assert f"127.0.0.1:{port} for the {taken}" in error
+    assert f"make run {local_server.MAKE_VARIABLES[taken]}=<free port>" in error

@@ -38,6 +38,8 @@ BUG_MESSAGE = f"bug holding {API_KEY} and https://customer-portal.paddle.com/cpl
 class CollectingEmitter:
     """Stands in for the UDP emitter to the X-Ray daemon: keeps the JSON the SDK would have sent."""
 
+    ip, port = "127.0.0.1", 2000
+
     def __init__(self) -> None:
         self.sent: list[str] = []
 
@@ -46,14 +48,6 @@ class CollectingEmitter:
 
     def set_daemon_address(self, address: str | None) -> None:  # the SDK calls this on configure
         pass
-
-    @property
-    def ip(self) -> str:
-        return "127.0.0.1"
-
-    @property
-    def port(self) -> int:
-        return 2000
 
 
 def _prepare_environment(extra: dict[str, str]) -> None:
@@ -115,7 +109,7 @@ def _captured_output() -> Iterator[io.StringIO]:
 def _invoke(handler: Any, event: Any) -> dict[str, Any]:
     try:
         return {"returned": handler(event, LambdaContext())}
-    except Exception as error:
+    except Exception as error:  # what a direct invoker gets: the class name and the message
         return {"raised": type(error).__name__, "message": str(error), "repr": repr(error)}
 
 

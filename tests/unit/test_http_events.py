@@ -1,213 +1,196 @@
-"""`http_events`, `http_api` routing and `auth`: the three HTTP event shapes become one routed request; the caller
-is checked against the route before anything else happens."""
+"""Reading the three HTTP event formats into one `HttpRequest` (`events.from_v2`: HTTP API 2.0 and Function URLs;
+`rest_events.from_rest`: REST API 1.0) and routing it (`routes.parse_http_event`). This is where the formats differ:
+who the caller is, and how path, query, body, headers, cookies and the API's own URL arrive."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import pytest
 
-from paddle_portal.errors import AuthenticationMissingError, ForbiddenError, InvalidRequestError, RouteNotFoundError
-from paddle_portal.http_api.auth import Auth, Caller, IamPrincipal, TokenCustomer, authenticate
-from paddle_portal.http_api.events import HttpRequest, IamIdentity, Identity, JwtIdentity
-from paddle_portal.http_api.routes import Route, parse_http_event
-from tests.events import load_event
-from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID
+from paddle_portal.errors import InvalidRequestError, RouteNotFoundError
+from paddle_portal.http_api.events import HttpRequest, IamIdentity, JwtIdentity, from_v2
+from paddle_portal.http_api.rest_events import from_rest
+from paddle_portal.http_api.routes import parse_http_event
+from tests.events import ID_TOKEN_CLAIMS, REST_COGNITO_CLAIMS, load_event, route_event, set_identity
+from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID
 
-CLAIM = "custom:paddle_customer_id"
-ASSUMED_ROLE = "arn:aws:sts::123456789012:assumed-role/r/s"
-
-
-def routed(event: dict[str, object]) -> Route:
-    return parse_http_event(event)[0]
-
-
-def parsed(event: dict[str, object]) -> HttpRequest:
-    return parse_http_event(event)[1]
-
-
-def authorize(route_and_request: tuple[Route, HttpRequest], claim_name: str) -> Caller:
-    route, request = route_and_request
-    return authenticate(request.identity, route.auth, claim_name)
+ROLE = "arn:aws:sts::123456789012:assumed-role/billing-backend-role/billing-backend"
+V2_POST, V2_GET = "http_api/post_portal_sessions_iam.json", "http_api/get_portal_iam.json"
+V2_JWT, V2_LINK = "http_api/get_portal_jwt.json", "http_api/get_links_portal.json"
+REST_POST, REST_GET = "rest_api/post_portal_sessions_iam.json", "rest_api/get_portal_iam.json"
+FURL_POST = "function_url/post_portal_sessions_iam.json"
+REST_USER = load_event(REST_POST)["requestContext"]["identity"]["userArn"]
+BODY = f'{{"subscription_ids":["{SUBSCRIPTION_ID}"]}}'.encode()
+GATEWAY = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+NO_PRINCIPAL = {"userArn": None, "caller": None, "accessKey": None, "user": None}
+USAGE_PLAN_KEY = "FAKE-usage-plan-key"  # pragma: allowlist secret
+SPOOFED = {"Authorization": "Bearer x.y.z", "x-amzn-oidc-identity": "u", "x-forwarded-user": ROLE}
 
 
-@pytest.mark.parametrize(
-    ("name", "method", "auth", "identity"),
-    [
-        pytest.param("http_api/post_portal_sessions_iam.json", "POST", Auth.IAM, IamIdentity, id="v2-iam"),
-        pytest.param("http_api/get_portal_jwt.json", "GET", Auth.JWT, JwtIdentity, id="v2-jwt"),
-        pytest.param(
-            "http_api/post_portal_sessions_no_identity.json", "POST", Auth.IAM, type(None), id="v2-no-authorizer"
-        ),
-        pytest.param("rest_api/post_portal_sessions_iam.json", "POST", Auth.IAM, IamIdentity, id="rest-iam"),
-        pytest.param("rest_api/get_portal_cognito.json", "GET", Auth.JWT, JwtIdentity, id="rest-cognito"),
-        pytest.param(
-            "rest_api/post_portal_sessions_no_identity.json", "POST", Auth.IAM, type(None), id="rest-null-identity"
-        ),
-        pytest.param("function_url/post_portal_sessions_iam.json", "POST", Auth.IAM, IamIdentity, id="furl-iam"),
-        pytest.param("function_url/get_portal_no_auth.json", "GET", Auth.IAM, type(None), id="furl-no-auth"),
-    ],
-)
-def test_route_and_identity(name: str, method: str, auth: Auth, identity: type) -> None:
-    route, request = parse_http_event(load_event(name))
-
-    assert route.method == method
-    assert route.auth is auth
-    assert type(request.identity) is identity
+def ev(name: str, *path: str, **changes: Any) -> dict[str, Any]:
+    """`events/<name>` with `changes` made in the object at `path` (keys into the event)."""
+    event = copy.deepcopy(load_event(name))
+    target = event
+    for key in path:
+        target = target[key]
+    target.update(changes)
+    return event
 
 
-def test_function_url_routes_on_the_raw_path() -> None:
-    route, request = parse_http_event(load_event("function_url/post_portal_sessions_iam.json"))
-
-    assert route.template == "/customers/{customer_id}/portal-sessions"
-    assert request.path_params == {"customer_id": CUSTOMER_ID}
-    assert request.body() == b'{"subscription_ids":["' + SUBSCRIPTION_ID.encode() + b'"]}'
+def anonymous(fmt: str) -> dict[str, Any]:
+    return set_identity(route_event(fmt, "iam_get"), "none")
 
 
-def test_named_stage_prefix_is_removed_from_the_raw_path() -> None:
-    # Given a catch-all route on a named stage: rawPath carries the stage
-    event = load_event("http_api/post_portal_sessions_iam.json")
-    event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
-    event["requestContext"]["stage"] = "prod"
-    event["rawPath"] = f"/prod/customers/{CUSTOMER_ID}/portal-sessions"
-    del event["pathParameters"]
-
-    # When / Then
-    assert parsed(event).path_params == {"customer_id": CUSTOMER_ID}
+IAM, ID, CTX = ("requestContext", "authorizer", "iam"), "identity", "requestContext"
 
 
-def test_rest_query_keeps_repeated_values() -> None:
-    event = load_event("rest_api/get_portal_iam.json")
-    event["multiValueQueryStringParameters"]["action"] = ["overview", "cancel_subscription"]
+READS: dict[str, tuple[dict[str, Any], str, Any]] = {
+    # Who the caller is
+    "v2-iam": (ev(V2_POST), ID, IamIdentity(ROLE)),
+    "v2-caller-id": (ev(V2_POST, *IAM, userArn=None, callerId="AROAX:x"), ID, IamIdentity("AROAX:x")),
+    "v2-iam-null-principal": (ev(V2_POST, *IAM, userArn=None, callerId=None, accessKey=None), ID, None),
+    "v2-iam-empty-principal": (ev(V2_POST, *IAM, userArn="", callerId="", accessKey=""), ID, None),
+    "v2-jwt": (ev(V2_JWT), ID, JwtIdentity(ID_TOKEN_CLAIMS)),
+    "v2-no-authorizer": (ev("http_api/post_portal_sessions_no_identity.json"), ID, None),
+    "v2-lambda-authorizer": (set_identity(route_event("http_api", "iam_post"), "lambda_authorizer"), ID, None),
+    "v2-headers-are-no-identity": (
+        ev(V2_GET, "headers", **SPOOFED) | {"requestContext": anonymous("http_api")[CTX]},
+        ID,
+        None,
+    ),
+    "furl-iam": (ev(FURL_POST), ID, IamIdentity(ROLE)),
+    "furl-auth-none": (ev("function_url/get_portal_no_auth.json"), ID, None),
+    "rest-iam": (ev(REST_POST), ID, IamIdentity(REST_USER)),
+    "rest-caller": (ev(REST_POST, CTX, ID, userArn=None, caller="AIDAX"), ID, IamIdentity("AIDAX")),
+    "rest-cognito": (ev("rest_api/get_portal_cognito.json"), ID, JwtIdentity(REST_COGNITO_CLAIMS)),
+    "rest-null-identity": (ev("rest_api/post_portal_sessions_no_identity.json"), ID, None),
+    "rest-usage-plan-key-only": (ev(REST_POST, CTX, ID, **NO_PRINCIPAL, apiKey=USAGE_PLAN_KEY), ID, None),
+    "rest-lambda-authorizer": (set_identity(route_event("rest_api", "iam_post"), "lambda_authorizer"), ID, None),
+    "rest-headers-are-no-identity": (anonymous("rest_api") | {"headers": SPOOFED}, ID, None),
+    # The query: repeats kept apart, values decoded
+    "v2-raw-query-keeps-repeats": (
+        ev(V2_GET, rawQueryString="action=a&action=b"),
+        "query",
+        [("action", "a"), ("action", "b")],
+    ),
+    "v2-raw-query-not-its-comma-joined-copy": (
+        ev(V2_GET, rawQueryString="action=a&action=a", queryStringParameters={"action": "a,a"}),
+        "query",
+        [("action", "a"), ("action", "a")],
+    ),
+    "v2-parsed-query-without-raw": (ev(V2_GET, queryStringParameters={"action": "a"}), "query", [("action", "a")]),
+    "v2-query-decoded-blanks-kept": (ev(V2_GET, rawQueryString="a=%0D%0A&b"), "query", [("a", "\r\n"), ("b", "")]),
+    "rest-multi-value-keeps-repeats": (
+        ev(REST_GET, "multiValueQueryStringParameters", action=["overview", "x"], subscription_id=[]),
+        "query",
+        [("action", "overview"), ("action", "x")],
+    ),
+    "rest-single-value-query": (
+        ev(REST_GET, multiValueQueryStringParameters=None),
+        "query",
+        [("action", "cancel_subscription"), ("subscription_id", SUBSCRIPTION_ID)],
+    ),
+    # The body, decoded
+    "v2-base64-body": (ev(V2_POST), "body", BODY),
+    "v2-text-body": (ev("http_api/post_portal_sessions_not_json.json"), "body", b"not json"),
+    "furl-base64-body": (ev(FURL_POST), "body", BODY),
+    "rest-base64-body": (ev(REST_POST, body="eyJhIjoxfQ==", isBase64Encoded=True), "body", b'{"a":1}'),
+    "no-body": (ev("http_api/post_portal_sessions_iam_no_body.json"), "body", b""),
+    # Headers in lower case, cookies where each format carries them
+    "rest-header-names-lower-cased": (ev("rest_api/get_portal_cognito.json"), "accept", "application/json"),
+    "v2-cookies": (ev(V2_LINK, cookies=["a=b", "portal_busy=2"]), "cookie", "2"),
+    "rest-cookie-header": (ev(REST_GET, "headers", Cookie="x=1; portal_busy=1"), "cookie", "1"),
+    "another-cookie": (ev(V2_LINK, cookies=["portal_busy_2=1"]), "cookie", None),
+    # The API's own URL: from the gateway's domain and stage, never from a header; none on a custom domain
+    "v2-url": (ev(V2_POST, "headers", host="evil.test"), "public_url", GATEWAY),
+    "v2-url-named-stage": (ev(V2_POST, CTX, stage="live"), "public_url", f"{GATEWAY}/live"),
+    "rest-url-stage": (ev(REST_POST), "public_url", f"{GATEWAY}/prod"),
+    "furl-url": (ev(FURL_POST), "public_url", "https://q7xk3m2vb5n4t6y8w9z2c4r6p8s1d3f5.lambda-url.us-east-1.on.aws"),
+    "custom-domain-no-url": (ev(V2_POST, CTX, domainName="billing.example.com"), "public_url", None),
+    "not-a-host-name-no-url": (ev(V2_POST, CTX, domainName="evil.test/x.amazonaws.com"), "public_url", None),
+}
 
-    assert parsed(event).query.count(("action", "overview")) == 1
-    assert ("action", "cancel_subscription") in parsed(event).query
+
+@pytest.mark.parametrize(("event", "what", "expected"), list(READS.values()), ids=list(READS))
+def test_what_each_format_carries(event, what, expected):
+    request: HttpRequest = from_rest(event) if "httpMethod" in event else from_v2(event)
+
+    read = {
+        "body": request.body,
+        "cookie": lambda: request.cookie("portal_busy"),
+        "accept": lambda: request.headers["accept"],
+    }
+    assert read.get(what, lambda: getattr(request, what))() == expected
 
 
-def test_headers_are_looked_up_in_lower_case() -> None:
-    request = parsed(load_event("rest_api/get_portal_cognito.json"))
-
-    assert request.wants_json()
-    assert "accept" in request.headers
-
-
-@pytest.mark.parametrize(
-    ("accept", "wants_json"),
-    [
-        pytest.param("application/json", True, id="json"),
-        pytest.param("Application/JSON", True, id="json-any-case"),
-        pytest.param("text/html, application/json;q=0.9", True, id="json-listed"),
-        pytest.param("application/json; charset=utf-8", True, id="json-with-parameter"),
-        pytest.param("application/json;q=0", False, id="json-refused"),
-        pytest.param("application/json; q=0", False, id="json-refused-with-space"),
-        pytest.param("application/json;q=0.0", False, id="json-refused-as-0.0"),
-        pytest.param("application/json;Q=0.000", False, id="json-refused-upper-case-q"),
-        pytest.param("application/json;q=0.1", True, id="json-low-weight"),
-        pytest.param("application/json;q=1", True, id="json-weight-1"),
-        pytest.param("application/json;q=high", False, id="json-unreadable-weight"),
-        pytest.param("text/html,application/xhtml+xml,*/*;q=0.8", False, id="browser"),
-        pytest.param("*/*", False, id="anything"),
-        pytest.param("", False, id="empty"),
-    ],
-)
-def test_wants_json(accept: str, wants_json: bool) -> None:
-    event = load_event("http_api/get_portal_iam.json")
-    event["headers"]["accept"] = accept
-
-    assert parsed(event).wants_json() is wants_json
+ACCEPT = {
+    "json": ("application/json", True),
+    "any-case-with-parameter": ("APPLICATION/JSON; charset=utf-8", True),
+    "listed": ("text/html, application/json;q=0.9", True),
+    "low-weight": ("application/json;q=0.1", True),
+    "refused": ("application/json;q=0", False),
+    "refused-0.000": ("application/json; Q=0.000", False),
+    "unreadable-weight": ("application/json;q=high", False),
+    "jsonp": ("application/jsonp", False),
+    "browser": ("text/html,application/xhtml+xml,*/*;q=0.8", False),
+    "anything": ("*/*", False),
+    "none": ("", False),
+}
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        pytest.param("DELETE", f"/customers/{CUSTOMER_ID}/portal-sessions", id="wrong-method"),
-        pytest.param("GET", "/", id="root"),
-        pytest.param("GET", f"/customers/{CUSTOMER_ID}/portal/extra", id="longer-path"),
-        pytest.param("POST", f"/customers/{CUSTOMER_ID}/portal", id="post-on-get-route"),
-    ],
-)
-def test_unknown_routes(method: str, path: str) -> None:
-    event = load_event("function_url/post_portal_sessions_iam.json")
+@pytest.mark.parametrize(("accept", "wants_json"), list(ACCEPT.values()), ids=list(ACCEPT))
+def test_wants_json(accept, wants_json):
+    assert from_v2(ev(V2_GET, "headers", accept=accept)).wants_json() is wants_json
+
+
+# --- Routing: by the gateway's route key, else by the path (Function URLs, catch-all routes) ---
+
+IAM_POST, A = "POST /customers/{customer_id}/portal-sessions", {"customer_id": CUSTOMER_ID}
+CATCH_ALL_ON_STAGE = ev(V2_POST, routeKey="$default", rawPath=f"/prod/customers/{CUSTOMER_ID}/portal-sessions")
+CATCH_ALL_ON_STAGE["requestContext"].update(routeKey="$default", stage="prod")
+del CATCH_ALL_ON_STAGE["pathParameters"]
+
+
+def furl(method: str, path: str) -> dict[str, Any]:
+    event = ev(FURL_POST, rawPath=path)
     event["requestContext"]["http"]["method"] = method
-    event["rawPath"] = path
-
-    with pytest.raises(RouteNotFoundError):
-        parse_http_event(event)
+    return event
 
 
-@pytest.mark.parametrize(
-    "event",
-    [
-        pytest.param({"requestContext": {}}, id="empty-request-context"),
-        pytest.param({"requestContext": {"requestId": "x"}, "httpMethod": "GET"}, id="rest-missing-fields"),
-        pytest.param({**load_event("http_api/get_portal_iam.json"), "rawPath": None}, id="v2-raw-path-null"),
-    ],
-)
-def test_malformed_api_events(event: dict[str, object]) -> None:
-    with pytest.raises(InvalidRequestError):
-        parse_http_event(event)
+ROUTED: dict[str, tuple[dict[str, Any], Any]] = {
+    "route-key": (ev(V2_JWT), ("GET /portal", {})),
+    "route-key-wins-over-the-path": (ev(V2_JWT, rawPath=f"/customers/{OTHER_CUSTOMER_ID}/portal"), ("GET /portal", {})),
+    "catch-all-on-a-named-stage": (CATCH_ALL_ON_STAGE, (IAM_POST, A)),
+    "function-url-path": (ev(FURL_POST), (IAM_POST, A)),
+    "function-url-link-route": (route_event("function_url", "link_follow"), ("GET /links/portal", {})),
+    "rest-resource": (ev(REST_GET), ("GET /customers/{customer_id}/portal", A)),
+    "hand-written-v2": (
+        {"routeKey": IAM_POST, "rawPath": "/", "pathParameters": A, "requestContext": {"http": {"method": "POST"}}},
+        (IAM_POST, A),
+    ),
+    "hand-written-rest-null-headers": (
+        {"resource": "/portal", "path": "/", "httpMethod": "GET", "headers": None, "requestContext": {}},
+        ("GET /portal", {}),
+    ),
+    "wrong-method": (furl("DELETE", f"/customers/{CUSTOMER_ID}/portal-sessions"), RouteNotFoundError),
+    "post-on-a-get-route": (furl("POST", f"/customers/{CUSTOMER_ID}/portal"), RouteNotFoundError),
+    "post-on-the-link-route": (furl("POST", "/links/portal"), RouteNotFoundError),
+    "root": (furl("GET", "/"), RouteNotFoundError),
+    "longer-path": (furl("GET", f"/customers/{CUSTOMER_ID}/portal/extra"), RouteNotFoundError),
+    "empty-request-context": ({"requestContext": {}}, InvalidRequestError),
+    "rest-missing-fields": ({"requestContext": {"requestId": "x"}, "httpMethod": "GET"}, InvalidRequestError),
+    "v2-raw-path-null": (ev(V2_GET, rawPath=None), InvalidRequestError),
+    "v2-no-method": (ev(V2_GET, "requestContext", http=None), InvalidRequestError),
+}
 
 
-def jwt_request(claims: dict[str, object]) -> tuple[Route, HttpRequest]:
-    route, request = parse_http_event(load_event("http_api/get_portal_jwt.json"))
-    return route, HttpRequest(**{**request.__dict__, "identity": JwtIdentity(claims)})
-
-
-@pytest.mark.parametrize(
-    ("claims", "claim_name"),
-    [
-        pytest.param({CLAIM: CUSTOMER_ID}, CLAIM, id="default-claim"),
-        pytest.param({"paddle_customer_id": CUSTOMER_ID}, "paddle_customer_id", id="configured-claim"),
-    ],
-)
-def test_jwt_route_is_bound_to_the_claim(claims: dict[str, object], claim_name: str) -> None:
-    assert authorize(jwt_request(claims), claim_name) == TokenCustomer(CUSTOMER_ID)
-
-
-@pytest.mark.parametrize(
-    "claims",
-    [
-        pytest.param({}, id="claim-absent"),
-        pytest.param({"paddle_customer_id": CUSTOMER_ID}, id="other-claim-name"),
-        pytest.param({CLAIM: "cus_123"}, id="malformed"),
-        pytest.param({CLAIM: CUSTOMER_ID.upper()}, id="upper-case"),
-        pytest.param({CLAIM: f"{CUSTOMER_ID} "}, id="trailing-space"),
-        pytest.param({CLAIM: [CUSTOMER_ID]}, id="list"),
-        pytest.param({CLAIM: ""}, id="empty"),
-    ],
-)
-def test_jwt_route_refuses_tokens_without_a_valid_claim(claims: dict[str, object]) -> None:
-    with pytest.raises(ForbiddenError):
-        authorize(jwt_request(claims), CLAIM)
-
-
-@pytest.mark.parametrize(
-    ("name", "error"),
-    [
-        pytest.param("http_api/post_portal_sessions_no_identity.json", AuthenticationMissingError, id="v2-none"),
-        pytest.param("function_url/get_portal_no_auth.json", AuthenticationMissingError, id="furl-none"),
-        pytest.param("rest_api/post_portal_sessions_no_identity.json", AuthenticationMissingError, id="rest-none"),
-        pytest.param("http_api/get_portal_jwt_missing_claim.json", ForbiddenError, id="jwt-without-claim"),
-    ],
-)
-def test_refused_callers(name: str, error: type[Exception]) -> None:
-    with pytest.raises(error):
-        authorize(parse_http_event(load_event(name)), CLAIM)
-
-
-@pytest.mark.parametrize(
-    ("name", "identity"),
-    [
-        pytest.param("http_api/post_portal_sessions_iam.json", JwtIdentity({CLAIM: CUSTOMER_ID}), id="iam-route-token"),
-        pytest.param("http_api/get_portal_jwt.json", IamIdentity(ASSUMED_ROLE), id="jwt-route-iam"),
-    ],
-)
-def test_route_refuses_the_other_kind_of_caller(name: str, identity: Identity) -> None:
-    route, _ = parse_http_event(load_event(name))
-
-    with pytest.raises(ForbiddenError):
-        authenticate(identity, route.auth, CLAIM)
-
-
-def test_iam_route_makes_an_iam_principal() -> None:
-    # (Its customer is the path's: tests/security/test_authorization_matrix.py.)
-    caller = authorize(parse_http_event(load_event("http_api/post_portal_sessions_iam.json")), CLAIM)
-    assert caller == IamPrincipal("arn:aws:sts::123456789012:assumed-role/billing-backend-role/billing-backend")
+@pytest.mark.parametrize(("event", "expected"), list(ROUTED.values()), ids=list(ROUTED))
+def test_route(event, expected):
+    if isinstance(expected, type):
+        with pytest.raises(expected):
+            parse_http_event(event)
+    else:
+        route, request = parse_http_event(event)
+        assert (route.key, request.path_params) == expected

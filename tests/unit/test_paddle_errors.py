@@ -1,4 +1,6 @@
-"""`paddle_errors.error_from_response`: one function maps Paddle's answer to its class, on status and code only."""
+"""Paddle's error answers, mapped once each way: `paddle.errors.error_from_response` reads an answer into the client's
+typed error (by status; for other 4xx by whether the body is Paddle's envelope), every text screened on the way in
+(`paddle.screening`); `paddle_failures.public_error` turns the client's failure into the caller's error."""
 
 from __future__ import annotations
 
@@ -6,151 +8,188 @@ import json
 
 import pytest
 
+from paddle_portal.errors import (
+    ConfigurationError,
+    CustomerNotFoundError,
+    FieldError,
+    InvalidRequestError,
+    PortalError,
+    RateLimitedError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 from paddle_portal.paddle.errors import (
     PaddleAPIError,
     PaddleAuthenticationError,
     PaddleBadRequestError,
+    PaddleConnectionError,
+    PaddleError,
+    PaddleFieldError,
     PaddleNotFoundError,
     PaddleRateLimitError,
+    PaddleResponseError,
     PaddleServerError,
+    PaddleTimeoutError,
     error_from_response,
 )
-from paddle_portal.paddle.errors import PaddleFieldError as FieldError
-from tests.support import paddle_error
+from paddle_portal.paddle.screening import screened, screened_code, screened_field
+from paddle_portal.paddle_failures import DEFAULT_RETRY_AFTER_SECONDS, public_error
+from tests.support import API_KEY, CUSTOMER_ID, LEGACY_API_KEY, PORTAL_TOKEN, paddle_error
+
+ENVELOPE = json.dumps(paddle_error("some_code")).encode()
+HTML = b"<html><body>Request blocked</body></html>"
 
 
-def encoded(body: object) -> bytes:
-    return json.dumps(body).encode()
-
-
-# Paddle's documented statuses, by the class each maps to (a 3xx is upstream trouble: the client follows none)
-STATUSES_BY_CLASS: dict[type[PaddleAPIError], tuple[int, ...]] = {
-    PaddleBadRequestError: (400, 405, 409, 422),
-    PaddleAuthenticationError: (401, 403),
-    PaddleNotFoundError: (404,),
-    PaddleRateLimitError: (429,),
-    PaddleServerError: (500, 502, 503, 504, 302),
-}
+def by_status(status: int, body: bytes, cls: type[PaddleAPIError], why: str = "") -> object:
+    return pytest.param(status, body, cls, id=f"{status}{'-html' if body == HTML else ''}{why}")
 
 
 @pytest.mark.parametrize(
-    ("status", "cls"),
-    [pytest.param(status, cls, id=str(status)) for cls, statuses in STATUSES_BY_CLASS.items() for status in statuses],
+    ("status", "body", "cls"),
+    [
+        *(by_status(status, ENVELOPE, PaddleBadRequestError) for status in (400, 405, 409, 422)),
+        *(by_status(status, ENVELOPE, PaddleAuthenticationError) for status in (401, 403)),
+        by_status(404, ENVELOPE, PaddleNotFoundError),
+        by_status(429, ENVELOPE, PaddleRateLimitError),
+        *(by_status(status, ENVELOPE, PaddleServerError) for status in (500, 502, 503, 504, 302)),
+        # An edge's or WAF's page says nothing about the caller's data: not a 400 for the caller...
+        *(by_status(status, HTML, PaddleServerError, "-is-upstream-trouble") for status in (400, 409, 422)),
+        # ...while these keep their meaning whatever the body (the contract maps them by status).
+        *(by_status(status, HTML, PaddleAuthenticationError, "-still-our-key") for status in (401, 403)),
+        by_status(404, HTML, PaddleNotFoundError, "-still-not-found"),
+        by_status(429, HTML, PaddleRateLimitError, "-still-a-rate-limit"),
+    ],
 )
-def test_class_by_status(status: int, cls: type[PaddleAPIError]) -> None:
-    error = error_from_response(status, encoded(paddle_error("some_code")))
+def test_class_by_status(status, body, cls):
+    error = error_from_response(status, body)
 
-    assert type(error) is cls
-    assert error.status == status
-
-
-def test_paddle_envelope_is_read() -> None:
-    # Given Paddle's documented error body with field errors
-    body = paddle_error(
-        "bad_request",
-        "Invalid request.",
-        errors=[
-            {"field": "subscription_ids", "message": "must contain at most 25 items"},
-        ],
-    )
-
-    # When it is mapped
-    error = error_from_response(400, encoded(body), request_id="from-header", retry_after=None)
-
-    # Then code, detail, field errors and the body's request id are kept
-    assert error.code == "bad_request"
-    assert error.detail == "Invalid request."
-    assert error.errors == (FieldError("subscription_ids", "must contain at most 25 items"),)
-    assert error.request_id == body["meta"]["request_id"]
+    assert (type(error), error.status) == (cls, status)
 
 
-def test_header_request_id_is_kept_when_the_body_has_none() -> None:
-    body = paddle_error("not_found")
+def test_paddle_envelope_is_read():
+    body = paddle_error("bad_request", "Invalid request.", [{"field": "subscription_ids", "message": "at most 25"}])
+
+    error = error_from_response(400, json.dumps(body).encode(), request_id="from-header", retry_after=12)
+
+    assert (error.code, error.detail, error.retry_after) == ("bad_request", "Invalid request.", 12)
+    assert error.errors == (PaddleFieldError("subscription_ids", "at most 25"),)
+    assert error.request_id == body["meta"]["request_id"]  # the body's, over the header's
+    assert str(error) == "Paddle answered 400 bad_request"  # status and code only: no text of Paddle's
     del body["meta"]
-
-    assert error_from_response(404, encoded(body), request_id="from-header").request_id == "from-header"
-
-
-def test_retry_after_is_carried() -> None:
-    assert error_from_response(429, encoded(paddle_error("too_many_requests")), retry_after=12).retry_after == 12
+    assert error_from_response(404, json.dumps(body).encode(), request_id="from-header").request_id == "from-header"
 
 
 @pytest.mark.parametrize(
     "body",
     [
-        pytest.param(b"<html><body><h1>502 Bad Gateway</h1></body></html>", id="html"),
+        pytest.param(HTML, id="html"),
         pytest.param(b"", id="empty"),
         pytest.param(b"\xff\xfe", id="not-utf8"),
         pytest.param(b"[1, 2]", id="json-array"),
+        pytest.param(b"null", id="json-null"),
         pytest.param(b'{"error": "oops"}', id="error-not-an-object"),
         pytest.param(b'{"message": "Internal server error"}', id="aws-style"),
-        pytest.param(b"null", id="json-null"),
+        pytest.param(b"[" * 100_000, id="deeply-nested"),
     ],
 )
-def test_bodies_that_are_not_paddles_envelope_get_a_generic_code(body: bytes) -> None:
+def test_bodies_that_are_not_paddles_envelope_get_a_generic_code(body):
     error = error_from_response(502, body, request_id="hdr")
 
     assert type(error) is PaddleServerError
-    assert error.code == "http_502"
-    assert error.detail == ""
-    assert error.errors == ()
-    assert error.request_id == "hdr"
+    assert (error.code, error.detail, error.errors, error.request_id) == ("http_502", "", (), "hdr")
 
 
-def test_malformed_parts_of_the_envelope_are_dropped_not_trusted() -> None:
-    body = {
-        "error": {
-            "type": "request_error",
-            "code": 123,
-            "detail": ["not", "text"],
-            "errors": [{"field": "a", "message": "b"}, "junk", {"field": 5, "message": None}],
-        },
+def test_malformed_or_oversized_parts_of_the_envelope_are_replaced_not_trusted():
+    malformed = {
+        "error": {"code": 123, "detail": ["x"], "errors": [{"field": "a", "message": "b"}, "junk", {"field": 5}]},
         "meta": {"request_id": 42},
     }
+    oversized = paddle_error("x" * 500, "d" * 5000, [{"field": "f" * 1000, "message": "m" * 1000}])
+    oversized["meta"]["request_id"] = "r" * 1000
 
-    error = error_from_response(400, encoded(body), request_id="hdr")
+    first = error_from_response(400, json.dumps(malformed).encode(), request_id="hdr")
+    second = error_from_response(400, json.dumps(oversized).encode())
 
-    assert error.code == "http_400"
-    assert error.detail == ""
-    # a field error without text gets our fixed texts (tests/security/test_paddle_answers.py has the screen)
-    assert error.errors == (FieldError("a", "b"), FieldError("(field)", "Paddle rejected this value."))
-    assert error.request_id == "hdr"
-
-
-def test_long_texts_are_replaced_not_passed_on() -> None:
-    body = paddle_error("x" * 500, "d" * 5000, errors=[{"field": "f" * 1000, "message": "m" * 1000}])
-    body["meta"]["request_id"] = "r" * 1000
-
-    error = error_from_response(400, encoded(body))
-
-    assert error.code == "http_400"
-    assert error.detail == ""  # the caller reads "Paddle rejected the request."
-    assert error.errors == (FieldError("(field)", "Paddle rejected this value."),)
-    assert error.request_id is None
+    assert (first.code, first.detail, first.request_id) == ("http_400", "", "hdr")
+    assert first.errors == (PaddleFieldError("a", "b"), PaddleFieldError("(field)", "Paddle rejected this value."))
+    assert (second.code, second.detail, second.request_id) == ("http_400", "", None)
+    assert second.errors == (PaddleFieldError("(field)", "Paddle rejected this value."),)
 
 
-def test_message_names_status_and_code_only() -> None:
-    error = error_from_response(403, encoded(paddle_error("invalid_token", "token pdl_sdbx_apikey_x is revoked")))
-
-    assert str(error) == "Paddle answered 403 invalid_token"
+# --- the screen: what of Paddle's own words may reach a caller ------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("status", "cls"),
+    ("text", "passes"),
     [
-        # An edge's or WAF's page says nothing about the caller's data: not a 400 for the caller.
-        pytest.param(400, PaddleServerError, id="400-is-upstream-trouble"),
-        pytest.param(409, PaddleServerError, id="409-is-upstream-trouble"),
-        pytest.param(422, PaddleServerError, id="422-is-upstream-trouble"),
-        # The contract maps these by status: a bare 403 still means our key was refused, a bare 404 still not found.
-        pytest.param(401, PaddleAuthenticationError, id="401-still-our-key"),
-        pytest.param(403, PaddleAuthenticationError, id="403-still-our-key"),
-        pytest.param(404, PaddleNotFoundError, id="404-still-not-found"),
-        pytest.param(429, PaddleRateLimitError, id="429-still-a-rate-limit"),
+        pytest.param("Invalid request.", True, id="plain"),
+        pytest.param("subscription_ids[0]: must match ^sub_[a-z\\d]{26}$", True, id="pattern"),
+        pytest.param(f"customer {CUSTOMER_ID} has no subscription sub_01h04vsc0qhwtsbsxh3422wjs4", True, id="ids"),
+        pytest.param("Note: 25 items at most", True, id="colon-and-space"),
+        pytest.param(f"Invalid header Authorization: Bearer {API_KEY}", False, id="api-key"),
+        pytest.param("PDL_SDBX_APIKEY_x", False, id="key-prefix-any-case"),
+        pytest.param("Bearer abc was refused", False, id="bearer"),
+        pytest.param("the authorization header", False, id="authorization"),
+        pytest.param(f"key {LEGACY_API_KEY} is not valid", False, id="legacy-key-40-opaque-characters"),
+        pytest.param(f"token {PORTAL_TOKEN} already used", False, id="portal-token"),
+        pytest.param("pga_abc", False, id="portal-token-prefix"),
+        pytest.param("see https://evil.test/x", False, id="url"),
+        pytest.param("javascript:alert(1)", False, id="scheme"),
+        pytest.param("www.evil.test", False, id="bare-host"),
+        pytest.param("customer-portal.paddle.com/cpl_01j7zbyqs3vah3aafp4jf62qaw", False, id="portal-host"),
+        pytest.param("line one\r\nSet-Cookie: a=b", False, id="control-characters"),
+        pytest.param("x" * 501, False, id="over-500-characters"),
+        pytest.param("", False, id="empty"),
     ],
 )
-def test_class_by_status_without_paddles_envelope(status: int, cls: type[PaddleAPIError]) -> None:
-    error = error_from_response(status, b"<html><body>Request blocked</body></html>")
+def test_screen(text, passes):
+    assert screened(text, "fixed") == (text if passes else "fixed")
 
-    assert type(error) is cls
-    assert error.code == f"http_{status}"
+
+def test_codes_and_field_names_pass_only_in_paddles_shapes():
+    assert screened_code("customer_not_found", "x") == "customer_not_found"
+    assert screened_code("Not A Code", "x") == screened_code("pdl_sdbx_apikey", "x") == "x"
+    assert screened_field("subscription_ids[3]") == "subscription_ids[3]"
+    assert screened_field("apikey") == screened_field("https://evil.test") == "(field)"
+
+
+# --- the caller's error -----------------------------------------------------------------------------------------------
+
+FIELD = PaddleFieldError("subscription_ids[0]", "does not belong to the customer")
+NOT_FOUND = PaddleNotFoundError(404, "entity_not_found", "lookup text", request_id="p1")
+BAD_REQUEST = PaddleBadRequestError(400, "bad_request", "Invalid request.", errors=(FIELD,), request_id="p1")
+# id: (Paddle's failure as the client raises it, the public error it becomes; the error table gives status and code)
+MAPPING: dict[str, tuple[PaddleError, type[PortalError]]] = {
+    "404-not-found": (NOT_FOUND, CustomerNotFoundError),
+    "400-about-the-callers-data": (BAD_REQUEST, InvalidRequestError),
+    "429": (PaddleRateLimitError(429, "too_many_requests", "Slow down", retry_after=42), RateLimitedError),
+    "403-invalid-token": (PaddleAuthenticationError(403, "invalid_token", f"{API_KEY} is bad"), ConfigurationError),
+    "403-forbidden": (PaddleAuthenticationError(403, "forbidden", "Missing permission"), ConfigurationError),
+    "500": (PaddleServerError(500, "internal_error", "Oops", request_id="p1"), UpstreamError),
+    "502-html": (PaddleServerError(502, "http_502", ""), UpstreamError),
+    "connection": (PaddleConnectionError("ConnectionRefusedError"), UpstreamError),
+    "unusable-success": (PaddleResponseError("Paddle's answer is not JSON"), UpstreamError),
+    "timeout": (PaddleTimeoutError("no time left"), UpstreamTimeoutError),
+}
+
+
+@pytest.mark.parametrize(("failure", "public"), list(MAPPING.values()), ids=list(MAPPING))
+def test_public_error(failure, public):
+    error = public_error(failure, CUSTOMER_ID)
+
+    assert (type(error), error.request_id) == (public, failure.request_id)
+    assert API_KEY not in str(error)
+    if isinstance(failure, PaddleAPIError) and failure.detail:  # Paddle's text only when it is about the caller's data
+        assert (failure.detail in error.detail) is isinstance(failure, PaddleBadRequestError)
+
+
+def test_the_callers_error_keeps_paddles_field_errors_names_the_customer_and_says_when_to_retry():
+    rejected = public_error(BAD_REQUEST, CUSTOMER_ID)
+    bare = public_error(PaddleBadRequestError(400, "http_400", ""), CUSTOMER_ID)
+    not_found = public_error(NOT_FOUND, CUSTOMER_ID)
+
+    assert (rejected.code, rejected.errors) == ("bad_request", (FieldError(FIELD.field, FIELD.message),))
+    assert bare.detail == "Paddle rejected the request."
+    assert CUSTOMER_ID in not_found.detail
+    limited = [PaddleRateLimitError(429, "too_many_requests", "", retry_after=seconds) for seconds in (42, 0, None)]
+    assert [public_error(failure, None).retry_after for failure in limited] == [42, 0, DEFAULT_RETRY_AFTER_SECONDS]

@@ -1,7 +1,7 @@
-"""The use cases (`portal.py`) on their own: a fake Paddle client and fake secret sources passed in, no socket.
-
-The wire, the real client and the real secrets are the integration tier's; here, what each use case decides.
-"""
+"""Opening a portal session (`portal.open_portal_session`) on its own: a fake Paddle client and fake secret sources
+passed in, no socket. The wire, the real client and the real secrets are the integration tier's; the customer lookup
+by verified email and the signed links have their own tests (tests/integration/test_verified_email.py,
+tests/unit/test_signed_links.py, tests/integration/test_signed_links_handler.py)."""
 
 from __future__ import annotations
 
@@ -12,54 +12,31 @@ from typing import Any
 import pytest
 
 from paddle_portal import portal
-from paddle_portal.customers import CustomerCache
+from paddle_portal.customers import CustomerBudget, CustomerCache
 from paddle_portal.deadline import Deadline
-from paddle_portal.errors import (
-    AmbiguousCustomerError,
-    ConfigurationError,
-    CustomerNotFoundError,
-    InternalError,
-    InvalidRequestError,
-    LinkInvalidError,
-    RateLimitedError,
-    UpstreamError,
-)
-from paddle_portal.paddle.client import CustomerMatches, PaddleResult
-from paddle_portal.paddle.errors import (
-    PaddleAPIError,
-    PaddleAuthenticationError,
-    PaddleNotFoundError,
-    PaddleRateLimitError,
-)
-from paddle_portal.portal import Dependencies, LinkSpec, PortalRequest, PortalView, VerifiedEmail
+from paddle_portal.errors import ConfigurationError, InternalError, RateLimitedError, UpstreamError
+from paddle_portal.paddle.client import PaddleResult
+from paddle_portal.paddle.errors import PaddleAuthenticationError, PaddleRateLimitError
+from paddle_portal.portal import Dependencies, PortalRequest, PortalView
 from paddle_portal.settings import Settings
-from paddle_portal.signed_links import SigningKeys
 from tests.support import API_KEY, CUSTOMER_ID, OTHER_CUSTOMER_ID, ROTATED_API_KEY, SUBSCRIPTION_ID, portal_session
 
-EMAIL = "jane@example.com"
-NOW = 1_900_000_000.0
-KEYS = SigningKeys({"k1": b"k" * 43}, "k1")
+BAD_KEY = "pdl_sdbx_apikey_01gtgztp8f4kek3yd4g1wrksa3_FAKEFAKEFAKEFAKEFAKE_XXX"
 
 
 @dataclass
 class FakePaddle:
-    """Answers from a script, one per call; records (api key, what was asked)."""
+    """Answers from a script, one per call; records (api key, customer, subscriptions) of each call."""
 
     answers: list[Any] = field(default_factory=list)
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
-    def _next(self, api_key: str, asked: Any) -> Any:
-        self.calls.append((api_key, asked))
+    def create_portal_session(self, api_key: str, customer_id: str, subscription_ids: Any, deadline: Any) -> Any:
+        self.calls.append((api_key, (customer_id, tuple(subscription_ids))))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
         return answer
-
-    def create_portal_session(self, api_key: str, customer_id: str, subscription_ids: Any, deadline: Any) -> Any:
-        return self._next(api_key, (customer_id, tuple(subscription_ids)))
-
-    def find_customers_by_email(self, api_key: str, address: str, deadline: Any) -> Any:
-        return self._next(api_key, address)
 
 
 @dataclass
@@ -90,125 +67,82 @@ def session_result(customer_id: str = CUSTOMER_ID, subscription_ids: tuple[str, 
     return PaddleResult(body["data"], "req-paddle", attempts=1, latency_ms=12.0)
 
 
-def deps(paddle: FakePaddle, api_key: FakeSecret | None = None, **settings: Any) -> Dependencies:
-    return Dependencies(
-        settings=Settings(secret_id="paddle-portal/api-key", **settings),
+def deps(paddle: FakePaddle, api_key: FakeSecret | None = None, **changes: Any) -> Dependencies:
+    environment = Dependencies(
+        settings=Settings(secret_id="paddle-portal/api-key"),
         client=paddle,  # type: ignore[arg-type]
         api_key=api_key or FakeSecret(API_KEY),  # type: ignore[arg-type]
-        signing_keys=FakeSecret(KEYS),  # type: ignore[arg-type]
+        signing_keys=FakeSecret(None),  # type: ignore[arg-type]
         customers=CustomerCache(300),
-        clock=lambda: NOW,
     )
+    return replace(environment, **changes)
 
 
-def within() -> Deadline:
-    return Deadline.within(5.0)
+OVERVIEW = PortalView()
 
 
-def test_a_session_for_the_customer_asked_for() -> None:
+def open_session(environment: Dependencies, view: PortalView = OVERVIEW, seconds: float = 5.0) -> Any:
+    return portal.open_portal_session(environment, PortalRequest(CUSTOMER_ID, view), Deadline.within(seconds))
+
+
+def test_a_session_for_the_customer_asked_for():
     paddle = FakePaddle([session_result(subscription_ids=(SUBSCRIPTION_ID,))])
 
-    session = portal.open_portal_session(
-        deps(paddle), PortalRequest(CUSTOMER_ID, PortalView((SUBSCRIPTION_ID,))), within()
-    )
+    session = open_session(deps(paddle), PortalView((SUBSCRIPTION_ID,)))
 
     assert paddle.calls == [(API_KEY, (CUSTOMER_ID, (SUBSCRIPTION_ID,)))]
     assert session.body["data"]["id"] == "cpls_01h4ge9r64c22exjsx0fy8b48b"
     assert session.location == session.body["data"]["urls"]["general"]["overview"]
 
 
-def test_a_session_paddle_says_is_another_customers_is_refused() -> None:
-    paddle = FakePaddle([session_result(OTHER_CUSTOMER_ID)])
-
+def test_a_session_paddle_says_is_another_customers_is_refused():
     with pytest.raises(UpstreamError):
-        portal.open_portal_session(deps(paddle), PortalRequest(CUSTOMER_ID, PortalView()), within())
+        open_session(deps(FakePaddle([session_result(OTHER_CUSTOMER_ID)])))
 
 
-def test_a_verified_email_is_looked_up_once_then_cached() -> None:
-    found = CustomerMatches((CUSTOMER_ID,), "req-lookup", attempts=1, latency_ms=5.0)
-    paddle = FakePaddle([found, session_result(), session_result()])
-    environment = deps(paddle)
-
-    for _ in range(2):
-        portal.open_portal_session(environment, PortalRequest(VerifiedEmail(EMAIL), PortalView()), within())
-
-    assert [asked for _, asked in paddle.calls] == [EMAIL, (CUSTOMER_ID, ()), (CUSTOMER_ID, ())]
+REJECTED = PaddleAuthenticationError(403, "invalid_token", "")
 
 
 @pytest.mark.parametrize(
-    ("ids", "error"),
+    ("answers", "rotated", "seconds_left", "keys_sent", "refreshes"),
     [
-        pytest.param((), CustomerNotFoundError, id="none"),
-        pytest.param((CUSTOMER_ID, OTHER_CUSTOMER_ID), AmbiguousCustomerError, id="several-never-guessed"),
+        pytest.param([REJECTED, session_result()], ROTATED_API_KEY, 5.0, [API_KEY, ROTATED_API_KEY], 1, id="rotated"),
+        pytest.param([REJECTED], None, 5.0, [API_KEY], 1, id="re-read-the-same-key-no-retry"),
+        pytest.param([REJECTED, REJECTED], BAD_KEY, 5.0, [API_KEY, BAD_KEY], 1, id="rotated-to-another-bad-key"),
+        pytest.param([REJECTED], ROTATED_API_KEY, 0.2, [API_KEY], 0, id="too-late-for-a-retry-no-re-read"),
     ],
 )
-def test_an_email_that_is_not_exactly_one_customer(ids: tuple[str, ...], error: type[Exception]) -> None:
-    paddle = FakePaddle([CustomerMatches(ids, "req-lookup", attempts=1, latency_ms=5.0)])
+def test_a_rejected_key_is_read_again_once(answers, rotated, seconds_left, keys_sent, refreshes):
+    paddle = FakePaddle(answers)
+    api_key = FakeSecret(API_KEY, rotated=rotated)
 
-    with pytest.raises(error):
-        portal.open_portal_session(deps(paddle), PortalRequest(VerifiedEmail(EMAIL), PortalView()), within())
+    if keys_sent[-1] == ROTATED_API_KEY:  # Paddle accepts only the rotated key
+        open_session(deps(paddle, api_key), seconds=seconds_left)
+    else:
+        with pytest.raises(ConfigurationError):
+            open_session(deps(paddle, api_key), seconds=seconds_left)
 
-    assert len(paddle.calls) == 1  # no session was asked for
-
-
-def test_a_rejected_key_is_read_again_once_and_the_call_retried() -> None:
-    rejected = PaddleAuthenticationError(403, "invalid_token", "")
-    paddle = FakePaddle([rejected, session_result()])
-    api_key = FakeSecret(API_KEY, rotated=ROTATED_API_KEY)
-
-    portal.open_portal_session(deps(paddle, api_key), PortalRequest(CUSTOMER_ID, PortalView()), within())
-
-    assert [key for key, _ in paddle.calls] == [API_KEY, ROTATED_API_KEY]
-    assert api_key.refreshes == 1
+    assert ([key for key, _ in paddle.calls], api_key.refreshes) == (keys_sent, refreshes)
 
 
-def test_a_key_rejected_again_after_the_re_read_is_a_configuration_error() -> None:
-    paddle = FakePaddle([PaddleAuthenticationError(403, "invalid_token", "")])
+def test_paddles_failures_become_public_errors():
+    with pytest.raises(RateLimitedError) as limited:
+        open_session(deps(FakePaddle([PaddleRateLimitError(429, "too_many_requests", "", retry_after=7)])))
+    with pytest.raises(InternalError) as bug:
+        open_session(deps(FakePaddle([KeyError(API_KEY)])))
 
-    with pytest.raises(ConfigurationError):
-        portal.open_portal_session(deps(paddle), PortalRequest(CUSTOMER_ID, PortalView()), within())
-
-
-@pytest.mark.parametrize(
-    ("failure", "error"),
-    [
-        pytest.param(PaddleNotFoundError(404, "entity_not_found", ""), CustomerNotFoundError, id="404"),
-        pytest.param(PaddleRateLimitError(429, "too_many_requests", "", retry_after=7), RateLimitedError, id="429"),
-        pytest.param(PaddleAPIError(500, "internal_error", ""), UpstreamError, id="500"),
-        pytest.param(KeyError("a bug"), InternalError, id="bug"),
-    ],
-)
-def test_paddles_failures_become_public_errors(failure: Exception, error: type[Exception]) -> None:
-    with pytest.raises(error) as raised:
-        portal.open_portal_session(deps(FakePaddle([failure])), PortalRequest(CUSTOMER_ID, PortalView()), within())
-
-    assert "a bug" not in str(raised.value)
+    assert limited.value.retry_after == 7  # mapped by paddle_failures.public_error (tests/unit/test_paddle_errors.py)
+    assert API_KEY not in str(bug.value)  # a bug's message can hold anything
 
 
-def test_a_minted_link_opens_what_it_names_when_followed() -> None:
-    environment = deps(FakePaddle(), link_base_url="https://billing.example.com")
-    spec = LinkSpec(CUSTOMER_ID, "cancel_subscription", SUBSCRIPTION_ID, 3600)
+def test_a_customer_over_their_session_budget_is_refused_before_paddle():
+    paddle = FakePaddle([session_result(), session_result()])
+    environment = deps(paddle, sessions_per_customer=CustomerBudget(burst=2))
 
-    minted = portal.mint_signed_link(environment, spec, within(), None, "req-1")
-    query = [tuple(pair.split("=", 1)) for pair in minted["data"]["url"].split("?", 1)[1].split("&")]
+    open_session(environment)
+    open_session(environment)
+    with pytest.raises(RateLimitedError) as refused:
+        open_session(environment)
 
-    assert minted["data"]["url"].startswith("https://billing.example.com/links/portal?")
-    assert portal.follow_signed_link(environment, query) == PortalRequest(  # type: ignore[arg-type]
-        CUSTOMER_ID, PortalView((SUBSCRIPTION_ID,), "cancel_subscription", SUBSCRIPTION_ID)
-    )
-    later = replace(environment, clock=lambda: NOW + 3600 + 60)
-    with pytest.raises(LinkInvalidError):
-        portal.follow_signed_link(later, query)  # type: ignore[arg-type]
-
-
-def test_a_link_without_a_public_url_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigurationError):
-        portal.mint_signed_link(deps(FakePaddle()), LinkSpec(CUSTOMER_ID, "overview", None, 3600), within(), None, "r")
-
-
-@pytest.mark.parametrize("action", ["cancel_subscription", "update_subscription_payment_method"])
-def test_a_subscription_page_needs_its_subscription(action: Any) -> None:
-    with pytest.raises(InvalidRequestError):
-        PortalView.page(action, None)
-    with pytest.raises(InvalidRequestError):
-        LinkSpec(CUSTOMER_ID, action, None, 3600)
+    assert len(paddle.calls) == 2
+    assert 1 <= refused.value.retry_after <= 5

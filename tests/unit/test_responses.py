@@ -1,4 +1,5 @@
-"""Every HTTP answer: JSON, redirect, or Paddle's error envelope; never cacheable, 5xx details never the cause."""
+"""Every HTTP answer (`http_api.responses`): JSON, a redirect, Paddle's error envelope, or a small page for a person
+following a signed link; never cacheable, and a 5xx never says its cause."""
 
 from __future__ import annotations
 
@@ -6,30 +7,15 @@ import json
 
 import pytest
 
-from paddle_portal.errors import (
-    AuthenticationMissingError,
-    ConfigurationError,
-    CustomerNotFoundError,
-    FieldError,
-    ForbiddenError,
-    InternalError,
-    InvalidRequestError,
-    PortalError,
-    RateLimitedError,
-    RequestTooLargeError,
-    RouteNotFoundError,
-    UpstreamError,
-    UpstreamTimeoutError,
-)
-from paddle_portal.http_api.responses import error_body, error_response, json_response, redirect
+from paddle_portal import errors
+from paddle_portal.errors import FieldError, PortalError, RateLimitedError
+from paddle_portal.http_api.responses import BUSY_MAX_TRIES, error_page, error_response, json_response, redirect
 
 LINK = "https://customer-portal.paddle.com/cpl_01j7zbyqs3vah3aafp4jf62qaw?token=pga_FAKE"
 
 
-def test_json_response() -> None:
-    response = json_response(201, {"data": {"id": "cpls_1"}, "meta": {"request_id": "r"}})
-
-    assert response == {
+def test_json_response():
+    assert json_response(201, {"data": {"id": "cpls_1"}, "meta": {"request_id": "r"}}) == {
         "statusCode": 201,
         "headers": {
             "Content-Type": "application/json",
@@ -41,103 +27,122 @@ def test_json_response() -> None:
     }
 
 
-def test_redirect() -> None:
+def test_redirect_says_no_referrer():
     response = redirect(LINK)
 
-    assert response["statusCode"] == 302
-    assert response["headers"]["Location"] == LINK
+    assert (response["statusCode"], response["body"], response["headers"]["Location"]) == (302, "", LINK)
+    assert response["headers"]["Referrer-Policy"] == "no-referrer"  # the token must not travel on from the portal
     assert response["headers"]["Cache-Control"] == "no-store"
-    assert response["headers"]["Referrer-Policy"] == "no-referrer"
-    assert response["body"] == ""
-    assert response["isBase64Encoded"] is False
 
 
-@pytest.mark.parametrize(
-    ("error", "status", "type_", "code"),
-    [
-        pytest.param(InvalidRequestError("d"), 400, "request_error", "invalid_field", id="invalid-field"),
-        pytest.param(
-            InvalidRequestError("d", code="invalid_json"), 400, "request_error", "invalid_json", id="invalid-json"
-        ),
-        pytest.param(RequestTooLargeError("d"), 413, "request_error", "request_too_large", id="too-large"),
-        pytest.param(
-            AuthenticationMissingError("d"), 401, "request_error", "authentication_missing", id="authentication-missing"
-        ),
-        pytest.param(ForbiddenError("d"), 403, "request_error", "forbidden", id="forbidden"),
-        pytest.param(RouteNotFoundError("d"), 404, "request_error", "not_found", id="route-not-found"),
-        pytest.param(CustomerNotFoundError("d"), 404, "request_error", "not_found", id="customer-not-found"),
-        pytest.param(
-            RateLimitedError("d", retry_after=7), 429, "request_error", "too_many_requests", id="rate-limited"
-        ),
-        pytest.param(UpstreamError("d"), 502, "api_error", "bad_gateway", id="bad-gateway"),
-        pytest.param(UpstreamTimeoutError("d"), 504, "api_error", "gateway_timeout", id="gateway-timeout"),
-        pytest.param(ConfigurationError("d"), 500, "api_error", "configuration_error", id="configuration"),
-        pytest.param(InternalError("d"), 500, "api_error", "internal_error", id="internal"),
-    ],
-)
-def test_error_status_type_and_code(error: PortalError, status: int, type_: str, code: str) -> None:
+ERRORS = {
+    "invalid-field": ("InvalidRequestError", {}, 400, "request_error", "invalid_field"),
+    "invalid-json": ("InvalidRequestError", {"code": "invalid_json"}, 400, "request_error", "invalid_json"),
+    "too-large": ("RequestTooLargeError", {}, 413, "request_error", "request_too_large"),
+    "authentication-missing": ("AuthenticationMissingError", {}, 401, "request_error", "authentication_missing"),
+    "forbidden": ("ForbiddenError", {}, 403, "request_error", "forbidden"),
+    "route-not-found": ("RouteNotFoundError", {}, 404, "request_error", "not_found"),
+    "customer-not-found": ("CustomerNotFoundError", {}, 404, "request_error", "not_found"),
+    "ambiguous-customer": ("AmbiguousCustomerError", {}, 409, "request_error", "ambiguous_customer"),
+    "rate-limited": ("RateLimitedError", {"retry_after": 7}, 429, "request_error", "too_many_requests"),
+    "bad-gateway": ("UpstreamError", {}, 502, "api_error", "bad_gateway"),
+    "gateway-timeout": ("UpstreamTimeoutError", {}, 504, "api_error", "gateway_timeout"),
+    "configuration": ("ConfigurationError", {}, 500, "api_error", "configuration_error"),
+    "internal": ("InternalError", {}, 500, "api_error", "internal_error"),
+    "invalid-link": ("LinkInvalidError", {}, 403, "request_error", "invalid_link"),
+}
+
+
+@pytest.mark.parametrize(("name", "kwargs", "status", "type_", "code"), list(ERRORS.values()), ids=list(ERRORS))
+def test_error_envelope(name, kwargs, status, type_, code):
+    error: PortalError = getattr(errors, name)("Cause: arn:aws:secretsmanager:x, KeyError 'api_key'", **kwargs)
+
     response = error_response(error, "gw-request-1")
-    body = json.loads(response["body"])
 
     assert response["statusCode"] == status
     assert response["headers"]["Cache-Control"] == "no-store"
-    assert response["headers"]["Content-Type"] == "application/json"
-    assert body["error"]["type"] == type_
-    assert body["error"]["code"] == code
+    assert response["headers"].get("Retry-After") == ("7" if status == 429 else None)
+    body = json.loads(response["body"])
     assert body["meta"] == {"request_id": "gw-request-1"}
-    assert "errors" not in body["error"]
+    assert (body["error"]["type"], body["error"]["code"]) == (type_, code)
+    if status == 500:  # the cause is for the operator's logs
+        assert "arn:" not in body["error"]["detail"]
+        assert "logs" in body["error"]["detail"]
+    else:
+        assert body["error"]["detail"] == error.detail
 
 
-def test_field_errors_are_listed() -> None:
-    error = InvalidRequestError(
-        "Invalid request.",
-        errors=(FieldError("subscription_ids[0]", "bad"), FieldError("extra", "is not a known field")),
+def test_field_errors_and_paddles_request_id():
+    error = errors.InvalidRequestError(
+        "Invalid request.", errors=(FieldError("subscription_ids[0]", "bad"),), request_id="paddle-req"
     )
 
-    assert error_body(error, "r")["error"]["errors"] == [
-        {"field": "subscription_ids[0]", "message": "bad"},
-        {"field": "extra", "message": "is not a known field"},
-    ]
-
-
-def test_paddles_request_id_wins_over_the_gateways() -> None:
-    assert error_body(CustomerNotFoundError("d", request_id="paddle-req"), "gw-req")["meta"] == {
-        "request_id": "paddle-req"
+    assert json.loads(error_response(error, "gw-req")["body"]) == {
+        "error": {
+            "type": "request_error",
+            "code": "invalid_field",
+            "detail": "Invalid request.",
+            "errors": [{"field": "subscription_ids[0]", "message": "bad"}],
+        },
+        "meta": {"request_id": "paddle-req"},
     }
 
 
-@pytest.mark.parametrize(
-    ("error", "retry_after"),
-    [
-        pytest.param(RateLimitedError("d", retry_after=30), "30", id="rate-limited"),
-        pytest.param(RateLimitedError("d", retry_after=0), "0", id="rate-limited-zero"),
-        pytest.param(UpstreamError("d"), None, id="bad-gateway-has-none"),
-        pytest.param(InvalidRequestError("d"), None, id="bad-request-has-none"),
-    ],
-)
-def test_retry_after_header(error: PortalError, retry_after: str | None) -> None:
-    assert error_response(error, "r")["headers"].get("Retry-After") == retry_after
+def assert_page(answer: dict[str, object], status: int) -> str:
+    headers = answer["headers"]
+    assert answer["statusCode"] == status
+    assert isinstance(headers, dict)
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert headers["Cache-Control"] == "no-store"
+    page = str(answer["body"])
+    assert "<script" not in page
+    assert "href=" not in page
+    return page
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "title"),
     [
-        pytest.param(
-            ConfigurationError("Could not read secret arn:aws:secretsmanager:x (ResourceNotFound)"), id="configuration"
-        ),
-        pytest.param(InternalError("KeyError: 'api_key' at secrets.py line 3"), id="internal"),
+        (errors.LinkInvalidError("This link is not valid."), "This link cannot be opened"),
+        (errors.LinkInvalidError("This link has expired.", code="link_expired"), "This link has expired"),
+        (errors.CustomerNotFoundError("<b>no</b> such customer"), "This link cannot be opened"),
     ],
+    ids=["invalid", "expired", "escaped"],
 )
-def test_500_details_do_not_reveal_the_cause(error: PortalError) -> None:
-    detail = error_body(error, "r")["error"]["detail"]
+def test_a_person_gets_a_page_without_scripts_or_links(error, title):
+    page = assert_page(error_page(error, "gw-<1>"), error.status)
 
-    assert detail != error.detail
-    assert "arn:" not in detail
-    assert "api_key" not in detail
-    assert "logs" in detail
+    assert f"<h1>{title}</h1>" in page
+    assert "<b>" not in page
+    assert "Reference: gw-&lt;1&gt;" in page
 
 
-def test_client_error_details_are_kept() -> None:
-    assert error_body(ForbiddenError("The token does not name a Paddle customer."), "r")["error"]["detail"] == (
-        "The token does not name a Paddle customer."
-    )
+@pytest.mark.parametrize(
+    ("cookie", "retry_after", "refresh", "tries"),
+    [
+        (None, 1, 2, 0),
+        ("1", 5, 5, 1),
+        ("2", 600, 30, 2),
+        (str(BUSY_MAX_TRIES), 5, None, BUSY_MAX_TRIES),
+        ("999", 5, 5, 0),
+        ("x", 5, 5, 0),
+    ],
+    ids=["short-wait-floored", "paddles-wait", "long-wait-capped", "stops-after-max-tries", "absurd-count", "garbage"],
+)
+def test_a_rate_limit_is_a_busy_page_that_retries_a_few_times(cookie, retry_after, refresh, tries):
+    answer = error_page(RateLimitedError("limit", retry_after=retry_after), "gw-1", cookie)
+
+    page = assert_page(answer, 429)
+    headers = answer["headers"]
+    assert headers["Retry-After"] == str(retry_after)  # the header keeps Paddle's word
+    assert headers["Set-Cookie"].startswith(f"portal_busy={tries + 1};")
+    assert "HttpOnly" in headers["Set-Cookie"]
+    assert "Your link is fine" in page
+    assert "cannot be opened" not in page
+    assert "url=" not in page.lower()  # a refresh reloads the same address: the page never repeats the link
+    if refresh is None:
+        assert "http-equiv" not in page
+        assert "reload this page" in page
+    else:
+        assert f'<meta http-equiv="refresh" content="{refresh}">' in page

@@ -9,8 +9,8 @@ from paddle_portal.paddle.retry_budget import MAX_TOKENS, RetryBudget
 OK, REFUSED = "ok", "refused"
 
 
-def run(outcomes: list[str], budget: RetryBudget | None = None, *, retry_after: float | None = None) -> RetryBudget:
-    budget = budget or RetryBudget()
+def run(outcomes: list[str], *, retry_after: float | None = None) -> RetryBudget:
+    budget = RetryBudget()
     for outcome in outcomes:
         budget.record(refused=outcome == REFUSED, now=100.0, retry_after=retry_after)
     return budget
@@ -20,9 +20,7 @@ def run(outcomes: list[str], budget: RetryBudget | None = None, *, retry_after: 
     ("outcomes", "may_retry"),
     [
         pytest.param([], True, id="fresh"),
-        pytest.param([REFUSED], True, id="lone-429"),
-        pytest.param([REFUSED, REFUSED, OK], True, id="one-invocation-two-retries-then-success"),
-        pytest.param([REFUSED] * 2, True, id="two-failures"),
+        pytest.param([REFUSED, REFUSED], True, id="one-invocation-retried-twice"),
         pytest.param([REFUSED] * 3, False, id="three-failures-half-spent"),
         pytest.param([REFUSED] * 50, False, id="sustained-refusals"),
         pytest.param([REFUSED] * 6 + [OK] * 29, False, id="29-successes-not-yet-enough"),
@@ -31,13 +29,12 @@ def run(outcomes: list[str], budget: RetryBudget | None = None, *, retry_after: 
         pytest.param([OK] * 1000 + [REFUSED] * 3, False, id="credit-is-capped"),
     ],
 )
-def test_retries_stop_under_sustained_refusals_and_come_back(outcomes: list[str], may_retry: bool) -> None:
+def test_retries_stop_under_sustained_refusals_and_come_back(outcomes, may_retry):
     assert run(outcomes).may_retry() is may_retry
 
 
-def test_tokens_stay_within_the_bucket() -> None:
-    assert run([REFUSED] * 100).tokens == 0.0
-    assert run([OK] * 100).tokens == MAX_TOKENS
+def test_tokens_stay_within_the_bucket():
+    assert (run([REFUSED] * 100).tokens, run([OK] * 100).tokens) == (0.0, MAX_TOKENS)
 
 
 @pytest.mark.parametrize(
@@ -50,19 +47,16 @@ def test_tokens_stay_within_the_bucket() -> None:
         pytest.param([REFUSED] * 6, 3600.0, 101.0, 59.0, id="long-retry-after-capped"),
     ],
 )
-def test_hold_only_while_paddle_asked_to_wait_and_the_budget_is_spent(
-    outcomes: list[str], retry_after: float | None, now: float, hold: float | None
-) -> None:
+def test_hold_only_while_paddle_asked_to_wait_and_the_budget_is_spent(outcomes, retry_after, now, hold):
     assert run(outcomes, retry_after=retry_after).hold(now) == hold
 
 
-def test_requests_per_invocation_stay_under_the_goal_when_paddle_refuses_most() -> None:
-    # Given a Paddle that accepts one attempt in four (4 rps capacity, 8 invocations/s, after the first retries)
+def test_requests_per_invocation_stay_under_the_goal_when_paddle_refuses_most():
+    # Given a Paddle that accepts one attempt in four, and invocations of up to three attempts each
     budget = RetryBudget()
-    requests = invocations = 0
+    requests = 0
     accepted = iter([True, False, False, False] * 1000)
     for _ in range(400):
-        invocations += 1
         for attempt in range(3):
             requests += 1
             ok = next(accepted)
@@ -70,4 +64,4 @@ def test_requests_per_invocation_stay_under_the_goal_when_paddle_refuses_most() 
             if ok or attempt == 2 or not budget.may_retry():
                 break
     # Then retries add less than 10% once the budget is spent
-    assert requests / invocations <= 1.1
+    assert requests / 400 <= 1.1

@@ -1,25 +1,26 @@
-"""`retry_policy.retry_delay`: the whole retry decision as a table (jitter pinned to the full delay)."""
+"""`retry_policy.retry_delay`: the whole retry decision as a table (jitter pinned to the full delay), and how
+`Retry-After` is read."""
 
 from __future__ import annotations
 
 import pytest
 
 from paddle_portal.paddle import retry_policy
-from paddle_portal.paddle.retry_policy import retry_delay
+from paddle_portal.paddle.retry_policy import equal_jitter, parse_retry_after, retry_delay
 
 ROOM = 10.0  # plenty of deadline left
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def no_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(retry_policy, "equal_jitter", lambda delay: delay)
 
 
+@pytest.mark.usefixtures("no_jitter")
 @pytest.mark.parametrize(
     ("attempt", "outcome", "retry_after", "remaining", "expected"),
     [
         # answers that are final
-        pytest.param(1, 200, None, ROOM, None, id="success"),
         pytest.param(1, 201, None, ROOM, None, id="created"),
         pytest.param(1, 400, None, ROOM, None, id="caller-data"),
         pytest.param(1, 403, None, ROOM, None, id="key-rejected"),
@@ -47,15 +48,21 @@ def no_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.param(1, "connection", None, 0.2, None, id="no-time-for-another-attempt"),
     ],
 )
-def test_retry_delay(
-    attempt: int, outcome: int | str, retry_after: float | None, remaining: float, expected: float | None
-) -> None:
+def test_retry_delay(attempt, outcome, retry_after, remaining, expected):
     assert retry_delay(attempt, outcome, retry_after, remaining) == pytest.approx(expected)  # type: ignore[arg-type]
 
 
-def test_backoff_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("no_jitter")
+def test_backoff_is_capped(monkeypatch):
     monkeypatch.setattr(retry_policy, "MAX_ATTEMPTS", 20)
     assert retry_delay(15, 500, None, 100.0) == retry_policy.BACKOFF_MAX_SECONDS
+
+
+def test_jitter_is_between_half_and_all_of_the_delay():
+    samples = [equal_jitter(0.4) for _ in range(200)]
+
+    assert all(0.2 <= sample <= 0.4 for sample in samples)
+    assert len(set(samples)) > 1
 
 
 @pytest.mark.parametrize(
@@ -67,10 +74,13 @@ def test_backoff_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.param(" 7 ", 7.0, id="padded"),
         pytest.param("-1", None, id="negative"),
         pytest.param("1.5", None, id="fraction"),
+        pytest.param("\xb2", None, id="superscript-digit"),
+        pytest.param("9" * 5000, None, id="5000-digits"),
         pytest.param("86401", None, id="over-a-day"),
         pytest.param("Wed, 21 Oct 2015 07:28:00 GMT", 0.0, id="date-in-the-past"),
+        pytest.param("Thu, 99 Foo 2024 25:61:61 GMT", None, id="bad-date"),
         pytest.param("soon", None, id="unreadable"),
     ],
 )
-def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
-    assert retry_policy.parse_retry_after(header) == seconds
+def test_parse_retry_after(header, seconds):
+    assert parse_retry_after(header) == seconds

@@ -10,15 +10,13 @@ import socket
 from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
 
-from paddle_portal.secrets import ExtensionSecretReader, secret_reader
-from paddle_portal.settings import settings_from_env
+from paddle_portal.secrets import ExtensionSecretReader, PowertoolsSecretReader, secret_reader
 from tests.support import API_KEY, SECRET_ID
 
 
-class FallbackCalls:
-    """A stand-in for the boto3 reader that records how it was called."""
+class Fallback:
+    """Stands in for the boto3 reader; records how it was called."""
 
     def __init__(self, value: object = "fallback-value") -> None:
         self.calls: list[tuple[str, int, bool]] = []
@@ -29,94 +27,69 @@ class FallbackCalls:
         return self.value
 
 
-def answer(secret: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "ARN": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET_ID}",
-            "Name": SECRET_ID,
-            "VersionStages": ["AWSCURRENT"],
-            **secret,
-        }
-    )
+def answer(**secret: Any) -> str:
+    return json.dumps({"ARN": f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{SECRET_ID}", **secret})
 
 
-def test_reads_the_secret_from_the_extension_with_the_session_token(httpserver: HTTPServer) -> None:
+def test_the_extension_is_asked_with_the_session_token_once_per_max_age(httpserver):
     # Given the extension holds the secret (tests/conftest.py sets AWS_SESSION_TOKEN=testing)
     httpserver.expect_request(
         "/secretsmanager/get",
         query_string={"secretId": SECRET_ID},
         headers={"X-Aws-Parameters-Secrets-Token": "testing"},
-    ).respond_with_data(answer({"SecretString": json.dumps({"api_key": API_KEY})}))
-    fallback = FallbackCalls()
-    reader = ExtensionSecretReader(httpserver.port, fallback)
-
-    # When the key is read twice within max_age
-    first = reader(SECRET_ID, 300, False)
-    second = reader(SECRET_ID, 300, False)
-
-    # Then the extension was asked once, boto3 never
-    assert first == second == json.dumps({"api_key": API_KEY})
-    assert len(httpserver.log) == 1
-    assert fallback.calls == []
-
-
-def test_binary_secrets_are_decoded(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/secretsmanager/get").respond_with_data(
-        answer({"SecretBinary": base64.b64encode(API_KEY.encode()).decode()})
-    )
-    assert ExtensionSecretReader(httpserver.port, FallbackCalls())(SECRET_ID, 300, False) == API_KEY.encode()
-
-
-def test_an_expired_copy_is_read_again(httpserver: HTTPServer) -> None:
-    httpserver.expect_request("/secretsmanager/get").respond_with_data(answer({"SecretString": API_KEY}))
+    ).respond_with_data(answer(SecretString=API_KEY))
     now = [1000.0]
-    reader = ExtensionSecretReader(httpserver.port, FallbackCalls(), clock=lambda: now[0])
+    fallback = Fallback()
+    reader = ExtensionSecretReader(httpserver.port, fallback, clock=lambda: now[0])
 
-    reader(SECRET_ID, 300, False)
+    # When the key is read twice within max_age, then once after it
+    values = [reader(SECRET_ID, 300, False), reader(SECRET_ID, 300, False)]
     now[0] += 301
-    reader(SECRET_ID, 300, False)
+    values.append(reader(SECRET_ID, 300, False))
 
-    assert len(httpserver.log) == 2
+    # Then the extension was asked twice, boto3 never
+    assert values == [API_KEY] * 3
+    assert (len(httpserver.log), fallback.calls) == (2, [])
 
 
-@pytest.mark.parametrize("status", [400, 500], ids=["secret-refused", "extension-error"])
-def test_an_extension_error_falls_back_to_boto3(httpserver: HTTPServer, status: int) -> None:
-    httpserver.expect_request("/secretsmanager/get").respond_with_data("AccessDeniedException", status=status)
-    fallback = FallbackCalls()
+def test_binary_secrets_are_decoded(httpserver):
+    httpserver.expect_request("/secretsmanager/get").respond_with_data(
+        answer(SecretBinary=base64.b64encode(API_KEY.encode()).decode())
+    )
 
-    value = ExtensionSecretReader(httpserver.port, fallback)(SECRET_ID, 300, False)
+    assert ExtensionSecretReader(httpserver.port, Fallback())(SECRET_ID, 300, False) == API_KEY.encode()
 
-    assert value == "fallback-value"
+
+@pytest.mark.parametrize("status", [400, 500, None], ids=["secret-refused", "extension-error", "nothing-listening"])
+def test_without_the_secret_from_the_extension_boto3_reads_it(httpserver, status):
+    port = httpserver.port
+    if status is None:  # the function deployed without the extension layer
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    else:
+        httpserver.expect_request("/secretsmanager/get").respond_with_data("AccessDeniedException", status=status)
+    fallback = Fallback()
+
+    assert ExtensionSecretReader(port, fallback)(SECRET_ID, 300, False) == "fallback-value"
     assert fallback.calls == [(SECRET_ID, 300, False)]
 
 
-def test_no_extension_listening_falls_back_to_boto3() -> None:
-    with socket.socket() as probe:  # a port nothing listens on (the function deployed without the extension layer)
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    fallback = FallbackCalls()
-    assert ExtensionSecretReader(closed_port, fallback)(SECRET_ID, 300, False) == "fallback-value"
-    assert fallback.calls == [(SECRET_ID, 300, False)]
-
-
-def test_a_forced_read_bypasses_the_extension_and_its_cache(httpserver: HTTPServer) -> None:
-    # The extension would answer from its own cache with the key Paddle just rejected.
-    old_key = answer({"SecretString": "old-key"})  # pragma: allowlist secret - a fake
-    httpserver.expect_request("/secretsmanager/get").respond_with_data(old_key)
-    fallback = FallbackCalls("rotated-key")
+def test_a_forced_read_bypasses_the_extension_and_its_cache(httpserver):
+    # Given a copy read through the extension, which would answer from its own cache with the key Paddle just rejected
+    httpserver.expect_request("/secretsmanager/get").respond_with_data(answer(SecretString="old-key"))
+    fallback = Fallback("rotated-key")
     reader = ExtensionSecretReader(httpserver.port, fallback)
     reader(SECRET_ID, 300, False)
 
+    # When the key is re-read by force, then read again
     assert reader(SECRET_ID, 300, True) == "rotated-key"
     assert reader(SECRET_ID, 300, False) == "rotated-key"  # the re-read value is what the cache now holds
-    assert len(httpserver.log) == 1
-    assert fallback.calls == [(SECRET_ID, 300, True)]
+
+    # Then boto3 did the forced read; the extension was asked only the first time
+    assert (len(httpserver.log), fallback.calls) == (1, [(SECRET_ID, 300, True)])
 
 
-def test_the_extension_is_used_only_when_its_port_is_configured() -> None:
-    assert not isinstance(secret_reader(None), ExtensionSecretReader)
+def test_the_extension_is_used_only_when_its_port_is_configured():
+    assert isinstance(secret_reader(None), PowertoolsSecretReader)
     assert isinstance(secret_reader(2773), ExtensionSecretReader)
-    configured = {"PADDLE_API_KEY_SECRET_ID": SECRET_ID, "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "2773"}
-    settings = settings_from_env(configured)
-    assert settings.secrets_extension_port == 2773
-    assert settings_from_env({"PADDLE_API_KEY_SECRET_ID": SECRET_ID}).secrets_extension_port is None
