@@ -22,7 +22,6 @@ os.environ.update(
     POWERTOOLS_TRACE_DISABLED="true",
 )
 
-from tests.events import EVENTS, REPO, load_event  # noqa: F401 - re-exported: older imports use these
 from tests.support import (
     API_KEY,
     SECRET_ID,

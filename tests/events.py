@@ -1,22 +1,15 @@
 """The tests' one event-builder module: the repository's `events/` files (the ones `sam local invoke -e` uses), and
-variations of them. Each builder starts from a real file, so the result stays what AWS delivers.
-
-- `load_event`, `http_event`: a file as it is, or with its body, query or Accept header replaced;
-- `route_event`: a fresh event of a format (`FORMATS`) for a route of the function (`ROUTES`); `set_identity`,
-  `with_query`, `signed_query`: its caller (none, IAM, JWT claims, a Lambda authorizer's context) or query replaced,
-  a genuine signed link made;
-- `http_api`: an HTTP API event for a method and path, by keyword.
-"""
+variations of them (`route_event`: a route's event in a format, its caller, query, body or Accept header replaced).
+Each builder starts from a real file, so the result stays what AWS delivers."""
 
 from __future__ import annotations
 
 import base64
 import copy
 import json
-import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from tests.support import CUSTOMER_ID
 
@@ -83,9 +76,9 @@ def claims_with(value: Any, base: dict[str, Any] | None = None) -> dict[str, Any
 
 
 def set_identity(event: dict[str, Any], kind: str, claims: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Replace whatever identity the event carries with one of: none, iam, jwt (with `claims`), lambda_authorizer
-    (a Lambda authorizer's context naming a customer: not an identity this function accepts)."""
-    context = event["requestContext"]
+    """Replace whatever identity the event carries with one of: none, iam, jwt (with `claims`, by default an ID token
+    for CUSTOMER_ID), lambda_authorizer (a Lambda authorizer's context naming a customer: not an identity)."""
+    context, claims = event["requestContext"], claims_with(CUSTOMER_ID) if claims is None else claims
     context.pop("authorizer", None)
     if "httpMethod" in event:
         context["identity"] = copy.deepcopy(REST_IAM_IDENTITY if kind == "iam" else REST_ANONYMOUS_IDENTITY)
@@ -164,11 +157,11 @@ _OWN_FILES = {
 }
 
 
-def _retarget(event: dict[str, Any], route: str) -> dict[str, Any]:
+def _retarget(event: dict[str, Any], route: str, customer_id: str) -> dict[str, Any]:
     """`event` moved to another route of the same format (route key, paths, path parameters)."""
     method, template, _ = TEMPLATES[route]
-    path = template.replace("{customer_id}", CUSTOMER_ID)
-    params = {"customer_id": CUSTOMER_ID} if "{customer_id}" in template else None
+    path = template.replace("{customer_id}", customer_id)
+    params = {"customer_id": customer_id} if "{customer_id}" in template else None
     if "httpMethod" in event:
         event.update(httpMethod=method, resource=template, path=path, pathParameters=params)
         event["requestContext"].update(httpMethod=method, resourcePath=template, path=f"/prod{path}")
@@ -182,47 +175,35 @@ def _retarget(event: dict[str, Any], route: str) -> dict[str, Any]:
     return event
 
 
-def route_event(fmt: str, route: str) -> dict[str, Any]:
+def route_event(
+    fmt: str,
+    route: str,
+    caller: str | None = None,
+    claims: dict[str, Any] | None = None,
+    *,
+    customer_id: str = CUSTOMER_ID,
+    query: str | None = None,
+    body: Any = ...,
+    accept: str | None = None,
+) -> dict[str, Any]:
     """A fresh event of format `fmt` for `route`, as close to an events/ file as the pair allows (a minting route of
     another format than HTTP API carries `{"action": "overview"}`; the signed-link route carries a genuine link for
-    CUSTOMER_ID's overview, valid an hour)."""
+    CUSTOMER_ID's overview, valid an hour). Replaced on request: the caller (`set_identity`), the path's customer, the
+    raw query, the body (None: none; bytes: sent base64-encoded; a non-text value: as JSON) and the Accept header."""
     get_file = "get_portal_no_auth" if fmt == "function_url" else "get_portal_iam"
     source = _OWN_FILES.get(f"{fmt}/{route}", "post_portal_sessions_iam" if TEMPLATES[route][0] == "POST" else get_file)
-    event = _retarget(load_event(f"{fmt}/{source}.json"), route)
+    event = _retarget(load_event(f"{fmt}/{source}.json"), route, customer_id)
     if fmt != "http_api" and route.endswith("mint"):
         event["body"], event["isBase64Encoded"] = json.dumps({"action": "overview"}), False
-    return with_query(event, signed_query()) if route == "link_follow" else event
-
-
-def http_api(
-    method: str,
-    path: str,
-    *,
-    auth: str | None = "iam",
-    token_claims: dict[str, Any] | None = None,
-    query: str | dict[str, str] = "",
-    body: Any = None,
-    encode_base64: bool = False,
-    accept: str = "application/json",
-) -> dict[str, Any]:
-    """An HTTP API event for `method` on `path` (one of the routes'), its caller, query, body (bytes, text or a value
-    sent as JSON) and Accept header replaced."""
-    route, found = next(
-        (route, found)
-        for route, (route_method, template, _) in TEMPLATES.items()
-        if route_method == method and (found := re.fullmatch(re.sub(r"\{\w+\}", "(?P<c>[^/]+)", template), path))
-    )
-    claims = claims_with(CUSTOMER_ID) if token_claims is None else token_claims
-    event = set_identity(route_event("http_api", route), auth or "none", claims)
-    if "c" in found.groupdict():
-        event["pathParameters"] = {"customer_id": found["c"]}
-        event["rawPath"] = event["requestContext"]["http"]["path"] = path
-    with_query(event, query if isinstance(query, str) else urlencode(query))
-    event["headers"]["accept"] = accept
-    raw = body if body is None or isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body))
-    raw = raw.encode() if isinstance(raw, str) else raw
-    event.pop("body", None)
-    event["isBase64Encoded"] = encode_base64 and raw is not None
-    if raw is not None:
-        event["body"] = base64.b64encode(raw).decode() if encode_base64 else raw.decode("utf-8", "surrogateescape")
+    if caller is not None:
+        set_identity(event, caller, claims)
+    if query is not None or route == "link_follow":
+        with_query(event, signed_query() if query is None else query)
+    if body is not ...:
+        text = body if body is None or isinstance(body, str | bytes) else json.dumps(body)
+        encoded = isinstance(text, bytes)
+        event["body"], event["isBase64Encoded"] = base64.b64encode(text).decode() if encoded else text, encoded
+    if accept is not None:
+        event["headers"] = {name: value for name, value in event["headers"].items() if name.lower() != "accept"}
+        event["headers"]["accept"], event["multiValueHeaders"] = accept, None
     return event

@@ -247,7 +247,7 @@ class TlsFiles:
 
 
 def make_tls_files(directory: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> TlsFiles:
-    """A throwaway CA and a server certificate for `names` (DNS names or IP addresses), signed by it, with the
+    """A throwaway CA and a server certificate for `names` (DNS names or IPv4 addresses), signed by it, with the
     extensions Python 3.13's strict verification asks for. (cryptography comes with moto.)"""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -258,47 +258,30 @@ def make_tls_files(directory: Path, names: tuple[str, ...] = ("localhost", "127.
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fault-server test CA")])
 
-    def certificate(subject: x509.Name, public_key: Any, extensions: list[tuple[Any, bool]]) -> x509.Certificate:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(ca_name)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-        )
+    def certificate(subject: x509.Name, public_key: Any, *extensions: tuple[Any, bool]) -> x509.Certificate:
+        builder = x509.CertificateBuilder(ca_name, subject, public_key, x509.random_serial_number())
+        builder = builder.not_valid_before(now - datetime.timedelta(minutes=5))
+        builder = builder.not_valid_after(now + datetime.timedelta(hours=1))
         for extension, critical in extensions:
             builder = builder.add_extension(extension, critical=critical)
         return builder.sign(ca_key, hashes.SHA256())
 
-    def general_name(name: str) -> Any:
-        try:
-            return x509.IPAddress(ipaddress.ip_address(name))
-        except ValueError:
-            return x509.DNSName(name)
-
-    no_usage = dict.fromkeys(("content_commitment", "key_encipherment", "data_encipherment", "key_agreement"), False)
-    ca_usage = x509.KeyUsage(
-        True, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False, **no_usage
-    )
+    usage = dict.fromkeys(("content_commitment", "key_encipherment", "data_encipherment", "key_agreement"), False)
+    ca_usage = x509.KeyUsage(True, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False, **usage)
     ca_cert = certificate(
         ca_name,
         ca_key.public_key(),
-        [
-            (x509.BasicConstraints(ca=True, path_length=None), True),
-            (ca_usage, True),
-            (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
-        ],
+        (x509.BasicConstraints(ca=True, path_length=None), True),
+        (ca_usage, True),
+        (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
     )
+    alt_names = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names]
     cert = certificate(
         x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]),
         key.public_key(),
-        [
-            (x509.SubjectAlternativeName([general_name(n) for n in names]), False),
-            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
-            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
-        ],
+        (x509.SubjectAlternativeName(alt_names), False),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+        (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
     )
     ca_path, chain_path = directory / "ca.pem", directory / "server.pem"
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))

@@ -1,15 +1,10 @@
 """pytest plugin: fail every test whose logs or output carry a Paddle API key, a portal token or link, or a signed link.
 
-Enabled for the whole suite by tests/conftest.py (`pytest_plugins = ["tests.redaction"]`). It reads, per test phase:
-- every record of the function's Powertools Logger (service `POWERTOOLS_SERVICE_NAME`), formatted as CloudWatch would
-  get it, through a filter on that logger (also when a test redirects the handler's stream or reads it with capsys);
-- every byte that logger's handlers write: a Powertools handler keeps the stream it was created with (often a stdout
-  no capture reads any more), and child loggers' records reach it without passing the parent's filter;
-- every record reaching the root logger (urllib3, botocore, werkzeug, moto);
-- the stdout, stderr and log sections pytest captured.
-
-A test that writes such a value on purpose (to prove this guard works) is marked
-`@pytest.mark.allow_secrets_in_output("why")`.
+Enabled for the whole suite by tests/conftest.py. It reads, per test phase: every record of the function's Powertools
+Logger (through a filter on it, formatted as CloudWatch would get it); every byte that logger's handlers write (a
+handler keeps the stream it was created with, often one no capture reads, and child loggers' records reach it without
+passing the parent's filter); every record reaching the root logger; the output and log sections pytest captured.
+A test that writes such a value on purpose is marked `@pytest.mark.allow_secrets_in_output("why")`.
 """
 
 from __future__ import annotations

@@ -149,20 +149,27 @@ class PaddleStub:
 
 
 class SecretsManagerCalls:
-    """Counts real Secrets Manager API calls made through botocore (a spy: behaviour is unchanged)."""
+    """Counts real Secrets Manager API calls made through botocore, and which secret each read (a spy: behaviour is
+    unchanged). The signed-link route may read its signing keys before refusing a link, never the Paddle API key."""
 
     def __init__(self) -> None:
         import boto3
 
         self.client = boto3.client("secretsmanager", region_name="us-east-1")
         self.operations: list[str] = []
+        self.secret_ids: list[str] = []  # of each GetSecretValue
 
     def reset(self) -> None:
         self.operations.clear()
+        self.secret_ids.clear()
 
     @property
     def get_secret_value(self) -> int:
         return self.operations.count("GetSecretValue")
+
+    @property
+    def api_key_reads(self) -> int:
+        return self.secret_ids.count(SECRET_ID)
 
     @classmethod
     @contextmanager
@@ -177,6 +184,8 @@ class SecretsManagerCalls:
         def counting(client: BaseClient, operation: str, params: Any) -> Any:
             if client.meta.service_model.service_name == "secretsmanager":
                 calls.operations.append(operation)
+                if operation == "GetSecretValue":
+                    calls.secret_ids.append(params.get("SecretId"))
             return real(client, operation, params)
 
         with mock.patch.object(BaseClient, "_make_api_call", counting):

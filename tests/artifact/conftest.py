@@ -1,11 +1,6 @@
-"""The artifact tier: what `sam build` wrote, run as Lambda runs it, on the architecture it ships for.
-
-One emulated aarch64 CPython 3.13 process (qemu-user) imports the built function and layer from /var/task and /opt
-through awslambdaric and serves every invocation of the tier through a Runtime API stand-in (`runtime_api`); Secrets
-Manager is moto's server and Paddle the local fake, both on 127.0.0.1. Needs qemu-user-static and the aarch64 Python
-root (`make deps-artifact`); without them the tier is one skipped test saying how to enable it, and under CI a failure
-(tests/support.py). A missing or stale `.aws-sam/build` is rebuilt with `make build` first.
-"""
+"""The artifact tier (docs/testing.md#artifact-tier): one emulated aarch64 CPython 3.13 process runs the built
+function and layer through awslambdaric and a Runtime API stand-in (`runtime_api`), with moto's server as Secrets
+Manager and the local fake as Paddle. A missing or stale `.aws-sam/build` is rebuilt with `make build` first."""
 
 from __future__ import annotations
 

@@ -108,12 +108,9 @@ def _handler_class(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
             self._reply(202, b'{"status": "OK"}')
 
         def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            sent = {"Content-Type": "application/json", "Content-Length": str(len(body)), **(headers or {})}
             self.send_response(status)
-            for name, value in {
-                "Content-Type": "application/json",
-                "Content-Length": str(len(body)),
-                **(headers or {}),
-            }.items():
+            for name, value in sent.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)

@@ -49,7 +49,6 @@ def test_a_direct_payload_returns_a_session_from_the_artifacts_own_bytecode_and_
 @pytest.mark.parametrize(
     ("payload", "error_type"),
     [
-        pytest.param(load_event("direct/invalid_customer_id.json"), "InvalidRequestError", id="invalid-customer-id"),
         pytest.param(["not", "an", "object"], "InvalidRequestError", id="not-an-object"),
         pytest.param({"customer_id": OTHER_CUSTOMER_ID, "subscription_ids": [SUBSCRIPTION_ID]}, "CustomerNotFoundError",
                      id="paddle-refuses"),

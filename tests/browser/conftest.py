@@ -1,11 +1,5 @@
-"""The browser tier: examples/web/ in a real Chromium against the real local run (`local.server.serve`, as `make run`
-starts it), every journey ending on the run's own stand-in of Paddle's portal (`local.portal_standin`).
-
-Chromium is the system's (Debian `chromium`; Playwright's browser downloads are never used). Without it, or without
-Playwright, the tier is one skipped test saying how to enable it; under CI (`CI` set, as GitHub Actions and .ci/run
-set it) a failure instead (tests/support.py; tests/repo/test_tier_gates.py). A screenshot of every page a test leaves
-open goes to test-results/browser/ (git ignores it).
-"""
+"""The browser tier: examples/web/ in the system's Chromium against the real local run (`local.server.serve`), as
+docs/testing.md#browser-tier describes it: skipped in one line without Chromium or Playwright, failed under CI."""
 
 from __future__ import annotations
 

@@ -30,26 +30,16 @@ def other_customer_untouched(api: GatewayServer, portal: PortalStandIn) -> Any:
     assert [v for v in portal.visits() if v.customer_id != SAMPLE_CUSTOMER_ID] == []
 
 
-def edit_claims(token: str, header: dict[str, Any] | None = None, **claims: Any) -> str:
-    """`token` with its claims (and header) changed in place, its signature kept (or dropped with a header)."""
-    encode = lambda value: base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()  # noqa: E731
-    head, payload, signature = token.split(".")
-    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return f"{encode(header) if header else head}.{encode({**decoded, **claims})}.{'' if header else signature}"
-
-
 def swap_body(route: Route) -> None:  # devtools' "edit and resend", an extension, a proxy
     route.continue_(post_data=json.dumps({"customer_id": OTHER, "action": "overview"}))
 
 
-def swap_token(header: dict[str, str] | None) -> Any:
-    """The page's token swapped for one naming the other customer, its signature kept (or, with a header, dropped)."""
-
-    def forged(route: Route) -> None:
-        token = edit_claims(route.request.headers["authorization"][7:], header, **{CUSTOMER_ATTRIBUTE: OTHER})
-        route.continue_(headers={**route.request.headers, "authorization": f"Bearer {token}"})
-
-    return forged
+def swap_token(route: Route) -> None:
+    """The page's token swapped for one naming the other customer, its signature kept."""
+    head, payload, signature = route.request.headers["authorization"].removeprefix("Bearer ").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))) | {CUSTOMER_ATTRIBUTE: OTHER}
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    route.continue_(headers={**route.request.headers, "authorization": f"Bearer {head}.{forged}.{signature}"})
 
 
 def swap_link(route: Route) -> None:  # the API's answer edited before the page reads it
@@ -63,28 +53,22 @@ def swap_link(route: Route) -> None:  # the API's answer edited before the page 
     ("tamper", "says", "routes"),
     [
         pytest.param(swap_body, "HTTP 400, invalid_field", ["POST /portal-links"], id="body-names-a-customer"),
-        pytest.param(swap_token(None), "Sign in again. [HTTP 401]", [], id="claim-edited"),  # the JWT authorizer's 401
-        pytest.param(swap_token({"alg": "none", "typ": "JWT"}), "Sign in again. [HTTP 401]", [], id="alg-none"),
+        pytest.param(swap_token, "Sign in again. [HTTP 401]", [], id="claim-edited"),  # the JWT authorizer's 401
         pytest.param(swap_link, "This link cannot be opened", ["POST /portal-links", "GET /links/portal"],
                      id="link-edited"),  # its signature no longer holds
     ],
 )  # fmt: skip
 def test_tampering_with_the_page_opens_no_other_portal_and_says_why(
-    page: Page,
-    api: GatewayServer,
-    portal: PortalStandIn,
-    calls: list[dict[str, Any]],
-    tamper: Any,
-    says: str,
+    page: Page, api: GatewayServer, portal: PortalStandIn, calls: list[dict[str, Any]], tamper: Any, says: str,
     routes: list[str],
-) -> None:
+) -> None:  # fmt: skip
     sign_in_as(page, api, CLAIM_USER)
 
     page.route("**/portal-links", tamper)
     manage_billing(page)
 
     expect(page.get_by_role("heading", name=says) if tamper is swap_link else alert(page)).to_contain_text(says)
-    if tamper not in (swap_body, swap_link):  # refused by the gateway: the page signs the user out
+    if tamper is swap_token:  # refused by the gateway: the page signs the user out
         expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert ([event["routeKey"] for event in calls], portal.visits()) == (routes, [])
 

@@ -84,7 +84,6 @@ def examples(pointer: str) -> list[Any]:
 CREATED = validator(PADDLE_URI, f"{CREATE}/responses/201/content/application~1json/schema")
 LISTED = validator(PADDLE_URI, f"{LIST}/responses/200/content/application~1json/schema")
 ERROR = validator(PADDLE_URI, "/components/schemas/error")
-SESSION = validator(PADDLE_URI, "/components/schemas/customer-portal-session")
 CREATE_BODY = validator(PADDLE_URI, "/components/schemas/customer-portal-session-create")
 [SESSION_EXAMPLE] = examples(f"{CREATE}/responses/201/content/application~1json")
 [LIST_EXAMPLE] = examples(f"{LIST}/responses/200/content/application~1json")

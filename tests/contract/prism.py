@@ -1,9 +1,6 @@
-"""Prism (Stoplight's OpenAPI mock server) on Paddle's document, and a recording tap in front.
-
-With `--errors`, Prism refuses what breaks the document instead of answering with the document's example: an error
-status (401 for the security scheme, 422 for the body or query) with an `sl-violations` header. The tap, a loopback
-proxy between our code and Prism, records each exchange (what we sent, Prism's status and violations).
-"""
+"""Prism (Stoplight's OpenAPI mock server) on Paddle's document, and a recording tap in front. With `--errors`, Prism
+answers what breaks the document with 401 (security scheme) or 422 (body, query) and an `sl-violations` header; the tap,
+a loopback proxy between our code and Prism, records each exchange (what we sent, Prism's status and violations)."""
 
 from __future__ import annotations
 

@@ -1,23 +1,16 @@
-"""Schemathesis, driven by our own OpenAPI document, against the local server of `make run` in its own process.
-
-For every operation it generates requests from the document (valid ones, and invalid ones that break it on purpose),
-sends them through the local API Gateway stand-in to the real handler (moto secret, Paddle fake), and checks each
-answer: never a 5xx, and status, headers, content type and body as the document declares. Requests carry real
-credentials, as the server's printed samples do: SigV4 with its sample keys on the IAM routes, an ID token of the
-demo claim user on the JWT routes. Bounded and reproducible: a fixed seed, derandomized, a few examples each.
-"""
+"""Schemathesis, driven by our own OpenAPI document, against the local server of `make run` in its own process
+(docs/testing.md#contract-tests): valid and invalid generated requests, with the credentials the printed samples use,
+never get a 5xx, and every answer is as the document declares."""
 
 from __future__ import annotations
 
 import copy
-import json
 import zlib
 from typing import Any
 
 import pytest
 import requests
 import schemathesis
-import urllib3
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi import checks
@@ -26,7 +19,7 @@ from local.cognito import sign_in
 from local.server import CLAIM_USER, REGION, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY
 from tests.contract.conftest import LocalServer
 from tests.contract.documents import our_document
-from tests.support import CUSTOMER_ID, sigv4_headers
+from tests.support import sigv4_headers
 
 pytestmark = pytest.mark.slow  # a server process and a few hundred requests
 # ignored_auth re-sends a successful request without, and with wrong, credentials: it must be refused.
@@ -74,16 +67,14 @@ def with_credentials(case: Any, base_url: str, headers: dict[str, str], id_token
     fields = ("method", "url", "headers", "files", "data", "params", "auth", "cookies", "json")
     prepared = requests.Request(**{name: kwargs[name] for name in fields if name in kwargs}).prepare()
     body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body or b""
-    return {
-        **headers,
-        **sigv4_headers(str(prepared.method), str(prepared.url), body, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY, REGION),
-    }
+    signed = sigv4_headers(str(prepared.method), str(prepared.url), body, SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY, REGION)
+    return {**headers, **signed}
 
 
 @schema.parametrize()
 def test_the_local_server_answers_as_our_document_declares(case: Any, local_server: LocalServer, id_token: str) -> None:
     if case.method.upper() != case.operation.method.upper():
-        return  # a method the document does not declare: see the test below
+        return  # a method the document does not declare: API Gateway's 404 (tests/local/test_gateway.py)
     headers = {}
     if case.method == "GET" and zlib.crc32(repr((case.path_parameters, case.query)).encode()) % 2:
         headers["Accept"] = "application/json"  # half the GETs ask for the 200 JSON instead of the 302
@@ -93,16 +84,6 @@ def test_the_local_server_answers_as_our_document_declares(case: Any, local_serv
 
     assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code} {response.text}"
     case.validate_response(response, checks=CHECKS, headers=headers)
-
-
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "TRACE"])
-def test_undeclared_methods_answer_like_api_gateway(local_server: LocalServer, method: str) -> None:
-    url = f"{local_server.url}/customers/{CUSTOMER_ID}/portal-sessions"
-    headers = sigv4_headers(method, url, b"", SAMPLE_ACCESS_KEY, SAMPLE_SECRET_KEY, REGION)
-
-    response = urllib3.request(method, url, headers=headers, retries=False)
-
-    assert (response.status, json.loads(response.data)) == (404, {"message": "Not Found"})
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,6 @@
 """SnapStart's runtime hooks (functions/paddle_portal/snapstart.py) on the real handler: nothing secret or connected
-survives into a snapshot, and a restored environment re-reads the secret and opens a new connection to Paddle.
-
-The runtime's hook library is replaced by a fake that records what the function registers; the test then plays
-Lambda: init, snapshot (before-snapshot hooks, in reverse order of registration), restore (after-restore hooks, in
-order), invoke.
-"""
+survives into a snapshot, and a restored environment re-reads the secret and opens a new connection to Paddle. A fake
+of the runtime's hook library records what the function registers; the test plays Lambda: init, snapshot, restore."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """CUSTOMER_LOOKUP=verified_email through the real handler: a JWT caller's customer is the one active Paddle customer
-with the token's verified email, found with Paddle's `GET /customers?email=…&status=active` (real urllib3 over a
-loopback server). None or several matches are refused, found customers are cached and misses are not, the email
-never appears in a log in clear, and no caller can switch the mode. Which claims count is a table in
-tests/unit/test_auth.py; here each refusal is shown to come before Paddle is called or a secret read."""
+with the token's verified email (`GET /customers?email=…&status=active`, real urllib3 over a loopback server). Which
+claims count is a table in tests/unit/test_auth.py; here each refusal comes before Paddle is called or a secret read."""
 
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from paddle_portal.portal import email_hash
-from tests.events import CLAIM, claims_with, route_event, set_identity, with_query
+from tests.events import CLAIM, claims_with, route_event, with_query
 from tests.integration.checks import assert_error, assert_refused, body_of
 from tests.support import API_KEY, CUSTOMER_ID, OTHER_CUSTOMER_ID, PaddleStub
 
@@ -49,10 +47,7 @@ def token(email: Any = EMAIL, verified: Any = "true", **extra: Any) -> dict[str,
 
 def portal(claims: dict[str, Any], fmt: str = "http_api", accept: str = "text/html") -> dict[str, Any]:
     """GET /portal (the overview) with these claims."""
-    event = with_query(set_identity(route_event(fmt, "jwt_get"), "jwt", claims), "")
-    event["headers"] = {**{k: v for k, v in event["headers"].items() if k.lower() != "accept"}, "accept": accept}
-    event["multiValueHeaders"] = None
-    return event
+    return route_event(fmt, "jwt_get", "jwt", claims, query="", accept=accept)
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +79,7 @@ def test_post_route_and_json_answer_use_the_looked_up_customer(invoke, paddle, a
     lists(paddle, customer(CUSTOMER_ID))
     sent = paddle.creates_session(CUSTOMER_ID)
 
-    created = invoke(set_identity(route_event("http_api", "jwt_post"), "jwt", token()))
+    created = invoke(route_event("http_api", "jwt_post", "jwt", token()))
     as_json = invoke(portal(token(), accept="application/json"))
 
     assert (created["statusCode"], as_json["statusCode"]) == (201, 200)
@@ -153,7 +148,7 @@ def test_entries_that_are_not_a_match_are_not_counted(entries, invoke, paddle, a
     assert sessions(paddle) == []
 
 
-@pytest.mark.parametrize("verified", ["false", "True", 1, ...], ids=["false", "capitalised", "int-one", "absent"])
+@pytest.mark.parametrize("verified", ["false", ...], ids=["false", "absent"])
 def test_an_email_that_is_not_verified_is_403_before_paddle(verified, invoke, paddle, aws):
     response = invoke(portal(token(verified=verified)))
 
@@ -163,14 +158,8 @@ def test_an_email_that_is_not_verified_is_403_before_paddle(verified, invoke, pa
 
 @pytest.mark.parametrize(
     "email",
-    [
-        f"{EMAIL},victim@example.com",
-        "a,b@example.com",
-        f"{EMAIL}\n",
-        "j" * 60 + "@" + "e" * 36 + ".com",
-        [EMAIL, "v@x.com"],
-    ],
-    ids=["two-addresses", "comma-in-local-part", "trailing-newline", "over-100", "list"],
+    [f"{EMAIL},victim@example.com", [EMAIL, "v@x.com"]],
+    ids=["two-addresses", "list"],
 )
 def test_an_email_that_is_not_one_plausible_address_is_403_before_paddle(email, invoke, paddle, aws):
     # Paddle's `email` filter is a comma-separated list: no claim may widen it to other customers
@@ -216,7 +205,7 @@ def test_claim_mode_ignores_the_email_and_no_caller_can_switch_modes(invoke, pad
 def test_iam_routes_are_not_affected(invoke, paddle, aws):
     paddle.creates_session(CUSTOMER_ID)
 
-    assert invoke(set_identity(route_event("http_api", "iam_get"), "iam"))["statusCode"] == 302
+    assert invoke(route_event("http_api", "iam_get", "iam"))["statusCode"] == 302
     assert lookups(paddle) == []
 
 

@@ -31,29 +31,20 @@ def get(url: str) -> urllib3.BaseHTTPResponse:
     return urllib3.request("GET", url, redirect=False, retries=False)
 
 
-def test_the_page_its_module_and_this_runs_config_are_served_with_a_careful_hosts_headers(
-    page_server: DemoPage,
-) -> None:
+def test_the_page_its_module_and_this_runs_config_are_served_with_careful_headers(page_server: DemoPage) -> None:
     page_server.config["apiUrl"] = "http://127.0.0.1:1"  # completed after the start, as serve() does
 
     index, module, config = (get(f"{page_server.url}/{name}") for name in ("", "portal.js", "config.json"))
 
-    assert (index.status, index.data, index.headers["Content-Type"]) == (
-        200,
-        b"index.html from the folder",
-        "text/html; charset=utf-8",
-    )
+    assert (index.status, index.data, index.headers["Content-Type"]) == (200, b"index.html from the folder",
+                                                                         "text/html; charset=utf-8")  # fmt: skip
     assert (module.status, module.headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
     assert (config.headers["Content-Type"], config.json()) == ("application/json", {"apiUrl": "http://127.0.0.1:1"})
     for response in (index, module):
-        assert {"script-src 'self'", "frame-ancestors 'none'"} <= set(
-            response.headers["Content-Security-Policy"].split("; ")
-        )
-        assert (response.headers["X-Content-Type-Options"], response.headers["Referrer-Policy"]) == (
-            "nosniff",
-            "no-referrer",
-        )
-        assert response.headers["Cache-Control"] == "no-store"
+        headers = response.headers
+        assert {"script-src 'self'", "frame-ancestors 'none'"} <= set(headers["Content-Security-Policy"].split("; "))
+        assert (headers["X-Content-Type-Options"], headers["Referrer-Policy"], headers["Cache-Control"]) == (
+            "nosniff", "no-referrer", "no-store")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -64,10 +55,7 @@ def test_nothing_else_is_served(page_server: DemoPage, path: str) -> None:
 
 
 def test_the_example_is_one_page_and_one_module_with_the_documented_config() -> None:
-    assert sorted(p.name for p in PAGE_DIR.iterdir() if p.suffix in (".html", ".js", ".css")) == [
-        "index.html",
-        "portal.js",
-    ]
+    assert {p.name for p in PAGE_DIR.iterdir() if p.suffix in (".html", ".js", ".css")} == {"index.html", "portal.js"}
     # One module and no inline script (the page's CSP would refuse it anyway)
     assert re.findall(r"<script\b[^>]*>", (PAGE_DIR / "index.html").read_text()) == [
         '<script type="module" src="portal.js">'
@@ -89,9 +77,7 @@ def test_serve_starts_the_page_on_its_own_origin_and_lets_it_call_the_api(
         monkeypatch.setenv("CORS_ALLOWED_ORIGINS", own_setting)
     api = serve(port=0)
     try:
-        assert api.demo_page is not None
-        assert api.user_pool is not None
-        assert api.cors is not None
+        assert None not in (api.demo_page, api.user_pool, api.cors)
         page, origin, pool, text = api.demo_page.url, api.demo_page.origin, api.user_pool, banner(api, os.environ)
         config, api_url, cors = get(f"{page}/config.json").json(), api.url, api.cors.allow_origins
         headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}

@@ -173,20 +173,15 @@ def preflight(origin: str) -> HttpRequest:
 def test_local_cors_is_the_templates() -> None:
     [api] = [r["Properties"] for r in load_template()["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
     [configured] = [b for b in api["DefinitionBody"]["x-amazon-apigateway-cors"]["Fn::If"][1:] if "allowOrigins" in b]
-
-    assert configured == {"allowOrigins": {"Ref": "CorsAllowedOrigins"}, "allowMethods": list(CORS.allow_methods),
-                          "allowHeaders": list(CORS.allow_headers), "maxAge": CORS.max_age}  # fmt: skip
-    assert Cors.from_setting(" , ") is None
-    assert Cors.from_setting("https://a.example, https://b.example/") == Cors(
-        ("https://a.example", "https://b.example")
-    )
-
-
-def test_preflight_from_an_allowed_origin_is_answered_by_the_gateway() -> None:
     spy = Spy()
 
     response = invoke(spy, preflight(APP), Authorizers(iam=IAM), cors=CORS)
 
+    assert configured == {"allowOrigins": {"Ref": "CorsAllowedOrigins"}, "allowMethods": list(CORS.allow_methods),
+                          "allowHeaders": list(CORS.allow_headers), "maxAge": CORS.max_age}  # fmt: skip
+    assert (Cors.from_setting(" , "), Cors.from_setting("https://a.test, https://b.test/")) == (
+        None, Cors(("https://a.test", "https://b.test")))  # fmt: skip
+    # A preflight from an allowed origin is answered by the gateway with them: the function never sees it
     assert (response.status, response.body, spy.events) == (204, b"", [])
     assert set(response.headers) >= {("Access-Control-Allow-Origin", APP), ("Access-Control-Allow-Methods", "GET,POST"),
         ("Access-Control-Allow-Headers", "authorization,content-type"), ("Access-Control-Max-Age", "600")}  # fmt: skip
@@ -247,10 +242,11 @@ def test_requests_and_answers_pass_over_one_keep_alive_connection(echo: Any) -> 
     headers = sigv4_headers("POST", f"{gateway_server.url}{path}", body, ACCESS_KEY, SECRET_KEY)
 
     answers = [pool.request("POST", path, body=body, headers=headers), pool.request("GET", "/links/portal?a=b"),
-               pool.request("GET", "/nowhere"),
+               pool.request("GET", "/nowhere"), *(pool.request(m, path) for m in ("PUT", "DELETE", "PATCH", "TRACE")),
                pool.request("POST", path, body=iter([body[:5], body[5:]]), chunked=True, headers=headers)]  # fmt: skip
 
-    assert [a.status for a in answers] == [200, 200, 404, 200]
+    assert [a.status for a in answers] == [200, 200, *[404] * 5, 200]
+    assert [json.loads(a.data) for a in answers[2:-1]] == [{"message": "Not Found"}] * 5  # as API Gateway answers
     assert answers[0].headers.getlist("Set-Cookie") == ["a=1", "b=2"]
     assert [base64.b64decode(e.get("body", "")) for e in spy.events] == [body, b"", body]
     assert spy.events[1]["queryStringParameters"] == {"a": "b"}

@@ -43,10 +43,8 @@ def bearer(api: local_server.GatewayServer, email: str) -> dict[str, str]:
 
 
 def test_requests_reach_the_paddle_fake_with_the_key_from_moto(api: local_server.GatewayServer) -> None:
-    url, body = (
-        f"{api.url}/customers/{CUSTOMER_ID}/portal-sessions",
-        b'{"subscription_ids": ["%s"]}' % SUBSCRIPTION_ID.encode(),
-    )
+    url = f"{api.url}/customers/{CUSTOMER_ID}/portal-sessions"
+    body = b'{"subscription_ids": ["%s"]}' % SUBSCRIPTION_ID.encode()
 
     iam = urllib3.request("POST", url, body=body, headers=sigv4("POST", url, body))
     jwt = urllib3.request("POST", f"{api.url}/portal-sessions", headers=bearer(api, local_server.CLAIM_USER.email))
@@ -94,9 +92,8 @@ def test_with_paddle_api_key_the_secret_holds_it_and_no_fake_runs(
 
     running = local_server.serve(port=0, handler=lambda event, context: seen.append(os.environ.get("PADDLE_API_KEY")))
     try:
-        secret = boto3.client("secretsmanager", region_name="us-east-1").get_secret_value(
-            SecretId=local_server.SECRET_NAME
-        )
+        secrets = boto3.client("secretsmanager", region_name="us-east-1")
+        secret = secrets.get_secret_value(SecretId=local_server.SECRET_NAME)
         text = local_server.banner(running, os.environ)
         urllib3.request("GET", f"{running.url}/links/portal?v=1")  # no authorizer: reaches the handler
     finally:

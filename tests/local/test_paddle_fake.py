@@ -1,6 +1,6 @@
 """The Paddle fake's own behaviour on its socket, as the local run and the tests rely on it. That its answers are
-valid Paddle answers, and that it refuses exactly the bodies Paddle's schema refuses, is the contract tier's
-(tests/contract/test_paddle_schemas.py, and on the wire behind Prism: test_prism_proxy.py)."""
+valid Paddle answers (ids, timestamps, shapes), and that it refuses exactly the bodies Paddle's schema refuses, is the
+contract tier's (tests/contract/test_paddle_schemas.py)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,8 @@ def fake() -> Iterator[PaddleFake]:
         yield paddle_fake
 
 
-def post(
-    fake: PaddleFake, body: bytes = b"", customer_id: str = CUSTOMER_ID, key: str = API_KEY
-) -> urllib3.BaseHTTPResponse:
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", "Paddle-Version": "1"}
+def post(fake: PaddleFake, body: bytes = b"", customer_id: str = CUSTOMER_ID) -> urllib3.BaseHTTPResponse:
+    headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json", "Paddle-Version": "1"}
     return urllib3.request("POST", f"{fake.url}/customers/{customer_id}/portal-sessions", body=body, headers=headers)
 
 
@@ -42,9 +40,7 @@ def test_a_session_holds_fresh_ids_and_links_to_its_customers_portal(sandbox: bo
     assert first.status == 201
     assert first.headers["Request-Id"] == session["meta"]["request_id"]  # a header Paddle documents
     assert uuid.UUID(session["meta"]["request_id"]).version == 4
-    assert re.fullmatch(r"cpls_[a-z\d]{26}", session["data"]["id"])
     assert session["data"]["customer_id"] == CUSTOMER_ID
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", session["data"]["created_at"])
     urls = session["data"]["urls"]
     assert re.fullmatch(PORTAL_LINK.format(host=host, action="overview", sub=""), urls["general"]["overview"])
     assert [s["id"] for s in urls["subscriptions"]] == [SUBSCRIPTION_ID, OTHER_SUBSCRIPTION_ID]

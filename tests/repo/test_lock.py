@@ -63,10 +63,8 @@ def layer_requirements() -> Locked:
     for entry in filter(None, (entry.strip() for entry in re.split(r"\n(?=[A-Za-z0-9])", text))):
         pin = re.match(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>\S+)", entry)
         assert pin, f"not a pinned requirement: {entry.splitlines()[0]}"
-        found[canonicalize_name(pin["name"])] = (
-            pin["version"],
-            frozenset(re.findall(r"--hash=(sha256:\w{64})", entry)),
-        )
+        hashes = frozenset(re.findall(r"--hash=(sha256:\w{64})", entry))
+        found[canonicalize_name(pin["name"])] = (pin["version"], hashes)
     return found
 
 

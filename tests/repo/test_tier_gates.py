@@ -41,8 +41,5 @@ def test_a_tier_that_cannot_run_is_one_skip_here_and_a_failure_under_ci(
     if problem is not None:
         with pytest.raises(pytest.fail.Exception if ci else pytest.skip.Exception) as stopped:
             cannot_run_tier("browser tier", problem, ENABLE)
-        assert str(stopped.value) == (
-            f"browser tier cannot run under CI: {PROBLEM}; {ENABLE}"
-            if ci
-            else f"browser tier: {PROBLEM}; to run it, {ENABLE}"
-        )
+        here = f"browser tier: {PROBLEM}; to run it, {ENABLE}"
+        assert str(stopped.value) == (f"browser tier cannot run under CI: {PROBLEM}; {ENABLE}" if ci else here)

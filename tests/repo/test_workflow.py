@@ -61,7 +61,6 @@ SAFE = "on: push\npermissions: {contents: read}\njobs:\n  test:\n"
     [
         pytest.param(SAFE + GOOD_JOB, None, id="safe"),
         pytest.param(SAFE.replace("{contents: read}", "write-all") + GOOD_JOB, "top-level", id="write-all"),
-        pytest.param(SAFE.replace("permissions: {contents: read}\n", "") + GOOD_JOB, "top-level", id="no-permissions"),
         pytest.param(SAFE + "    permissions: write-all\n" + GOOD_JOB, "list scopes", id="job-write-all"),
         pytest.param(SAFE + "    permissions: {id-token: write}\n" + GOOD_JOB, "id-token: write", id="oidc-no-env"),
         pytest.param(SAFE + "    environment: prod\n    permissions: {contents: write}\n" + GOOD_JOB, "contents: write",

@@ -1,17 +1,11 @@
-"""Run the real handler in a fresh interpreter that looks like Lambda to Powertools and the X-Ray SDK, and record
-what leaves it: every X-Ray (sub)segment the SDK would send to the daemon, every log line, every answer.
+"""Run the real handler in a fresh interpreter that looks like Lambda to Powertools and the X-Ray SDK (which decide at
+import whether they are on), and record what leaves it: every X-Ray document the SDK would send to the daemon, every
+log line, every answer; plus a "canary", a method traced with Powertools' defaults returning a portal link, to prove
+that a captured response would be seen. Paddle's stand-in is at PADDLE_API_BASE_URL; Secrets Manager is moto.
 
-Why a separate process: Tracer decides at import whether it is enabled (LAMBDA_TASK_ROOT, POWERTOOLS_TRACE_DISABLED)
-and patches botocore for good, and Logger reads its switches at import too. The test suite runs with tracing off;
-this process turns it on exactly as a deployed function has it, without touching the suite's own state.
-
-Usage: python -m tests.security.lambda_sandbox <plan.json> <result.json>
-plan: {"env": {...extra environment...},
-       "invocations": [{"name": ..., "event": {...}, "fault": false}, ...]}
-`fault: true` makes the Paddle call fail with an unexpected error whose message holds the key and a portal link.
-The result has, per invocation, the answer (returned, or raised class and message), the log output and the X-Ray
-documents; plus a "canary": a method traced with Powertools' defaults, returning a portal link, to prove that a
-captured response would be seen. The Paddle stand-in's URL comes in PADDLE_API_BASE_URL; Secrets Manager is moto.
+Usage: python -m tests.security.lambda_sandbox <plan.json> <result.json>, the plan being
+{"env": {...}, "invocations": [{"name": ..., "event": {...}, "fault": false}, ...]}; `fault: true` makes the Paddle
+call fail with an unexpected error whose message holds the key and a portal link.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Who can get a portal link for whom, through the real handler: every route x identity, and what an attacker can put
-in an event to reach another customer. A wrongly minted link is an account takeover, so every refusal asserts that
-neither Paddle nor Secrets Manager saw a call (`assert_refused`), and every allowed case that Paddle was asked about
-the caller's own customer only. docs/security.md cites these tests; the rules themselves are tables in
-tests/unit/test_auth.py (who) and tests/unit/test_http_events.py (what each event format carries)."""
+in an event to reach another customer. Every refusal asserts that neither Paddle nor Secrets Manager saw a call
+(`assert_refused`), every allowed case that Paddle was asked about the caller's own customer only. The rules
+themselves are tables in tests/unit/test_auth.py (who) and tests/unit/test_http_events.py (what each format carries)."""
 
 from __future__ import annotations
 
@@ -131,7 +130,7 @@ def test_route_by_caller_by_identity(fmt, route, identity, invoke, paddle_any, a
 @pytest.mark.parametrize("fmt", ["http_api", "rest_api", "function_url"])
 @pytest.mark.parametrize("route", ["iam_post", "iam_get"])
 def test_iam_caller_acts_for_the_customer_in_the_path(fmt, route, invoke, paddle_any, aws):
-    event = json.loads(json.dumps(set_identity(route_event(fmt, route), "iam")).replace(A, B))
+    event = route_event(fmt, route, "iam", customer_id=B)
 
     assert_allowed(invoke(event), event, B, paddle_any)
 
@@ -140,9 +139,7 @@ def test_iam_caller_acts_for_the_customer_in_the_path(fmt, route, invoke, paddle
 
 
 def jwt_event(fmt: str, route: str, claims: dict[str, Any] | None = None) -> dict[str, Any]:
-    return set_identity(
-        route_event(fmt, route), "jwt", claims or claims_with(A, REST_COGNITO_CLAIMS if fmt == "rest_api" else None)
-    )
+    return route_event(fmt, route, "jwt", claims or claims_with(A, REST_COGNITO_CLAIMS if fmt == "rest_api" else None))
 
 
 def naming(event: dict[str, Any], where: str, value: Any) -> dict[str, Any]:
@@ -187,7 +184,7 @@ SECOND_CUSTOMER = {
     ("caller", "route", "where", "value"), list(SECOND_CUSTOMER.values()), ids=list(SECOND_CUSTOMER)
 )
 def test_a_second_customer_in_the_request_is_refused(fmt, caller, route, where, value, invoke, paddle_any, aws):
-    event = jwt_event(fmt, route) if caller == "jwt" else set_identity(route_event(fmt, route), "iam")
+    event = jwt_event(fmt, route) if caller == "jwt" else route_event(fmt, route, "iam")
 
     response = invoke(naming(event, where, value))
 
@@ -347,7 +344,7 @@ def test_direct_invocation_refuses_anything_but_the_strict_payload(payload, invo
 @pytest.mark.parametrize("route", ["jwt_get", "iam_get"])
 def test_session_for_another_customer_is_not_handed_on(route, invoke, paddle, aws):
     # Given Paddle (or whatever PADDLE_API_BASE_URL points at) answers with another customer's session
-    event = jwt_event("http_api", route) if route == "jwt_get" else set_identity(route_event("http_api", route), "iam")
+    event = route_event("http_api", route, "jwt" if route == "jwt_get" else "iam")
     paddle.answers(201, portal_session(B, (SUBSCRIPTION_ID,)), customer_id=A)
 
     response = invoke(event)

@@ -1,10 +1,7 @@
-"""Nothing that grants access leaves the function through its logs, its X-Ray traces or its exceptions.
-
-The suite-wide guard (tests/redaction.py) fails any test whose logs or output carry the API key, a portal token or a
-portal URL; the first tests here prove that guard can fail. The rest run the real handler in a process that looks
-like Lambda to Powertools and the X-Ray SDK (tests/security/lambda_sandbox.py): tracing really on, every X-Ray
-document the SDK would send to the daemon recorded, for successes, refusals, Paddle errors and unexpected bugs;
-once with the template's settings and once with every debug switch an operator could flip.
+"""Nothing that grants access leaves the function through its logs, its X-Ray traces or its exceptions. First: the
+suite-wide guard (tests/redaction.py) can fail. Then the real handler in a process that looks like Lambda to
+Powertools and the X-Ray SDK (tests/security/lambda_sandbox.py), every X-Ray document recorded, for successes,
+refusals, Paddle errors and unexpected bugs; with the template's settings and with every debug switch flipped.
 """
 
 from __future__ import annotations
@@ -20,10 +17,10 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.events import claims_with, load_event, route_event, set_identity, signed_query, with_query
+from tests.events import load_event, route_event, signed_query
 from tests.redaction import find_leaks, mask
 from tests.security.cases import SESSION_PATH, respond_as_paddle
-from tests.support import CUSTOMER_ID, SUBSCRIPTION_ID, paddle_error, portal_session
+from tests.support import SUBSCRIPTION_ID, paddle_error, portal_session
 
 REPO = Path(__file__).resolve().parents[2]
 NOT_FOUND_CUSTOMER = "ctm_" + "n" * 26
@@ -139,35 +136,24 @@ def test_guard_patterns(text, expected):
 # --- The real handler, traced as in Lambda. ---
 
 
-def _for_customer(event: dict[str, Any], customer_id: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(json.dumps(event).replace(CUSTOMER_ID, customer_id))
-    return loaded
-
-
-def _jwt(route: str) -> dict[str, Any]:
-    return set_identity(route_event("http_api", route), "jwt", claims_with(CUSTOMER_ID))
-
-
 DIRECT = load_event("direct/create_session.json")
-POST = load_event("http_api/post_portal_sessions_iam.json")
-GET = load_event("http_api/get_portal_iam.json")
 # name: (event, the answer: a status, "returned" or the class a direct invoker gets raised, a bug planted or not)
 INVOCATIONS: dict[str, tuple[dict[str, Any], int | str, bool]] = {
-    "jwt_post_201": (_jwt("jwt_post"), 201, False),
-    "jwt_get_json_200": (_jwt("jwt_get"), 200, False),
-    "iam_get_redirect_302": (GET, 302, False),
+    "jwt_post_201": (route_event("http_api", "jwt_post", "jwt"), 201, False),
+    "jwt_get_json_200": (route_event("http_api", "jwt_get", "jwt"), 200, False),
+    "iam_get_redirect_302": (load_event("http_api/get_portal_iam.json"), 302, False),
     "rest_cognito_200": (load_event("rest_api/get_portal_cognito.json"), 200, False),
     "direct_success": (DIRECT, "returned", False),
-    "link_mint_201": (set_identity(route_event("http_api", "link_mint"), "iam"), 201, False),
-    "jwt_link_mint_201": (_jwt("jwt_mint"), 201, False),
+    "link_mint_201": (route_event("http_api", "link_mint", "iam"), 201, False),
+    "jwt_link_mint_201": (route_event("http_api", "jwt_mint", "jwt"), 201, False),
     "link_follow_302": (route_event("function_url", "link_follow"), 302, False),
-    "link_forged_403": (with_query(route_event("http_api", "link_follow"), signed_query(expires_in=-60)), 403, False),
+    "link_forged_403": (route_event("http_api", "link_follow", query=signed_query(expires_in=-60)), 403, False),
     "missing_claim_403": (load_event("http_api/get_portal_jwt_missing_claim.json"), 403, False),
-    "paddle_404": (_for_customer(POST, NOT_FOUND_CUSTOMER), 404, False),
-    "direct_paddle_404": (_for_customer(DIRECT, NOT_FOUND_CUSTOMER), "CustomerNotFoundError", False),
-    "lookalike_host_502": (_for_customer(GET, LOOKALIKE_HOST_CUSTOMER), 502, False),
-    "direct_lookalike_host": (_for_customer(DIRECT, LOOKALIKE_HOST_CUSTOMER), "UpstreamError", False),
-    "unexpected_bug_http": (POST, 500, True),
+    "paddle_404": (route_event("http_api", "iam_post", customer_id=NOT_FOUND_CUSTOMER), 404, False),
+    "direct_paddle_404": (DIRECT | {"customer_id": NOT_FOUND_CUSTOMER}, "CustomerNotFoundError", False),
+    "lookalike_host_502": (route_event("http_api", "iam_get", customer_id=LOOKALIKE_HOST_CUSTOMER), 502, False),
+    "direct_lookalike_host": (DIRECT | {"customer_id": LOOKALIKE_HOST_CUSTOMER}, "UpstreamError", False),
+    "unexpected_bug_http": (load_event("http_api/post_portal_sessions_iam.json"), 500, True),
     "unexpected_bug_direct": (DIRECT, "InternalError", True),
 }
 EXPECTED_ANSWERS = {name: answer for name, (_, answer, _) in INVOCATIONS.items()}

@@ -1,9 +1,7 @@
-"""A redirect (or a JSON link) only ever points at `https://` on an allowed portal host, whatever Paddle answers.
-
-The function redirects a browser that carries its caller's trust; a link on a look-alike host would hand the
-portal token to whoever owns that host. tests/unit/test_paddle_session.py has the everyday table; here are the tricks
-that fool URL parsers, a differential check against a second parser, and the whole handler with Paddle answering
-look-alike links (502, no Location, nothing handed on).
+"""A redirect (or a JSON link) only ever points at `https://` on an allowed portal host, whatever Paddle answers: a link
+on a look-alike host would hand the portal token to whoever owns it. The everyday rule is a table in
+tests/unit/test_paddle_session.py; here the tricks that fool URL parsers, a second parser's opinion, and the whole
+handler with Paddle answering look-alike links (502, no Location, nothing handed on).
 """
 
 from __future__ import annotations
@@ -19,14 +17,14 @@ from urllib3.util import parse_url
 
 from paddle_portal.errors import UpstreamError
 from paddle_portal.paddle.session import is_allowed_link
-from tests.events import claims_with, route_event, set_identity
+from paddle_portal.settings import DEFAULT_PORTAL_HOSTS
+from tests.events import route_event
 from tests.integration.checks import assert_error
 from tests.support import CUSTOMER_ID, PORTAL_TOKEN, SUBSCRIPTION_ID, portal_session
 
-HOSTS = ("customer-portal.paddle.com", "sandbox-customer-portal.paddle.com")
+HOSTS = DEFAULT_PORTAL_HOSTS
 PATH = f"/cpl_01j7zbyqs3vah3aafp4jf62qaw?action=overview&token={PORTAL_TOKEN}"
 
-# (The everyday rule, plain http, credentials, ports and control characters, is tests/unit/test_paddle_session.py's.)
 ALLOWED = {
     "fragment-with-at": "https://customer-portal.paddle.com/cpl_x#@evil.test",
     "query-with-at": "https://customer-portal.paddle.com/cpl_x?next=@evil.test",
@@ -126,10 +124,10 @@ def _session_with(where: str, host: str = "https://customer-portal.paddle.com", 
 
 WHERE = ["overview", "cancel_subscription", "update_subscription_payment_method"]
 CALLERS = {
-    "iam-get-redirect": lambda: set_identity(route_event("http_api", "iam_get"), "iam"),
-    "jwt-get-json": lambda: set_identity(route_event("http_api", "jwt_get"), "jwt", claims_with(CUSTOMER_ID)),
-    "iam-post-json": lambda: set_identity(route_event("http_api", "iam_post"), "iam"),
-    "rest-get-deep-link": lambda: set_identity(route_event("rest_api", "iam_get"), "iam"),
+    "iam-get-redirect": lambda: route_event("http_api", "iam_get", "iam"),
+    "jwt-get-json": lambda: route_event("http_api", "jwt_get", "jwt"),
+    "iam-post-json": lambda: route_event("http_api", "iam_post", "iam"),
+    "rest-get-deep-link": lambda: route_event("rest_api", "iam_get", "iam"),
 }
 # Every look-alike host and control character in every link position for a browser redirect; every caller for one.
 LOOKALIKE_CASES = (
@@ -194,7 +192,7 @@ def test_redirect_goes_to_the_allowed_link_and_says_no_referrer(
     sent = portal_session(CUSTOMER_ID, host=host)
     paddle.answers(201, sent, customer_id=CUSTOMER_ID)
 
-    response = invoke(set_identity(route_event("http_api", "iam_get"), "iam"))
+    response = invoke(route_event("http_api", "iam_get", "iam"))
 
     if status == 502:
         assert_error(response, 502, "bad_gateway")

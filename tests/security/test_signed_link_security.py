@@ -1,10 +1,8 @@
-"""Signed portal links against an attacker, through the real handler: following (`GET /links/portal`, no gateway
-authorizer: the link is a bearer credential) and minting (IAM and JWT routes, direct `create_portal_link`).
-
-Only a genuine, unexpired link opens anything, exactly what it names, refused before Paddle is called and without
-reading the Paddle API key; a minting caller cannot name another customer, stretch a lifetime, or choose the host a
-link points at. Every way a link can be forged is a table in tests/unit/test_signed_links.py; the mechanics are in
-tests/integration/test_signed_links_handler.py."""
+"""Signed portal links against an attacker, through the real handler: following (`GET /links/portal`: the link is a
+bearer credential) and minting (IAM and JWT routes, direct `create_portal_link`). Only a genuine, unexpired link opens
+anything, exactly what it names, before Paddle is called and without reading the Paddle API key; a minting caller
+cannot name another customer, stretch a lifetime, or choose the link's host. Every way a link can be forged is a
+table in tests/unit/test_signed_links.py."""
 
 from __future__ import annotations
 
@@ -15,21 +13,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 
 from paddle_portal.errors import InvalidRequestError
-from tests.events import FORMATS, claims_with, route_event, set_identity, signed_query, with_query
+from tests.events import FORMATS, claims_with, route_event, set_identity, signed_query
 from tests.integration.checks import assert_error, assert_error_page, body_of
 from tests.security.cases import customers_called
-from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, OTHER_SUBSCRIPTION_ID, SUBSCRIPTION_ID
+from tests.support import CUSTOMER_ID, OTHER_CUSTOMER_ID, SUBSCRIPTION_ID
 
 A, B = CUSTOMER_ID, OTHER_CUSTOMER_ID
 THIRTY_DAYS = 30 * 24 * 3600
-ANOTHER_SECRET = json.dumps({"active": "k1", "k1": "FAKEotherKEYk1xx" + "2" * 48})
 GENUINE = signed_query(A, "cancel_subscription", SUBSCRIPTION_ID)
 
 
 def follow(query: str, accept: str = "text/html") -> dict[str, Any]:
-    event = with_query(route_event("http_api", "link_follow"), query)
-    event["headers"]["accept"] = accept
-    return event
+    return route_event("http_api", "link_follow", query=query, accept=accept)
 
 
 def replaced(**fields: str | None) -> str:
@@ -41,17 +36,12 @@ def replaced(**fields: str | None) -> str:
 FORGED = {
     "genuine-link-opens": GENUINE,  # the control: unaltered, the link opens what it names
     "other-customer": replaced(c=B),
-    "other-subscription": replaced(s=OTHER_SUBSCRIPTION_ID),
-    "overview-instead": replaced(a="overview", s=""),
     "later-expiry": replaced(e=str(int(dict(parse_qsl(GENUINE))["e"]) + 7 * 24 * 3600)),
     "unknown-key-id": replaced(k="k9"),
-    "signed-with-another-secret": signed_query(A, "cancel_subscription", SUBSCRIPTION_ID, secret=ANOTHER_SECRET),
     "lifetime-over-30-days": signed_query(expires_in=THIRTY_DAYS + 3600),
     "signature-of-another-link": replaced(sig=dict(parse_qsl(signed_query(B)))["sig"]),
-    "missing-signature": replaced(sig=None),
     "customer-twice": GENUINE + f"&c={B}",
     "extra-customer_id": GENUINE + f"&customer_id={B}",
-    "empty-query": "",
 }
 
 
@@ -113,10 +103,8 @@ def test_the_link_not_the_caller_decides_the_customer(identity, invoke, paddle_a
 
 
 def mint(body: Any, route: str = "link_mint", fmt: str = "http_api", customer_id: str = A) -> dict[str, Any]:
-    kind, claims = ("iam", None) if route == "link_mint" else ("jwt", claims_with(A))
-    event = json.loads(json.dumps(set_identity(route_event(fmt, route), kind, claims)).replace(A, customer_id))
-    event["body"], event["isBase64Encoded"] = json.dumps(body), False
-    return event
+    caller = "iam" if route == "link_mint" else "jwt"
+    return route_event(fmt, route, caller, customer_id=customer_id, body=body)
 
 
 @pytest.mark.parametrize(("route", "longest"), [("link_mint", THIRTY_DAYS), ("jwt_mint", 300)])
@@ -204,8 +192,14 @@ def test_direct_invokers_mint_for_the_payload_customer(invoke, paddle_any, aws):
 @pytest.mark.usefixtures("base_url")
 @pytest.mark.parametrize(
     "payload",
-    [{"expires_in": THIRTY_DAYS + 1}, {"url": "https://evil.test"}, {"customer_id": [A, B]}, {"subscription_ids": []}],
-    ids=["over-30-days", "base-url-in-payload", "customer-list", "session-field"],
+    [
+        {"expires_in": THIRTY_DAYS + 1},
+        {"url": "https://evil.test"},
+        {"customer_id": [A, B]},
+        {"subscription_ids": []},
+        {"action": "cancel_subscription"},
+    ],
+    ids=["over-30-days", "base-url-in-payload", "customer-list", "session-field", "deep-link-without-subscription"],
 )
 def test_direct_mint_payload_is_strict(payload, invoke, paddle_any, aws):
     with pytest.raises(InvalidRequestError):

@@ -53,22 +53,18 @@ def test_route_by_identity(auth, identity, expected):
     assert matches(caller_or_refusal(identity, auth), expected)
 
 
+# (Empty, a list, two ids, look-alikes, a trailing newline, the configured claim's name and access tokens in both
+# modes: through the handler in tests/security/test_authorization_matrix.py.)
 CLAIMS = {
-    "empty": ({CLAIM: ""}, FORBIDDEN_CLAIM),
     "other-prefix": ({CLAIM: "cus_01gysfvfy7vqhpzkq8rjmrq7an"}, FORBIDDEN_CLAIM),
     "upper-case": ({CLAIM: CUSTOMER_ID.upper()}, FORBIDDEN_CLAIM),
     "too-short": ({CLAIM: CUSTOMER_ID[:-1]}, FORBIDDEN_CLAIM),
     "too-long": ({CLAIM: CUSTOMER_ID + "a"}, FORBIDDEN_CLAIM),
-    "trailing-newline": ({CLAIM: CUSTOMER_ID + "\n"}, FORBIDDEN_CLAIM),
     "leading-space": ({CLAIM: " " + CUSTOMER_ID}, FORBIDDEN_CLAIM),
-    "two-customers": ({CLAIM: f"{CUSTOMER_ID},{OTHER_CUSTOMER_ID}"}, FORBIDDEN_CLAIM),
-    "two-customers-space": ({CLAIM: f"{CUSTOMER_ID} {OTHER_CUSTOMER_ID}"}, FORBIDDEN_CLAIM),
-    "cyrillic-lookalike": ({CLAIM: CUSTOMER_ID.replace("c", "\u0441", 1)}, FORBIDDEN_CLAIM),
     "fullwidth-lookalike": ({CLAIM: CUSTOMER_ID[:-1] + "\uff4e"}, FORBIDDEN_CLAIM),
     "arabic-indic-digit": ({CLAIM: CUSTOMER_ID[:-1] + "\u0663"}, FORBIDDEN_CLAIM),
     "path-traversal": ({CLAIM: f"{CUSTOMER_ID}/../{OTHER_CUSTOMER_ID}"}, FORBIDDEN_CLAIM),
     "url-encoded": ({CLAIM: CUSTOMER_ID.replace("_", "%5F")}, FORBIDDEN_CLAIM),
-    "list": ({CLAIM: [CUSTOMER_ID]}, FORBIDDEN_CLAIM),
     "object": ({CLAIM: {"id": CUSTOMER_ID}}, FORBIDDEN_CLAIM),
     "number": ({CLAIM: 12345}, FORBIDDEN_CLAIM),
     "null": ({CLAIM: None}, FORBIDDEN_CLAIM),
@@ -83,20 +79,6 @@ def test_only_a_claim_of_exactly_one_customer_id_names_the_customer(claims, expe
     assert matches(caller_or_refusal(JwtIdentity(claims)), expected)
 
 
-CONFIGURED = {
-    "configured-wins": ({"paddle_customer": CUSTOMER_ID, CLAIM: OTHER_CUSTOMER_ID}, TokenCustomer(CUSTOMER_ID)),
-    "default-ignored": ({CLAIM: CUSTOMER_ID}, (ForbiddenError, "paddle_customer claim")),
-    "other-case": ({"Paddle_Customer": CUSTOMER_ID}, (ForbiddenError, "paddle_customer claim")),
-    "trailing-space": ({"paddle_customer ": CUSTOMER_ID}, (ForbiddenError, "paddle_customer claim")),
-    "prefixed": ({"custom:paddle_customer": CUSTOMER_ID}, (ForbiddenError, "paddle_customer claim")),
-}
-
-
-@pytest.mark.parametrize(("claims", "expected"), list(CONFIGURED.values()), ids=list(CONFIGURED))
-def test_only_the_configured_claim_counts(claims, expected):
-    assert matches(caller_or_refusal(JwtIdentity(claims), claim="paddle_customer"), expected)
-
-
 # --- CUSTOMER_LOOKUP=verified_email: the token's email, when verified and exactly one plausible address ---
 
 NOT_VERIFIED = (ForbiddenError, "email_verified must be true")
@@ -107,18 +89,13 @@ EMAILS = {
     "false": (EMAIL, "false", NOT_VERIFIED),
     "json-false": (EMAIL, False, NOT_VERIFIED),
     "capitalised": (EMAIL, "True", NOT_VERIFIED),
-    "one": (EMAIL, "1", NOT_VERIFIED),
     "int-one": (EMAIL, 1, NOT_VERIFIED),
-    "yes": (EMAIL, "yes", NOT_VERIFIED),
-    "empty": (EMAIL, "", NOT_VERIFIED),
     "null": (EMAIL, None, NOT_VERIFIED),
     "verified-absent": (EMAIL, ..., NOT_VERIFIED),
     "two-addresses": (f"{EMAIL},victim@example.com", "true", NOT_ONE_ADDRESS),
     "comma-in-local-part": ("a,b@example.com", "true", NOT_ONE_ADDRESS),
     "space": ("jane doe@example.com", "true", NOT_ONE_ADDRESS),
     "trailing-newline": (f"{EMAIL}\n", "true", NOT_ONE_ADDRESS),
-    "tab": (f"{EMAIL}\tx", "true", NOT_ONE_ADDRESS),
-    "nul": (f"{EMAIL}\x00", "true", NOT_ONE_ADDRESS),
     "no-at": ("jane.example.com", "true", NOT_ONE_ADDRESS),
     "two-ats": ("jane@doe@example.com", "true", NOT_ONE_ADDRESS),
     "no-dot-in-domain": ("jane@localhost", "true", NOT_ONE_ADDRESS),
@@ -137,14 +114,4 @@ def test_a_verified_email_is_the_caller_whatever_the_customer_claim_says(email, 
     # (the customer claim names someone else, and is ignored in this mode)
     read = caller_or_refusal(JwtIdentity({CLAIM: OTHER_CUSTOMER_ID, **claims}), lookup="verified_email")
 
-    assert (
-        read == expected
-        if isinstance(expected, VerifiedEmail)
-        else (read[0], expected[1] in read[1]) == (expected[0], True)
-    )
-
-
-def test_an_access_token_is_refused_in_email_mode_too():
-    access = JwtIdentity({"token_use": "access", "email": EMAIL, "email_verified": "true"})
-
-    assert matches(caller_or_refusal(access, lookup="verified_email"), (ForbiddenError, "ID token"))
+    assert matches(read, expected)

@@ -76,9 +76,7 @@ BODIES: dict[str, tuple[Any, bool, Any]] = {
     "base64-refused-by-length-before-decoding": ("A" * (MAX_BODY_BYTES * 2), True, 413),
     "bytes-not-characters": ("é" * (MAX_BODY_BYTES // 2 + 1), False, 413),
     "not-json": ("not json", False, NOT_JSON),
-    "single-quotes": ("{'subscription_ids': []}", False, NOT_JSON),
     "array": ("[]", False, NOT_JSON),
-    "string": ('"text"', False, NOT_JSON),
     "null": ("null", False, NOT_JSON),
     "integer-longer-than-python-reads": ("1" * 5000, False, NOT_JSON),
     "nested-deeper-than-the-parser": ("[" * 5000 + "]" * 5000, False, NOT_JSON),
@@ -94,20 +92,15 @@ BODIES: dict[str, tuple[Any, bool, Any]] = {
     "customer_id": ({"customer_id": OTHER}, False, bad("customer_id")),
     "ids-not-a-list": ({S: SUB}, False, bad(S)),
     "ids-null": ({S: None}, False, bad(S)),
-    "ids-object": ({S: {"0": SUB}}, False, bad(S)),
-    "ids-nan": ({S: float("nan")}, False, bad(S)),
     "nested-list": ({S: [[SUB]]}, False, bad(S0)),
     "number": ({S: [SUB, 7]}, False, bad("subscription_ids[1]")),
     "customer-id-as-subscription": ({S: [CUSTOMER_ID]}, False, bad(S0)),
     "27-characters": ({S: [SUB + "0"]}, False, bad(S0)),
     "upper-case": ({S: [SUB.upper()]}, False, bad(S0)),
     "trailing-newline": ({S: [SUB + "\n"]}, False, bad(S0)),
-    "nul": ({S: [SUB + "\x00"]}, False, bad(S0)),
     "cyrillic": ({S: [SUB.replace("s", "\u0455", 1)]}, False, bad(S0)),
-    "fullwidth-digit": ({S: [SUB[:-1] + "\uff14"]}, False, bad(S0)),
     "arabic-indic-digit": ({S: [SUB[:-1] + "\u0664"]}, False, bad(S0)),
     "zero-width-space": ({S: [SUB[:8] + "\u200b" + SUB[8:]]}, False, bad(S0)),
-    "combining-mark": ({S: [SUB + "\u0301"]}, False, bad(S0)),
 }
 
 
@@ -137,7 +130,7 @@ def test_post_takes_no_query():
     )
 
 
-# --- GET query (portal routes): `action`, `subscription_id` ---
+# --- GET query (portal routes): `action`, `subscription_id` (repeats and look-alikes: tests/security) ---
 
 QUERIES: dict[str, tuple[list[tuple[str, str]], Any]] = {
     "overview-by-default": ([], PortalView()),
@@ -150,16 +143,9 @@ QUERIES: dict[str, tuple[list[tuple[str, str]], Any]] = {
     "unknown-action": ([("action", "delete")], bad("action")),
     "empty-action": ([("action", "")], bad("action")),
     "action-upper-case": ([("action", "OVERVIEW")], bad("action")),
-    "action-cyrillic": ([("action", "overv\u0456ew")], bad("action")),
     "action-trailing-space": ([("action", "overview ")], bad("action")),
     "action-nul": ([("action", CANCEL + "\x00"), ("subscription_id", SUB)], bad("action")),
-    "action-double-encoded": ([("action", "cancel%5Fsubscription")], bad("action")),
     "bad-subscription": ([("subscription_id", "sub_bad")], bad("subscription_id")),
-    "empty-subscription": ([("subscription_id", "")], bad("subscription_id")),
-    "lookalike-subscription": ([("subscription_id", SUB[:-1] + "\uff14")], bad("subscription_id")),
-    "action-twice": ([("action", "overview"), ("action", "overview")], bad("action")),
-    "subscription-twice": ([("subscription_id", SUB), ("subscription_id", SUB2)], bad("subscription_id")),
-    "name-case-variant": ([("action", "overview"), ("ACTION", CANCEL)], bad("ACTION")),
     "customer_id": ([("customer_id", OTHER)], bad("customer_id")),
     "unknown-parameter": ([("token", "x")], bad("token")),
 }
@@ -172,16 +158,13 @@ def test_get_query(query, expected):
     assert read == (PortalRequest(CUSTOMER_ID, expected) if isinstance(expected, PortalView) else expected)
 
 
-# --- Whom a request is for: an IAM caller's path customer, a signed-in user's own, never the path's ---
+# --- Whom a request is for: an IAM caller's path customer (look-alikes: tests/security), a signed-in user's own ---
 
 NOT_A_CUSTOMER_ID = {
     "other-prefix": "cus_01gysfvfy7vqhpzkq8rjmrq7an",
-    "upper-case": CUSTOMER_ID.upper(),
     "25-characters": CUSTOMER_ID[:-1],
     "trailing-newline": CUSTOMER_ID + "\n",
-    "cyrillic": CUSTOMER_ID.replace("c", "\u0441", 1),
     "fullwidth": CUSTOMER_ID[:-1] + "\uff4e",
-    "traversal": f"{CUSTOMER_ID}/../{OTHER}",
     "dot-dot": "..",
     "empty": "",
 }
@@ -202,7 +185,7 @@ def test_whom_the_request_is_for(caller, customer):
 
 
 # --- A signed link's body: a backend's link lasts a minute to 30 days (a day by default), a signed-in user's a
-# minute to 5 minutes (a minute by default) ---
+# minute to 5 minutes (a minute by default); a customer in the body and lifetimes past the caps: tests/security ---
 
 LINK_BODIES: dict[str, tuple[Any, Any, Any]] = {
     "backend-default": (BACKEND, None, LinkSpec(CUSTOMER_ID, "overview", None, DAY)),
@@ -211,13 +194,7 @@ LINK_BODIES: dict[str, tuple[Any, Any, Any]] = {
     "deep-link": (BACKEND, {"action": CANCEL, "subscription_id": SUB}, LinkSpec(CUSTOMER_ID, CANCEL, SUB, DAY)),
     "browser-default": (USER, None, LinkSpec(OTHER, "overview", None, 60)),
     "browser-5-minutes": (USER, {"expires_in": 300}, LinkSpec(OTHER, "overview", None, 300)),
-    "backend-over-30-days": (BACKEND, {"expires_in": THIRTY_DAYS + 1}, bad("expires_in")),
-    "backend-under-a-minute": (BACKEND, {"expires_in": 59}, bad("expires_in")),
     "lifetime-as-text": (BACKEND, {"expires_in": "3600"}, bad("expires_in")),
-    "browser-over-5-minutes": (USER, {"expires_in": 301}, bad("expires_in")),
-    "browser-under-a-minute": (USER, {"expires_in": 59}, bad("expires_in")),
-    "customer_id": (USER, {"customer_id": CUSTOMER_ID}, bad("customer_id")),
-    "link-field-c": (BACKEND, {"c": OTHER}, bad("c")),
     "deep-link-without-subscription": (BACKEND, {"action": CANCEL}, bad("subscription_id")),
     "unknown-action": (BACKEND, {"action": "delete_customer", "subscription_id": SUB}, bad("action")),
 }
@@ -228,7 +205,7 @@ def test_link_body(caller, body, expected):
     assert outcome(lambda: link_spec(request(body), caller)) == expected
 
 
-# --- Direct payloads: one strict model; an API event's fields are refused ---
+# --- Direct payloads: one strict model (an API event's fields, refused: tests/security) ---
 
 C = {"customer_id": CUSTOMER_ID}
 MINT = {"operation": "create_portal_link", **C}
@@ -240,10 +217,10 @@ DIRECT: dict[str, tuple[Any, Any]] = {
     "session-by-name": (C | {"operation": "create_portal_session"}, None),
     "mint": (MINT, None),
     "mint-30-days": (MINT | {"expires_in": THIRTY_DAYS, "action": "overview"}, None),
+    "mint-under-a-minute": (MINT | {"expires_in": 59}, bad("expires_in")),
     "no-customer": ({}, bad("customer_id")),
     "bad-customer": ({"customer_id": "cus_123"}, bad("customer_id")),
     "customer-not-a-string": ({"customer_id": 123}, bad("customer_id")),
-    "customer-list": ({"customer_id": [CUSTOMER_ID, OTHER]}, bad("customer_id")),
     "unknown-field": (C | {"customer_email": "j@example.com"}, bad("customer_email")),
     "26-ids": (C | {S: subs(26)}, bad(S)),
     "duplicates": (C | {S: [SUB, SUB]}, bad(S)),
@@ -252,15 +229,7 @@ DIRECT: dict[str, tuple[Any, Any]] = {
     "correlation-id-with-space": (C | {"correlation_id": "a b"}, bad("correlation_id")),
     "correlation-id-129-characters": (C | {"correlation_id": "x" * 129}, bad("correlation_id")),
     "correlation-id-number": (C | {"correlation_id": 4711}, bad("correlation_id")),
-    "api-request-context": (C | {"requestContext": None}, bad("requestContext")),
-    "api-body": ({"body": json.dumps(C), "httpMethod": "POST"}, bad("customer_id", "body", "httpMethod")),
-    "api-identity": (C | {"identity": {"userArn": "arn:aws:iam::123456789012:root"}}, bad("identity")),
-    "api-claims": (C | {"claims": {"custom:paddle_customer_id": OTHER}}, bad("claims")),
     "unknown-operation": (C | {"operation": "create_portal_links"}, bad("operation")),
-    "mint-over-30-days": (MINT | {"expires_in": THIRTY_DAYS + 1}, bad("expires_in")),
-    "mint-under-a-minute": (MINT | {"expires_in": 59}, bad("expires_in")),
-    "mint-base-url": (MINT | {"url": "https://evil.test"}, bad("url")),
-    "mint-session-field": (MINT | {S: [SUB]}, bad(S)),
 }
 
 

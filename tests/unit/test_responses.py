@@ -10,6 +10,7 @@ import pytest
 from paddle_portal import errors
 from paddle_portal.errors import FieldError, PortalError, RateLimitedError
 from paddle_portal.http_api.responses import BUSY_MAX_TRIES, error_page, error_response, json_response, redirect
+from tests.integration.checks import assert_error_page
 
 LINK = "https://customer-portal.paddle.com/cpl_01j7zbyqs3vah3aafp4jf62qaw?token=pga_FAKE"
 
@@ -88,19 +89,6 @@ def test_field_errors_and_paddles_request_id():
     }
 
 
-def assert_page(answer: dict[str, object], status: int) -> str:
-    headers = answer["headers"]
-    assert answer["statusCode"] == status
-    assert isinstance(headers, dict)
-    assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert headers["Content-Security-Policy"] == "default-src 'none'"
-    assert headers["Cache-Control"] == "no-store"
-    page = str(answer["body"])
-    assert "<script" not in page
-    assert "href=" not in page
-    return page
-
-
 @pytest.mark.parametrize(
     ("error", "title"),
     [
@@ -111,7 +99,7 @@ def assert_page(answer: dict[str, object], status: int) -> str:
     ids=["invalid", "expired", "escaped"],
 )
 def test_a_person_gets_a_page_without_scripts_or_links(error, title):
-    page = assert_page(error_page(error, "gw-<1>"), error.status)
+    page = assert_error_page(error_page(error, "gw-<1>"), error.status)
 
     assert f"<h1>{title}</h1>" in page
     assert "<b>" not in page
@@ -133,7 +121,7 @@ def test_a_person_gets_a_page_without_scripts_or_links(error, title):
 def test_a_rate_limit_is_a_busy_page_that_retries_a_few_times(cookie, retry_after, refresh, tries):
     answer = error_page(RateLimitedError("limit", retry_after=retry_after), "gw-1", cookie)
 
-    page = assert_page(answer, 429)
+    page = assert_error_page(answer, 429)
     headers = answer["headers"]
     assert headers["Retry-After"] == str(retry_after)  # the header keeps Paddle's word
     assert headers["Set-Cookie"].startswith(f"portal_busy={tries + 1};")

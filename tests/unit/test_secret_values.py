@@ -17,7 +17,6 @@ from tests.support import API_KEY, LEGACY_API_KEY, LIVE_API_KEY, ROTATED_API_KEY
     ("value", "key"),
     [
         pytest.param(API_KEY, API_KEY, id="bare-sandbox-key"),
-        pytest.param(LIVE_API_KEY, LIVE_API_KEY, id="bare-live-key"),
         pytest.param(LEGACY_API_KEY, LEGACY_API_KEY, id="bare-legacy-key-without-prefix"),
         pytest.param(f"  {API_KEY}\n", API_KEY, id="bare-key-with-whitespace"),
         pytest.param(json.dumps({"api_key": API_KEY}), API_KEY, id="rotation-json"),
