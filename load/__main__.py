@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "--environments",
         type=int,
         default=reserved_concurrency(),
-        help="execution environments (worker processes; default: the function's ReservedConcurrentExecutions in template.yaml)",
+        help="execution environments (worker processes; default: the function's reserved concurrency)",
     )
     parser.add_argument("--scenarios", default="abcd")
     args = parser.parse_args(argv)
