@@ -33,7 +33,8 @@ def _fresh_environment() -> None:
     """Replaces tests/conftest.py's fixture of this name: the target's environment is its own, not a unit test's."""
 
 
-@pytest.fixture(scope="session")
+# Module scope: the local run mocks AWS in-process (moto) while it runs; it must stop before other tiers' tests.
+@pytest.fixture(scope="module")
 def target() -> Iterator[Target]:
     if os.environ.get(STACK_VARIABLE):
         yield deployed(os.environ[STACK_VARIABLE])
