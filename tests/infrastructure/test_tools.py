@@ -164,10 +164,17 @@ def test_sam_deploy_guided_asks_at_most_twenty_questions(tmp_path: Path) -> None
     shutil.copy(TEMPLATE, tmp_path / "template.yaml")
     environment = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
     sam = str(Path(sys.executable).parent / "sam")
-    pid, terminal = pty.fork()
-    if pid == 0:  # the child: sam, in the copy's folder (its samconfig.toml is written there)
-        os.chdir(tmp_path)
-        os.execve(sam, [sam, "deploy", "--guided", "--template-file", "template.yaml"], environment)  # noqa: S606
+    terminal, child_side = pty.openpty()  # a terminal, as sam's prompts want one
+    process = subprocess.Popen(  # noqa: S603 - the pinned SAM CLI on a copy of our template
+        [sam, "deploy", "--guided", "--template-file", "template.yaml"],
+        cwd=tmp_path,  # its samconfig.toml is written there
+        env=environment,
+        stdin=child_side,
+        stdout=child_side,
+        stderr=child_side,
+        start_new_session=True,
+    )
+    os.close(child_side)
     output, questions, deadline = b"", [], time.monotonic() + 120
     while b"Looking for resources needed for deployment" not in output and time.monotonic() < deadline:
         if select.select([terminal], [], [], 0.7)[0]:  # quiet for a moment: a question waits
@@ -180,8 +187,9 @@ def test_sam_deploy_guided_asks_at_most_twenty_questions(tmp_path: Path) -> None
         if last.endswith(("]:", ":")) and last not in questions[-1:]:
             questions.append(last)
             os.write(terminal, b"\r")
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
+    process.kill()
+    process.wait()
+    os.close(terminal)
 
     assert b"Looking for resources needed for deployment" in output, output.decode(errors="replace")[-2000:]
     assert len(questions) <= 20, questions
