@@ -1,5 +1,6 @@
-"""`python -m local.server [--port 3000] [--demo-port 3001] [--cognito-port 3002] [--portal-port 3003]`: the API on your
-machine, running the real handler (`make run`; the make variables PORT, DEMO_PORT, COGNITO_PORT, PORTAL_PORT).
+"""`python -m local.server [--port 3000] [--demo-port 3001] [--cognito-port 3002] [--portal-port 3003]
+[--lambda-port 3004]`: the API on your machine, running the real handler (`make run`; the make variables PORT,
+DEMO_PORT, COGNITO_PORT, PORTAL_PORT, LAMBDA_PORT).
 
 A local stand-in for API Gateway HTTP API (see `local.gateway`) in front of `paddle_portal.app.lambda_handler`, with an
 embedded default for every outside service:
@@ -18,6 +19,9 @@ embedded default for every outside service:
   client cannot write, and three demo users, served on its own loopback port. `python -m local.token` signs one in.
 - The sign-in page of `examples/web/` (`local.demo_page`) on another loopback port: its own origin, as 127.0.0.1 and
   as localhost, which `CORS_ALLOWED_ORIGINS` allows unless you set that variable yourself.
+
+- Lambda's Invoke API (`local.lambda_api`) on its own loopback port, as `sam local start-lambda` serves it: other code
+  invokes the same handler with `boto3.client("lambda", endpoint_url=...)`, function `PortalFunction`.
 
 Ports are fixed by default so that what the banner prints (and the pool's ids) stays the same from run to run. One line
 per request on stderr (status, route, latency, request id); `VERBOSE=1` adds the function's structured logs.
