@@ -15,7 +15,7 @@ from deploy_hook.smoke import check
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    import boto3  # the runtime's SDK
+    import boto3  # type: ignore[import-untyped,unused-ignore]  # the runtime's SDK; typed only with boto3-stubs
 
     status = report(event, boto3.client("lambda"), boto3.client("codedeploy"), os.environ["NEW_VERSION"])
     return {"status": status}
