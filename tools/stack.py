@@ -62,7 +62,7 @@ class StackInfo:
 def key_problem(key: str, environment: str) -> str | None:
     """What is wrong with a key before it is stored, in one line; None if nothing is."""
     if any(c.isspace() or not c.isprintable() for c in key) or not 20 <= len(key) <= 200:
-        return "That is not a Paddle API key (one line, no spaces, 50 to 69 characters): nothing stored."
+        return "That is not a Paddle API key (one line of printable characters, no spaces): nothing stored."
     of_key = next((env for prefix, env in KEY_PREFIXES.items() if key.startswith(prefix)), None)
     if of_key and environment in KEY_PREFIXES.values() and of_key != environment:
         kind = "live" if of_key == "production" else "sandbox"
